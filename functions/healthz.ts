@@ -1,0 +1,10 @@
+import middy from '@middy/core';
+import { healthReport } from '../lib/health';
+import { httpErrorHandler } from '../lib/http/error-handler';
+import { jsonResponse } from '../lib/http/responses';
+import { runtime } from '../lib/runtime';
+
+const { config, version } = runtime();
+
+/** GET /healthz: version, configured clusters and storage locations, warnings. */
+export const handler = middy(async () => jsonResponse(200, healthReport(config, version))).use(httpErrorHandler());

@@ -1,0 +1,6 @@
+export { loadConfig, validateConfig, CONFIG_FILE_ENV, CONFIG_INLINE_ENV, OVERRIDE_PREFIX } from './load';
+export { configWarnings } from './warnings';
+export { durationMs } from './duration-field';
+export { describeSecretSource, type SecretValue } from './secret-value';
+export type { SkiffConfig, ClusterConfig, StorageLocationConfig, ClusterAuth } from './schema';
+export { resolveSecret, type SecretSources } from './resolve-secret';
