@@ -1,0 +1,282 @@
+import { createGzip, type Gzip } from 'node:zlib';
+import { ValidationError, type FieldIssue } from '../errors';
+import { MIN_PART_SIZE } from '../store/limits';
+import { DEFAULT_GZIP_LEVEL } from './tarball-writer';
+import { END_OF_ARCHIVE, encodeFileHeader, paddingSize } from './tar-header';
+
+/**
+ * Writes a gzipped tarball as a sequence of parts for a multipart upload. Each part is
+ * one complete gzip member holding whole tar entries; the parts concatenated are one
+ * valid .tar.gz, since gzip readers read members one after another (Go's gzip.Reader,
+ * which Velero uses, does so by default, as do GNU tar and zlib).
+ *
+ * Because a part never splits an entry and carries its own gzip state, a writer can
+ * stop after any part (see flush) and a later invocation can continue the same tarball
+ * with the next entry into the next part, without the compressor state of the first.
+ *
+ * Memory: the member being compressed (about partSize), at most two finished parts
+ * being uploaded, and the input batch: about 3 x partSize, whatever the tarball's size,
+ * as long as entries are small next to partSize (Kubernetes objects are at most ~1.5 MiB).
+ */
+
+/** Part size when none is given: large enough for 80 GB in 10,000 parts, small for Lambda memory. */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Mode of every file entry, as Velero writes them (and tarball-writer.ts): its extractor
+ * creates each parent directory with the file's mode, so 0644 would make directories it
+ * cannot enter.
+ */
+const FILE_MODE = 0o755;
+
+/** Parts being uploaded at once: one uploads while the next compresses. */
+const MAX_PARTS_IN_FLIGHT = 2;
+
+/**
+ * Tar bytes gathered before one write to zlib: every write is a trip to the thread pool,
+ * too costly per small entry. Member size is checked after each batch.
+ */
+const INPUT_BATCH = 256 * 1024;
+
+/** zlib output buffer size: fewer, larger chunks per part. */
+const GZIP_CHUNK_SIZE = 128 * 1024;
+
+export interface TarPartsOptions {
+  /**
+   * Receives each finished part, with its index (0 for the first part of the tarball).
+   * Up to two calls run at once; the writer waits for one to settle before handing over
+   * a third, which is the backpressure. A rejection fails the writer.
+   */
+  onPart: (bytes: Buffer, partIndex: number) => Promise<void>;
+  /** A member is closed as a part once its compressed size reaches this, after an entry. */
+  partSize?: number;
+  /** Least size of a part that is not the last (S3's 5 MiB); flush refuses smaller ones. */
+  minPartSize?: number;
+  /** zlib compression level, 0 (none) to 9 (smallest). */
+  gzipLevel?: number;
+  /** Clock for entry modification times. */
+  now?: () => Date;
+  /** Index of the first part this writer emits: the next part of a resumed tarball. */
+  firstPartIndex?: number;
+}
+
+/** One gzip member being written, collecting its compressed bytes. */
+class Member {
+  private readonly gzip: Gzip;
+  private chunks: Buffer[] = [];
+  private readonly ended: Promise<void>;
+  /** Compressed bytes so far; a lower bound of the member's final size. */
+  size = 0;
+
+  constructor(level: number) {
+    this.gzip = createGzip({ level, chunkSize: GZIP_CHUNK_SIZE });
+    this.gzip.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.size += chunk.byteLength;
+    });
+    this.ended = new Promise((resolve, reject) => {
+      this.gzip.once('end', resolve);
+      this.gzip.once('error', reject);
+    });
+    // Failures surface through write() and end(); this only keeps them from being unhandled.
+    this.ended.catch(() => undefined);
+  }
+
+  /** Resolves once zlib has compressed `input`, so `size` counts it. */
+  write(input: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.gzip.write(input, (error) => (error ? reject(error) : resolve()));
+      this.ended.catch(reject);
+    });
+  }
+
+  /** Ends the member; resolves once all its compressed bytes are collected. */
+  async end(): Promise<void> {
+    this.gzip.end();
+    await this.ended;
+  }
+
+  /** The member's bytes as one buffer, releasing the chunks. */
+  take(): Buffer {
+    const bytes = Buffer.concat(this.chunks, this.size);
+    this.chunks = [];
+    return bytes;
+  }
+}
+
+function optionIssues(options: TarPartsOptions): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const minPartSize = options.minPartSize ?? MIN_PART_SIZE;
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  const level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  const first = options.firstPartIndex ?? 0;
+  if (!Number.isInteger(minPartSize) || minPartSize < 1) {
+    issues.push({ path: 'minPartSize', message: `must be a positive integer, got ${minPartSize}` });
+  }
+  if (!Number.isInteger(partSize) || partSize < minPartSize) {
+    issues.push({ path: 'partSize', message: `must be an integer of at least ${minPartSize} bytes (minPartSize), got ${partSize}` });
+  }
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    issues.push({ path: 'gzipLevel', message: `must be an integer from 0 (no compression) to 9 (smallest), got ${level}` });
+  }
+  if (!Number.isInteger(first) || first < 0) {
+    issues.push({ path: 'firstPartIndex', message: `must be an integer of at least 0, got ${first}` });
+  }
+  return issues;
+}
+
+/** A tarball writer whose output is a sequence of gzip-member parts; see the module comment. */
+export class TarParts {
+  private readonly onPart: TarPartsOptions['onPart'];
+  private readonly partSize: number;
+  private readonly minPartSize: number;
+  private readonly level: number;
+  private readonly now: () => Date;
+  private partIndex: number;
+
+  private member: Member | undefined;
+  private pending: Buffer[] = [];
+  private pendingSize = 0;
+  private readonly uploads = new Set<Promise<void>>();
+  private failure: unknown;
+  private finishing = false;
+  /** Operations run one after another, so callers that do not await still keep order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: TarPartsOptions) {
+    const issues = optionIssues(options);
+    if (issues.length > 0) throw new ValidationError('tarball parts writer', issues);
+    this.onPart = options.onPart;
+    this.minPartSize = options.minPartSize ?? MIN_PART_SIZE;
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+    this.now = options.now ?? (() => new Date());
+    this.partIndex = options.firstPartIndex ?? 0;
+  }
+
+  /** Index the next part will have; after finish, the number of parts of the whole tarball. */
+  get nextPartIndex(): number {
+    return this.partIndex;
+  }
+
+  /**
+   * Adds a file. Resolves once its bytes are taken, which waits while two parts are
+   * being uploaded. An invalid path rejects without harming the writer; any other
+   * failure (compression, a rejected onPart) fails every later call.
+   */
+  addEntry(path: string, bytes: Uint8Array | string): Promise<void> {
+    if (this.finishing) return Promise.reject(new Error(`cannot add ${path}: the tarball is already finished`));
+    try {
+      // A view, not a copy: the caller's bytes are held only until compressed.
+      const body =
+        typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const header = encodeFileHeader({ path, size: body.byteLength, mode: FILE_MODE, mtime: this.now() });
+      return this.serialize(async () => {
+        this.queue(header, body, END_OF_ARCHIVE.subarray(0, paddingSize(body.byteLength)));
+        if (this.pendingSize < INPUT_BATCH) return;
+        await this.compressPending();
+        if ((this.member?.size ?? 0) >= this.partSize) await this.emitMember();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Closes the current member as a part and waits until every part handed over so far
+   * is uploaded: a checkpoint, after which the entries added so far are stored. Only
+   * when the member has reached minPartSize, since only the last part of an upload may
+   * be smaller; otherwise nothing happens and it resolves false.
+   */
+  flush(): Promise<boolean> {
+    return this.serialize(async () => {
+      await this.compressPending();
+      if (this.member === undefined || this.member.size < this.minPartSize) return false;
+      await this.emitMember();
+      await this.settleUploads();
+      return true;
+    });
+  }
+
+  /**
+   * Ends the tarball: the end-of-archive blocks go into the last member, which is
+   * emitted as the final part however small. Resolves once every part is uploaded.
+   */
+  finish(): Promise<void> {
+    this.finishing = true;
+    return this.serialize(async () => {
+      this.queue(END_OF_ARCHIVE);
+      await this.compressPending();
+      await this.emitMember();
+      await this.settleUploads();
+    });
+  }
+
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      this.throwIfFailed();
+      try {
+        return await operation();
+      } catch (error) {
+        this.failure ??= error;
+        throw error;
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private queue(...buffers: Buffer[]): void {
+    for (const buffer of buffers) {
+      if (buffer.byteLength === 0) continue;
+      this.pending.push(buffer);
+      this.pendingSize += buffer.byteLength;
+    }
+  }
+
+  private async compressPending(): Promise<void> {
+    if (this.pendingSize === 0) return;
+    const input = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingSize);
+    this.pending = [];
+    this.pendingSize = 0;
+    this.member ??= new Member(this.level);
+    await this.member.write(input);
+  }
+
+  /**
+   * Ends the current member and hands it to onPart. Waits for an upload slot before
+   * joining the member's chunks into one buffer, so at most three parts' worth of
+   * bytes exist at once.
+   */
+  private async emitMember(): Promise<void> {
+    const member = this.member;
+    if (member === undefined) return;
+    this.member = undefined;
+    await member.end();
+    while (this.uploads.size >= MAX_PARTS_IN_FLIGHT) await Promise.race(this.uploads);
+    this.throwIfFailed();
+    const bytes = member.take();
+    const index = this.partIndex++;
+    const upload: Promise<void> = Promise.resolve()
+      .then(() => this.onPart(bytes, index))
+      .then(
+        () => {
+          this.uploads.delete(upload);
+        },
+        (error: unknown) => {
+          this.uploads.delete(upload);
+          this.failure ??= error;
+        },
+      );
+    this.uploads.add(upload);
+  }
+
+  private async settleUploads(): Promise<void> {
+    while (this.uploads.size > 0) await Promise.all(this.uploads);
+    this.throwIfFailed();
+  }
+}

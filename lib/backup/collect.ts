@@ -1,0 +1,153 @@
+import type { KubeClient } from '../kube/client';
+import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
+import { KubeApiError, KubeUnreachableError } from '../kube/errors';
+import { listPages, type KubeObject } from '../kube/list-all';
+import type { BackupFilters } from './filters';
+
+/** One resource type to list, and where. */
+export interface ListTarget {
+  resource: ApiResource;
+  groupResource: string;
+  /** Namespaces to list one by one; undefined lists the type cluster-wide in one go. */
+  namespaces?: string[];
+  /** Only these names are wanted (PVs pulled in by included PVCs); undefined means all. */
+  onlyNames?: ReadonlySet<string>;
+}
+
+/** Where listing a type has got to: every key up to `lastKey` has been handed on. */
+export interface TypeCursor {
+  done: boolean;
+  lastKey?: string;
+}
+
+export interface CollectCallbacks {
+  /** Receives every object that belongs in the backup; awaited, so it sets the pace. */
+  onItem(item: KubeObject, target: ListTarget, key: string): Promise<void>;
+  /** An object or a type that could not be read: a warning or error, not a failed backup. */
+  onProblem(problem: { severity: 'error' | 'warning'; namespace?: string; message: string }): void;
+  /** The server's estimate of a collection's size, from its first page (called per listed collection). */
+  onEstimate?(groupResource: string, count: number): void;
+}
+
+/**
+ * Chooses the types to list, each at its group's preferred version: what the filters
+ * include and the server can list. Namespaced types are listed cluster-wide when all
+ * namespaces are wanted (one request per 500 objects) and per namespace when the
+ * backup names its namespaces, which is also what a service account limited to those
+ * namespaces is allowed to do.
+ */
+export function planListTargets(
+  resources: readonly ApiResource[],
+  filters: BackupFilters,
+  options: { includedNamespaces?: string[]; allNamespaces: boolean; relatedPersistentVolumes: ReadonlySet<string> },
+): ListTarget[] {
+  const targets: ListTarget[] = [];
+  for (const resource of resources) {
+    if (resource.version !== resource.preferredVersion || !resource.verbs.includes('list')) continue;
+    const gr = groupResource(resource);
+    // Namespace objects are written from the namespaces actually backed up, at the end.
+    if (gr === 'namespaces') continue;
+    if (filters.shouldIncludeResource(gr, resource.namespaced)) {
+      targets.push({
+        resource,
+        groupResource: gr,
+        ...(resource.namespaced && !options.allNamespaces ? { namespaces: options.includedNamespaces ?? [] } : {}),
+      });
+    } else if (gr === 'persistentvolumes' && !filters.shouldExcludeResource(gr, false) && options.relatedPersistentVolumes.size > 0) {
+      // Velero backs up the PV of every included PVC even when cluster-scoped
+      // resources are otherwise left out; only an explicit exclusion stops it.
+      targets.push({ resource, groupResource: gr, onlyNames: options.relatedPersistentVolumes });
+    }
+  }
+  return targets.sort((a, b) => (a.groupResource < b.groupResource ? -1 : a.groupResource > b.groupResource ? 1 : 0));
+}
+
+/** The storage key order the API server lists in, used to resume after a cut. */
+export function itemKey(item: KubeObject): string {
+  return item.metadata.namespace ? `${item.metadata.namespace}/${item.metadata.name}` : item.metadata.name;
+}
+
+/**
+ * Lists every target to the end and hands each object that belongs in the backup to
+ * `onItem`. Types are listed `concurrency` at a time; within a type objects come in
+ * key order, so `cursors` (updated after each handed-on object) say exactly where to
+ * resume. A type that cannot be listed (forbidden, gone) becomes a problem for the
+ * results, not a failed backup; an unreachable cluster stops the collection.
+ */
+export async function collectItems(
+  client: KubeClient,
+  targets: readonly ListTarget[],
+  filters: BackupFilters,
+  cursors: Map<string, TypeCursor>,
+  callbacks: CollectCallbacks,
+  options: { concurrency?: number; labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean } = {},
+): Promise<void> {
+  const pending = targets.filter((t) => !cursors.get(t.groupResource)?.done);
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const target = pending[next++]!;
+      await collectTarget(client, target, filters, cursors, callbacks, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, pending.length) }, worker));
+}
+
+async function collectTarget(
+  client: KubeClient,
+  target: ListTarget,
+  filters: BackupFilters,
+  cursors: Map<string, TypeCursor>,
+  callbacks: CollectCallbacks,
+  options: { labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean },
+): Promise<void> {
+  const cursor: TypeCursor = cursors.get(target.groupResource) ?? { done: false };
+  cursors.set(target.groupResource, cursor);
+  const resumeAfter = cursor.lastKey;
+  const paths = target.namespaces
+    ? [...target.namespaces].sort().map((ns) => ({ path: collectionPath(target.resource, ns), namespace: ns }))
+    : [{ path: collectionPath(target.resource), namespace: undefined }];
+  for (const { path, namespace } of paths) {
+    // Whole namespaces already done before a cut are not listed again.
+    if (namespace !== undefined && resumeAfter !== undefined && `${namespace}/\uffff` < resumeAfter) continue;
+    try {
+      const onSizeEstimate = (count: number) => callbacks.onEstimate?.(target.groupResource, count);
+      for await (const page of listPages(client, path, { labelSelector: options.labelSelector, onSizeEstimate })) {
+        for (const item of page) {
+          const key = itemKey(item);
+          if (resumeAfter !== undefined && key <= resumeAfter) continue;
+          if (belongs(item, target, filters) && !options.skip?.(item, target)) {
+            await callbacks.onItem(item, target, key);
+          }
+          cursor.lastKey = key;
+        }
+      }
+    } catch (error) {
+      if (error instanceof KubeUnreachableError) throw error;
+      if (!(error instanceof KubeApiError)) throw error;
+      callbacks.onProblem({
+        severity: error.code === 403 ? 'warning' : 'error',
+        ...(namespace ? { namespace } : {}),
+        message: `could not list ${target.groupResource}${namespace ? ` in namespace ${namespace}` : ''}: ${error.message}`,
+      });
+    }
+  }
+  cursor.done = true;
+}
+
+function belongs(item: KubeObject, target: ListTarget, filters: BackupFilters): boolean {
+  if (target.onlyNames) return target.onlyNames.has(item.metadata.name) && filters.shouldBackUpItem({
+    groupResource: target.groupResource,
+    labels: item.metadata.labels,
+    deletionTimestamp: item.metadata.deletionTimestamp as string | undefined,
+  }, { mustInclude: true }).include;
+  const namespace = item.metadata.namespace;
+  if (namespace !== undefined && !filters.shouldIncludeNamespace(namespace)) return false;
+  if (!filters.matchesLabels(item.metadata.labels)) return false;
+  return filters.shouldBackUpItem({
+    groupResource: target.groupResource,
+    ...(namespace !== undefined ? { namespace } : {}),
+    labels: item.metadata.labels,
+    deletionTimestamp: item.metadata.deletionTimestamp as string | undefined,
+  }).include;
+}

@@ -1,0 +1,154 @@
+import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../kube/snapshot-api';
+import { skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import type { MetadataAdditions, SecretRef } from './csi-objects';
+import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from './csi-plan';
+import { addMessage, emptyResults, type BackupResults } from './results';
+
+/**
+ * What became of each PVC's CSI snapshot, and what a backup makes of that: its
+ * warnings and errors, its CSI counters, its volume information and the snapshot
+ * objects it stores. All pure.
+ */
+
+/** A snapshot that is ready, with the objects as they are in the cluster after Skiff's patches. */
+export interface CompletedSnapshot {
+  kind: 'completed';
+  pvc: PvcRef;
+  pvName: string;
+  driver: string;
+  snapshotClass: VolumeSnapshotClass;
+  /** Labelled for the backup and annotated as Velero annotates it (handle, driver, policy, size). */
+  volumeSnapshot: VolumeSnapshot;
+  /** Labelled for the backup, deletionPolicy Retain, original policy annotated. */
+  content: VolumeSnapshotContent;
+  /** The policy the class gave the content; expiry restores it. */
+  originalDeletionPolicy: DeletionPolicy;
+  snapshotHandle: string;
+  restoreSizeBytes: number | undefined;
+  /** To add to the PVC object in the backup, so that restore finds its VolumeSnapshot. */
+  pvcAdditions: MetadataAdditions;
+  /** The Secret the driver needs to delete the snapshot, which the backup must hold too. */
+  deletionSecret?: SecretRef;
+  notes: string[];
+  startedAt: Date;
+  completedAt: Date;
+  volumeInfo: BackupVolumeInfo;
+}
+
+export interface SkippedSnapshot {
+  kind: 'skipped';
+  pvc: PvcRef;
+  reason: SnapshotSkipReason;
+  /** Undefined when skipping is what the backup asked for. */
+  warning?: string;
+  notes: string[];
+  /** Only for PVCs bound to an existing PV, as Velero keys volume information by PV. */
+  volumeInfo?: BackupVolumeInfo;
+}
+
+/** A snapshot that was not taken; any VolumeSnapshot created for it has been deleted. */
+export interface FailedSnapshot {
+  kind: 'failed';
+  pvc: PvcRef;
+  reason: 'failed' | 'timed-out' | 'error';
+  /** Says what went wrong, and what is left to clean up by hand if anything is. */
+  message: string;
+  /** The VolumeSnapshot created for it, if one was. */
+  volumeSnapshot?: { namespace: string; name: string; uid?: string };
+  contentName?: string;
+  notes: string[];
+}
+
+export type CsiSnapshotOutcome = CompletedSnapshot | SkippedSnapshot | FailedSnapshot;
+
+/** The outcome of a PVC the plan skipped. */
+export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>): SkippedSnapshot {
+  return {
+    kind: 'skipped',
+    pvc: plan.pvc,
+    reason: plan.reason,
+    warning: plan.warning,
+    notes: plan.notes,
+    volumeInfo: plan.pv
+      ? skippedVolumeInfo({
+          pvcNamespace: plan.pvc.namespace,
+          pvcName: plan.pvc.name,
+          pv: {
+            name: plan.pv.metadata.name,
+            reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
+            labels: plan.pv.metadata.labels,
+          },
+          reason: plan.warning ?? skipReasonText(plan.reason),
+        })
+      : undefined,
+  };
+}
+
+function skipReasonText(reason: SnapshotSkipReason): string {
+  return reason === 'snapshots-disabled' ? 'the backup has snapshotVolumes set to false' : reason;
+}
+
+/**
+ * The backup's warnings and errors from its snapshots, each in the PVC's namespace:
+ * a skipped PVC is a warning, a failed snapshot an error (the backup ends
+ * PartiallyFailed), and annotations naming unusable classes are warnings.
+ */
+export function csiSnapshotResults(outcomes: readonly CsiSnapshotOutcome[]): BackupResults {
+  const results = emptyResults();
+  for (const outcome of outcomes) {
+    const namespace = outcome.pvc.namespace;
+    for (const note of outcome.notes) addMessage(results.warnings, namespace, note);
+    if (outcome.kind === 'skipped' && outcome.warning) addMessage(results.warnings, namespace, outcome.warning);
+    if (outcome.kind === 'failed') addMessage(results.errors, namespace, outcome.message);
+  }
+  return results;
+}
+
+/** Velero's status.csiVolumeSnapshotsAttempted / Completed. */
+export interface CsiSnapshotCounts {
+  /** VolumeSnapshots created, whatever became of them. */
+  attempted: number;
+  /** Those that became ready. */
+  completed: number;
+}
+
+/** Counts the snapshots a backup attempted and completed. */
+export function countCsiSnapshots(outcomes: readonly CsiSnapshotOutcome[]): CsiSnapshotCounts {
+  let attempted = 0;
+  let completed = 0;
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'completed') {
+      attempted += 1;
+      completed += 1;
+    } else if (outcome.kind === 'failed' && outcome.volumeSnapshot) attempted += 1;
+  }
+  return { attempted, completed };
+}
+
+/** The snapshot objects a backup stores (in its tarball and its CSI lists), each class once. */
+export interface CsiBackupObjects {
+  volumeSnapshots: VolumeSnapshot[];
+  volumeSnapshotContents: VolumeSnapshotContent[];
+  volumeSnapshotClasses: VolumeSnapshotClass[];
+}
+
+/** Gathers the objects of the completed snapshots, in outcome order. */
+export function csiBackupObjects(outcomes: readonly CsiSnapshotOutcome[]): CsiBackupObjects {
+  const objects: CsiBackupObjects = { volumeSnapshots: [], volumeSnapshotContents: [], volumeSnapshotClasses: [] };
+  const classNames = new Set<string>();
+  for (const outcome of outcomes) {
+    if (outcome.kind !== 'completed') continue;
+    objects.volumeSnapshots.push(outcome.volumeSnapshot);
+    objects.volumeSnapshotContents.push(outcome.content);
+    if (!classNames.has(outcome.snapshotClass.metadata.name)) {
+      classNames.add(outcome.snapshotClass.metadata.name);
+      objects.volumeSnapshotClasses.push(outcome.snapshotClass);
+    }
+  }
+  return objects;
+}
+
+/** The entries of `<b>-volumeinfo.json.gz` for these outcomes. */
+export function csiVolumeInfos(outcomes: readonly CsiSnapshotOutcome[]): BackupVolumeInfo[] {
+  return outcomes.flatMap((outcome) => (outcome.kind !== 'failed' && outcome.volumeInfo ? [outcome.volumeInfo] : []));
+}

@@ -1,0 +1,143 @@
+import type { VolumeSnapshotClass } from '../kube/snapshot-api';
+import { selectSnapshotClass } from './snapshot-class';
+
+/**
+ * Which of a backup's PVCs get a CSI snapshot, with which VolumeSnapshotClass, and why
+ * the others do not. Velero's PVC action (pkg/backup/actions/csi/pvc_action.go) makes
+ * the same choice per PVC; here it is made for all PVCs at once from lists fetched
+ * once per backup.
+ *
+ * Where Velero fails the PVC's backup item (an unbound PVC, a PV that is gone), Skiff
+ * skips the snapshot with a warning instead: there is no volume data to lose, and the
+ * PVC object itself is still backed up. Velero also requires a StorageClass to find
+ * the driver; Skiff reads the driver from the PV, so statically provisioned CSI
+ * volumes without a class are snapshotted too.
+ */
+
+/** The fields of a PersistentVolumeClaim the plan reads. */
+export interface PersistentVolumeClaimLike {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: { volumeName?: string; storageClassName?: string | null };
+  status?: { phase?: string };
+}
+
+/** The fields of a PersistentVolume the plan and the volume information read. */
+export interface PersistentVolumeLike {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: {
+    csi?: { driver: string; volumeHandle?: string };
+    persistentVolumeReclaimPolicy?: string;
+    storageClassName?: string;
+  };
+}
+
+/** The fields of a StorageClass the plan reads (its annotation may choose a snapshot class). */
+export interface StorageClassLike {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/** A PVC, named the way messages and results name it. */
+export interface PvcRef {
+  namespace: string;
+  name: string;
+}
+
+export type SnapshotSkipReason =
+  | 'snapshots-disabled'
+  | 'not-bound'
+  | 'pv-missing'
+  | 'not-csi'
+  | 'no-class-for-driver'
+  | 'ambiguous';
+
+export type CsiSnapshotPlan =
+  | {
+      kind: 'snapshot';
+      pvc: PvcRef;
+      /** The PVC's labels, which the VolumeSnapshot copies. */
+      labels?: Record<string, string>;
+      pv: PersistentVolumeLike;
+      driver: string;
+      snapshotClass: VolumeSnapshotClass;
+      /** Annotations naming a class that was passed over: worth a warning. */
+      notes: string[];
+    }
+  | {
+      kind: 'skip';
+      pvc: PvcRef;
+      pv?: PersistentVolumeLike;
+      reason: SnapshotSkipReason;
+      /** Undefined when skipping is what the backup asked for. */
+      warning?: string;
+      notes: string[];
+    };
+
+export interface PlanCsiSnapshotsInput {
+  pvcs: readonly PersistentVolumeClaimLike[];
+  persistentVolumes: readonly PersistentVolumeLike[];
+  storageClasses: readonly StorageClassLike[];
+  /** Every VolumeSnapshotClass of the cluster, in the order the API server lists them. */
+  snapshotClasses: readonly VolumeSnapshotClass[];
+  backup: { annotations?: Record<string, string>; snapshotVolumes?: boolean };
+}
+
+/** One plan per PVC, in the order of `pvcs`. */
+export function planCsiSnapshots(input: PlanCsiSnapshotsInput): CsiSnapshotPlan[] {
+  const pvByName = new Map(input.persistentVolumes.map((pv) => [pv.metadata.name, pv]));
+  const storageClassByName = new Map(input.storageClasses.map((sc) => [sc.metadata.name, sc]));
+  return input.pvcs.map((pvc): CsiSnapshotPlan => {
+    const ref: PvcRef = { namespace: pvc.metadata.namespace ?? '', name: pvc.metadata.name };
+    const where = `PVC ${ref.namespace}/${ref.name}`;
+    const volumeName = pvc.spec?.volumeName;
+    const pv = volumeName ? pvByName.get(volumeName) : undefined;
+    if (input.backup.snapshotVolumes === false) {
+      return { kind: 'skip', pvc: ref, pv, reason: 'snapshots-disabled', notes: [] };
+    }
+    if (!volumeName || pvc.status?.phase !== 'Bound') {
+      return {
+        kind: 'skip',
+        pvc: ref,
+        reason: 'not-bound',
+        warning: `${where} is not bound to a volume (phase ${pvc.status?.phase ?? 'unknown'}), so there is no data to snapshot; skipped`,
+        notes: [],
+      };
+    }
+    if (!pv) {
+      return {
+        kind: 'skip',
+        pvc: ref,
+        reason: 'pv-missing',
+        warning: `${where} is bound to PersistentVolume ${volumeName}, which does not exist; skipped`,
+        notes: [],
+      };
+    }
+    const storageClassName = pvc.spec?.storageClassName;
+    const choice = selectSnapshotClass({
+      // Named namespace/name so that its messages say which namespace the PVC is in.
+      pvc: { metadata: { ...pvc.metadata, name: `${ref.namespace}/${ref.name}` } },
+      pvDriver: pv.spec?.csi?.driver,
+      backupAnnotations: input.backup.annotations,
+      storageClass: storageClassName ? storageClassByName.get(storageClassName) : undefined,
+      classes: input.snapshotClasses,
+    });
+    if (choice.kind === 'skip') {
+      return { kind: 'skip', pvc: ref, pv, reason: choice.reason, warning: choice.warning, notes: choice.notes };
+    }
+    return {
+      kind: 'snapshot',
+      pvc: ref,
+      labels: pvc.metadata.labels,
+      pv,
+      driver: pv.spec!.csi!.driver,
+      // selectSnapshotClass returns one of the classes it was given.
+      snapshotClass: choice.snapshotClass as VolumeSnapshotClass,
+      notes: choice.notes,
+    };
+  });
+}

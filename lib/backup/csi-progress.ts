@@ -1,0 +1,117 @@
+import type { VolumeSnapshot, VolumeSnapshotContent } from '../kube/snapshot-api';
+import type { PvcRef } from './csi-plan';
+
+/**
+ * How far a CSI snapshot has come, and how often to look again, as pure functions.
+ *
+ * A snapshot is ready when its VolumeSnapshot is bound to a content, the content has
+ * the storage system's snapshot handle (Velero's WaitUntilVSCHandleIsReady waits for
+ * this much) and both report readyToUse (which Skiff waits for as well: a handle of a
+ * snapshot that is still being cut is not yet a backup).
+ *
+ * As in Velero's VolumeSnapshot action, an error on the content is final (the driver
+ * refused the snapshot), while an error on the VolumeSnapshot alone is the
+ * snapshot-controller's and is retried by it: that only fails the snapshot when the
+ * timeout runs out, and then is quoted as the likely cause.
+ */
+
+/** What a pending snapshot waits for. */
+export type SnapshotStage = 'binding' | 'handle' | 'ready';
+
+export type SnapshotAssessment =
+  | { kind: 'pending'; waitingFor: SnapshotStage }
+  | { kind: 'ready' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'timed-out'; message: string };
+
+export interface AssessSnapshotInput {
+  pvc: PvcRef;
+  driver: string;
+  /** The VolumeSnapshot as last read; undefined when it no longer exists. */
+  volumeSnapshot: VolumeSnapshot | undefined;
+  /** Its bound content as last read, once bound. */
+  content: VolumeSnapshotContent | undefined;
+  elapsedMs: number;
+  timeoutMs: number;
+  /** The timeout as the backup spells it, e.g. `10m0s`, for messages. */
+  timeoutText: string;
+}
+
+function stageOf(snapshot: VolumeSnapshot, content: VolumeSnapshotContent | undefined): SnapshotStage {
+  if (!snapshot.status?.boundVolumeSnapshotContentName) return 'binding';
+  if (!content?.status?.snapshotHandle) return 'handle';
+  return 'ready';
+}
+
+/** Decides whether a snapshot is ready, failed, out of time, or still on its way. */
+export function assessSnapshot(input: AssessSnapshotInput): SnapshotAssessment {
+  const { pvc, volumeSnapshot: snapshot, content } = input;
+  const pvcText = `PVC ${pvc.namespace}/${pvc.name}`;
+  if (!snapshot || snapshot.metadata.deletionTimestamp) {
+    return {
+      kind: 'failed',
+      message:
+        `the VolumeSnapshot of ${pvcText} was deleted by someone else before it was ready; ` +
+        'nothing in the backup holds this volume\'s data, run the backup again',
+    };
+  }
+  const vsText = `VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name}`;
+  if (content?.status?.error && content.status.readyToUse !== true) {
+    return {
+      kind: 'failed',
+      message:
+        `the CSI driver ${input.driver} could not snapshot ${pvcText} (${vsText}, VolumeSnapshotContent ` +
+        `${content.metadata.name}): ${content.status.error.message ?? 'no message'}; check the driver and its storage system`,
+    };
+  }
+  const stage = stageOf(snapshot, content);
+  if (stage === 'ready' && content?.status?.readyToUse === true && snapshot.status?.readyToUse === true) {
+    return { kind: 'ready' };
+  }
+  if (input.elapsedMs < input.timeoutMs) return { kind: 'pending', waitingFor: stage };
+
+  const waitedFor = {
+    binding: 'the snapshot controller did not bind it to a VolumeSnapshotContent (is the snapshot-controller running?)',
+    handle: `the CSI driver ${input.driver} did not report a snapshot handle on VolumeSnapshotContent ${content?.metadata.name ?? snapshot.status?.boundVolumeSnapshotContentName}`,
+    ready: `the snapshot was cut (handle ${content?.status?.snapshotHandle}) but did not become ready to use`,
+  }[stage];
+  const lastError = snapshot.status?.error?.message;
+  return {
+    kind: 'timed-out',
+    message:
+      `the snapshot of ${pvcText} (${vsText}) was not ready within csiSnapshotTimeout ${input.timeoutText}: ${waitedFor}` +
+      `${lastError ? `; last error: ${lastError}` : ''}. Check the CSI driver ${input.driver}, or raise spec.csiSnapshotTimeout`,
+  };
+}
+
+/** Bounds of the polling interval. */
+export interface PollSchedule {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * Fast at first (most snapshots of most drivers take seconds), then every 2 s, which
+ * keeps a long wait (minutes, for a slow storage system) at a few requests a minute.
+ */
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = { minMs: 250, maxMs: 2000 };
+
+export interface NextPollInput {
+  now: number;
+  /** When the most recently created pending snapshot was created. */
+  newestStartAt: number;
+  /** The earliest deadline of the pending snapshots. */
+  earliestDeadlineAt: number;
+}
+
+/**
+ * How long to wait before the next look at all pending snapshots: half the age of the
+ * youngest one (a backoff that starts over whenever a snapshot starts), within the
+ * schedule's bounds, but never past a deadline, so a timeout is declared on time.
+ */
+export function nextPollDelayMs(input: NextPollInput, schedule: PollSchedule = DEFAULT_POLL_SCHEDULE): number {
+  const age = Math.max(0, input.now - input.newestStartAt);
+  const backoff = Math.min(schedule.maxMs, Math.max(schedule.minMs, age / 2));
+  const untilDeadline = Math.max(0, input.earliestDeadlineAt - input.now);
+  return Math.round(Math.min(backoff, untilDeadline));
+}

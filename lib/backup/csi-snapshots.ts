@@ -1,0 +1,506 @@
+import type { KubeClient } from '../kube/client';
+import { listAll, type KubeObject } from '../kube/list-all';
+import {
+  volumeSnapshotClassesPath,
+  volumeSnapshotContentPath,
+  volumeSnapshotContentsPath,
+  volumeSnapshotPath,
+  volumeSnapshotsPath,
+  type VolumeSnapshot,
+  type VolumeSnapshotClass,
+  type VolumeSnapshotContent,
+} from '../kube/snapshot-api';
+import { logger } from '../logger';
+import { VELERO_DEFAULTS, type BackupSpec } from '../velero/backup';
+import { formatDuration, parseDuration } from '../velero/duration';
+import { csiSnapshotVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import { discardVolumeSnapshot } from './csi-cleanup';
+import {
+  backupLabelSelector,
+  deletionSecretOf,
+  originalDeletionPolicy,
+  pvcBackupAdditions,
+  retainContentPatch,
+  volumeSnapshotAnnotations,
+  volumeSnapshotFor,
+} from './csi-objects';
+import {
+  csiBackupObjects,
+  csiSnapshotResults,
+  csiVolumeInfos,
+  countCsiSnapshots,
+  skippedOutcome,
+  type CompletedSnapshot,
+  type CsiSnapshotOutcome,
+  type FailedSnapshot,
+} from './csi-outcomes';
+import {
+  planCsiSnapshots,
+  type CsiSnapshotPlan,
+  type PersistentVolumeClaimLike,
+  type PersistentVolumeLike,
+  type StorageClassLike,
+} from './csi-plan';
+import { DEFAULT_POLL_SCHEDULE, assessSnapshot, nextPollDelayMs, type PollSchedule } from './csi-progress';
+import type { BackupResults } from './results';
+
+/**
+ * Takes the CSI snapshots of a backup's PVCs, as Velero's CSI plugin does: a
+ * VolumeSnapshot per PVC bound to a CSI volume, then wait, within the backup's
+ * csiSnapshotTimeout, for its content, the storage system's snapshot handle and
+ * readiness; the content is labelled for the backup and kept (deletionPolicy Retain)
+ * for the backup's life. A snapshot that fails or runs out of time is an error of its
+ * PVC's namespace, and what was created for it is taken back (see csi-cleanup.ts).
+ *
+ * Snapshots are taken concurrently and watched together: each look at them costs
+ * one LIST of the backup's VolumeSnapshots and, while some are not yet cut, one LIST
+ * of its contents, however many snapshots there are. Per snapshot there are three
+ * more requests: create the VolumeSnapshot, patch its content (label, Retain) as soon
+ * as it is bound, and annotate the VolumeSnapshot when it is ready. The PVs, classes
+ * and StorageClasses are listed once per backup, or taken from the caller.
+ */
+
+/** Time, injectable so tests and callers control waiting. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Counts for the backup's status while snapshots are being taken. */
+export interface CsiSnapshotProgress {
+  /** PVCs that get a snapshot. */
+  total: number;
+  /** VolumeSnapshots created so far. */
+  attempted: number;
+  completed: number;
+  failed: number;
+}
+
+/** The backup the snapshots are for: its name, annotations (they may choose classes) and spec. */
+export interface SnapshotBackup {
+  name: string;
+  annotations?: Record<string, string>;
+  spec: Pick<BackupSpec, 'csiSnapshotTimeout' | 'snapshotVolumes'>;
+}
+
+export interface TakeCsiSnapshotsOptions {
+  client: KubeClient;
+  backup: SnapshotBackup;
+  /** The PVCs the backup includes (already filtered), as the API server returns them. */
+  pvcs: readonly PersistentVolumeClaimLike[];
+  /** Most snapshots in progress at once; the rest wait for a free slot. Default 50. */
+  concurrency?: number;
+  clock?: Clock;
+  /**
+   * Called whenever a count changes, one call at a time and in order, so the caller
+   * can persist progress; the snapshots go on meanwhile. A failing callback is logged.
+   */
+  onProgress?: (progress: CsiSnapshotProgress) => void | Promise<void>;
+  /** Objects the caller has already listed, to save the requests. */
+  known?: {
+    persistentVolumes?: readonly PersistentVolumeLike[];
+    storageClasses?: readonly StorageClassLike[];
+    snapshotClasses?: readonly VolumeSnapshotClass[];
+  };
+  pollSchedule?: PollSchedule;
+  /** How long a failed snapshot's cleanup waits for its VolumeSnapshot to be gone. Default 60 s. */
+  cleanupTimeoutMs?: number;
+}
+
+export interface CsiSnapshotsResult {
+  /** One per PVC, in the order given. */
+  outcomes: CsiSnapshotOutcome[];
+  /**
+   * The completed snapshots' VolumeSnapshots, contents and classes as they are in the
+   * cluster after Skiff's patches: the CSI lists (`<b>-csi-volumesnapshots.json.gz`, ...)
+   * take them as they are; the tarball takes volumeSnapshotBackupItem(vs) and
+   * volumeSnapshotContentBackupItem(vsc) of them, and the classes as they are.
+   */
+  volumeSnapshots: VolumeSnapshot[];
+  volumeSnapshotContents: VolumeSnapshotContent[];
+  volumeSnapshotClasses: VolumeSnapshotClass[];
+  /** Entries for `<b>-volumeinfo.json.gz`. */
+  volumeInfos: BackupVolumeInfo[];
+  /** Warnings (skipped PVCs) and errors (failed snapshots), per namespace. */
+  results: BackupResults;
+  /** For status.csiVolumeSnapshotsAttempted / csiVolumeSnapshotsCompleted. */
+  attempted: number;
+  completed: number;
+  /** Requests the client sent while this ran (its own and any concurrent user's). */
+  apiRequests: number;
+}
+
+const DEFAULT_CONCURRENCY = 50;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 60_000;
+
+/** Takes the CSI snapshots of a backup's PVCs; never throws for one PVC's trouble, only for the lists it needs. */
+export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promise<CsiSnapshotsResult> {
+  const requestsBefore = options.client.requestCount;
+  const startedAt = Date.now();
+  const plans = options.pvcs.length === 0 ? [] : planCsiSnapshots(await planInput(options));
+  const run = new SnapshotRun(options, plans);
+  const outcomes = await run.execute();
+  const counts = countCsiSnapshots(outcomes);
+  const result: CsiSnapshotsResult = {
+    outcomes,
+    ...csiBackupObjects(outcomes),
+    volumeInfos: csiVolumeInfos(outcomes),
+    results: csiSnapshotResults(outcomes),
+    ...counts,
+    apiRequests: options.client.requestCount - requestsBefore,
+  };
+  logger.info('CSI snapshots taken', {
+    cluster: options.client.cluster,
+    backup: options.backup.name,
+    pvcs: outcomes.length,
+    attempted: counts.attempted,
+    completed: counts.completed,
+    failed: outcomes.filter((o) => o.kind === 'failed').length,
+    skipped: outcomes.filter((o) => o.kind === 'skipped').length,
+    apiRequests: result.apiRequests,
+    ms: Date.now() - startedAt,
+  });
+  return result;
+}
+
+async function planInput(options: TakeCsiSnapshotsOptions) {
+  const { client, known } = options;
+  const [persistentVolumes, storageClasses, snapshotClasses] = await Promise.all([
+    known?.persistentVolumes ?? listAll<KubeObject & PersistentVolumeLike>(client, '/api/v1/persistentvolumes'),
+    known?.storageClasses ?? listAll<KubeObject & StorageClassLike>(client, '/apis/storage.k8s.io/v1/storageclasses'),
+    known?.snapshotClasses ?? listAll<VolumeSnapshotClass>(client, volumeSnapshotClassesPath()),
+  ]);
+  return {
+    pvcs: options.pvcs,
+    persistentVolumes,
+    storageClasses,
+    snapshotClasses,
+    backup: { annotations: options.backup.annotations, snapshotVolumes: options.backup.spec.snapshotVolumes },
+  };
+}
+
+type SnapshotPlan = Extract<CsiSnapshotPlan, { kind: 'snapshot' }>;
+
+/** One snapshot in progress. */
+interface Pending {
+  index: number;
+  plan: SnapshotPlan;
+  startedAt: number;
+  deadline: number;
+  /** Who the created VolumeSnapshot is, even after it vanished. */
+  created: { namespace: string; name: string; uid?: string };
+  /** As last read; undefined once it has vanished. */
+  volumeSnapshot: VolumeSnapshot | undefined;
+  content?: VolumeSnapshotContent;
+  /** Set once the content carries the backup label and Retain. */
+  contentPatched: boolean;
+  /** A request about this snapshot failed: it is given up. */
+  error?: string;
+}
+
+/** The state of one takeCsiSnapshots call: the queue, the snapshots in progress, the outcomes. */
+class SnapshotRun {
+  private readonly client: KubeClient;
+  private readonly clock: Clock;
+  private readonly concurrency: number;
+  private readonly timeoutMs: number;
+  private readonly timeoutText: string;
+  private readonly schedule: PollSchedule;
+  private readonly labelSelector: string;
+  private readonly outcomes: (CsiSnapshotOutcome | undefined)[];
+  private readonly queue: { index: number; plan: SnapshotPlan }[] = [];
+  private pending: Pending[] = [];
+  private readonly cleanups: Promise<void>[] = [];
+  private readonly progress: CsiSnapshotProgress;
+  private progressChain: Promise<void> = Promise.resolve();
+  private lastReported = '';
+
+  constructor(
+    private readonly options: TakeCsiSnapshotsOptions,
+    plans: CsiSnapshotPlan[],
+  ) {
+    this.client = options.client;
+    this.clock = options.clock ?? systemClock;
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.schedule = options.pollSchedule ?? DEFAULT_POLL_SCHEDULE;
+    this.labelSelector = backupLabelSelector(options.backup.name);
+    const timeout = options.backup.spec.csiSnapshotTimeout;
+    const parsed = timeout ? parseDuration(timeout, 'spec.csiSnapshotTimeout') : 0;
+    // Velero's server replaces a zero timeout with its default, and so does Skiff.
+    this.timeoutMs = parsed > 0 ? parsed : parseDuration(VELERO_DEFAULTS.csiSnapshotTimeout);
+    this.timeoutText = formatDuration(this.timeoutMs);
+    this.outcomes = plans.map((plan, index) => {
+      if (plan.kind === 'skip') return skippedOutcome(plan);
+      this.queue.push({ index, plan });
+      return undefined;
+    });
+    this.progress = { total: this.queue.length, attempted: 0, completed: 0, failed: 0 };
+  }
+
+  async execute(): Promise<CsiSnapshotOutcome[]> {
+    while (this.queue.length > 0 || this.pending.length > 0) {
+      await this.startSnapshots();
+      if (this.pending.length === 0) continue;
+      const now = this.clock.now();
+      await this.clock.sleep(
+        nextPollDelayMs(
+          {
+            now,
+            newestStartAt: Math.max(...this.pending.map((p) => p.startedAt)),
+            earliestDeadlineAt: Math.min(...this.pending.map((p) => p.deadline)),
+          },
+          this.schedule,
+        ),
+      );
+      await this.look();
+    }
+    await Promise.all(this.cleanups);
+    await this.progressChain;
+    return this.outcomes.map((outcome) => outcome!);
+  }
+
+  /** Creates VolumeSnapshots for queued PVCs while there are free slots. */
+  private async startSnapshots(): Promise<void> {
+    const batch = this.queue.splice(0, Math.max(0, this.concurrency - this.pending.length));
+    if (batch.length === 0) return;
+    await Promise.all(batch.map((item) => this.start(item.index, item.plan)));
+    this.report();
+  }
+
+  private async start(index: number, plan: SnapshotPlan): Promise<void> {
+    const startedAt = this.clock.now();
+    const manifest = volumeSnapshotFor(
+      { ...plan.pvc, labels: plan.labels },
+      plan.snapshotClass.metadata.name,
+      this.options.backup.name,
+    );
+    try {
+      const created = await this.client.create<VolumeSnapshot>(volumeSnapshotsPath(plan.pvc.namespace), manifest);
+      this.progress.attempted += 1;
+      this.pending.push({
+        index,
+        plan,
+        startedAt,
+        deadline: startedAt + this.timeoutMs,
+        created: { namespace: created.metadata.namespace, name: created.metadata.name, uid: created.metadata.uid },
+        volumeSnapshot: created,
+        contentPatched: false,
+      });
+    } catch (error) {
+      this.progress.failed += 1;
+      this.outcomes[index] = {
+        kind: 'failed',
+        pvc: plan.pvc,
+        reason: 'error',
+        message:
+          `could not create a VolumeSnapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} ` +
+          `(class ${plan.snapshotClass.metadata.name}): ${(error as Error).message}`,
+        notes: plan.notes,
+      };
+    }
+  }
+
+  /** One look at every pending snapshot: refresh, patch new contents, settle the finished. */
+  private async look(): Promise<void> {
+    await this.refreshVolumeSnapshots();
+    const newlyBound = this.pending.filter(
+      (p) => !p.error && !p.contentPatched && p.volumeSnapshot?.status?.boundVolumeSnapshotContentName && !p.volumeSnapshot.metadata.deletionTimestamp,
+    );
+    await Promise.all(newlyBound.map((p) => this.retainContent(p)));
+    await this.refreshContents(new Set(newlyBound));
+
+    const finishing: Promise<void>[] = [];
+    const stillPending: Pending[] = [];
+    for (const p of this.pending) {
+      const assessment = p.error
+        ? ({ kind: 'failed', message: p.error } as const)
+        : assessSnapshot({
+            pvc: p.plan.pvc,
+            driver: p.plan.driver,
+            volumeSnapshot: p.volumeSnapshot,
+            content: p.content,
+            elapsedMs: this.clock.now() - p.startedAt,
+            timeoutMs: this.timeoutMs,
+            timeoutText: this.timeoutText,
+          });
+      if (assessment.kind === 'pending') stillPending.push(p);
+      else if (assessment.kind === 'ready') finishing.push(this.complete(p));
+      else this.fail(p, assessment.kind, assessment.message);
+    }
+    this.pending = stillPending;
+    await Promise.all(finishing);
+    this.report();
+  }
+
+  private async refreshVolumeSnapshots(): Promise<void> {
+    const namespaces = new Set(this.pending.map((p) => p.plan.pvc.namespace));
+    // One namespace needs only namespaced rights; several are cheaper as one cluster-wide list.
+    const scope = namespaces.size === 1 ? [...namespaces][0] : undefined;
+    const listed = await this.listOrReport(() =>
+      listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector }),
+    );
+    if (!listed) return;
+    const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
+    for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
+  }
+
+  /** Reads the contents that are still being cut, unless every one was just read by its patch. */
+  private async refreshContents(justPatched: Set<Pending>): Promise<void> {
+    const stale = this.pending.filter(
+      (p) => p.contentPatched && !justPatched.has(p) && !(p.content?.status?.snapshotHandle && p.content.status.readyToUse === true),
+    );
+    if (stale.length === 0) return;
+    const listed = await this.listOrReport(() =>
+      listAll<VolumeSnapshotContent>(this.client, volumeSnapshotContentsPath(), { labelSelector: this.labelSelector }),
+    );
+    if (!listed) return;
+    const byName = new Map(listed.map((c) => [c.metadata.name, c]));
+    for (const p of stale) p.content = byName.get(p.content!.metadata.name) ?? p.content;
+  }
+
+  /**
+   * A failing list is retried at the next look, as a watch would reconnect; the
+   * snapshots' deadlines still bound the whole wait.
+   */
+  private async listOrReport<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
+    try {
+      return await list();
+    } catch (error) {
+      logger.warn('could not list CSI snapshot objects; trying again', {
+        cluster: this.client.cluster,
+        backup: this.options.backup.name,
+        error,
+      });
+      return undefined;
+    }
+  }
+
+  /** Labels the new content for the backup and makes it Retain; the answer is its current state. */
+  private async retainContent(p: Pending): Promise<void> {
+    const name = p.volumeSnapshot!.status!.boundVolumeSnapshotContentName!;
+    const path = volumeSnapshotContentPath(name);
+    try {
+      const current = await this.client.get<VolumeSnapshotContent>(path);
+      p.content = await this.client.patch<VolumeSnapshotContent>(path, retainContentPatch(current, this.options.backup.name), 'merge');
+      p.contentPatched = true;
+    } catch (error) {
+      p.error =
+        `could not label VolumeSnapshotContent ${name} of PVC ${p.plan.pvc.namespace}/${p.plan.pvc.name} for the backup ` +
+        `and set it to Retain: ${(error as Error).message}; Skiff needs get and patch on volumesnapshotcontents`;
+    }
+  }
+
+  /** Annotates the ready VolumeSnapshot as Velero does and records the outcome. */
+  private async complete(p: Pending): Promise<void> {
+    const content = p.content!;
+    const snapshot = p.volumeSnapshot!;
+    const annotations = volumeSnapshotAnnotations(content);
+    const notes = [...p.plan.notes];
+    let annotated: VolumeSnapshot;
+    try {
+      annotated = await this.client.patch<VolumeSnapshot>(
+        volumeSnapshotPath(snapshot.metadata.namespace, snapshot.metadata.name),
+        { metadata: { annotations } },
+        'merge',
+      );
+    } catch (error) {
+      // The backup's copy carries the annotations all the same; only the cluster's lacks them.
+      annotated = { ...snapshot, metadata: { ...snapshot.metadata, annotations: { ...snapshot.metadata.annotations, ...annotations } } };
+      notes.push(
+        `could not annotate VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name} with its snapshot handle ` +
+          `(${(error as Error).message}); the backup has the annotations, the cluster's object does not`,
+      );
+    }
+    const completedAt = new Date(this.clock.now());
+    const { plan } = p;
+    const outcome: CompletedSnapshot = {
+      kind: 'completed',
+      pvc: plan.pvc,
+      pvName: plan.pv.metadata.name,
+      driver: plan.driver,
+      snapshotClass: plan.snapshotClass,
+      volumeSnapshot: annotated,
+      content,
+      originalDeletionPolicy: originalDeletionPolicy(content),
+      snapshotHandle: content.status!.snapshotHandle!,
+      restoreSizeBytes: content.status?.restoreSize,
+      pvcAdditions: pvcBackupAdditions(snapshot.metadata.name, this.options.backup.name),
+      deletionSecret: deletionSecretOf(content),
+      notes,
+      startedAt: new Date(p.startedAt),
+      completedAt,
+      volumeInfo: csiSnapshotVolumeInfo({
+        pvcNamespace: plan.pvc.namespace,
+        pvcName: plan.pvc.name,
+        pv: {
+          name: plan.pv.metadata.name,
+          reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
+          labels: plan.pv.metadata.labels,
+        },
+        snapshotHandle: content.status!.snapshotHandle!,
+        sizeBytes: content.status?.restoreSize ?? 0,
+        driver: content.spec.driver,
+        vscName: content.metadata.name,
+        readyToUse: annotated.status?.readyToUse,
+        startTimestamp: annotated.status?.creationTime,
+        completedAt,
+      }),
+    };
+    this.progress.completed += 1;
+    this.outcomes[p.index] = outcome;
+  }
+
+  /** Records the failure and takes back what was created for it, in the background. */
+  private fail(p: Pending, kind: 'failed' | 'timed-out', message: string): void {
+    this.progress.failed += 1;
+    const outcome: FailedSnapshot = {
+      kind: 'failed',
+      pvc: p.plan.pvc,
+      reason: kind,
+      message,
+      volumeSnapshot: p.created,
+      contentName: p.content?.metadata.name ?? p.volumeSnapshot?.status?.boundVolumeSnapshotContentName,
+      notes: p.plan.notes,
+    };
+    this.outcomes[p.index] = outcome;
+    logger.warn('CSI snapshot failed; deleting its VolumeSnapshot', {
+      cluster: this.client.cluster,
+      backup: this.options.backup.name,
+      pvc: `${p.plan.pvc.namespace}/${p.plan.pvc.name}`,
+      reason: kind,
+      message,
+    });
+    this.cleanups.push(this.discard(p, outcome));
+  }
+
+  private async discard(p: Pending, outcome: FailedSnapshot): Promise<void> {
+    // A VolumeSnapshot that vanished is deleted again all the same: harmless, and its content is still released.
+    const snapshot = p.volumeSnapshot ?? { metadata: p.created };
+    const problems = await discardVolumeSnapshot(this.client, snapshot, {
+      now: () => this.clock.now(),
+      sleep: (ms) => this.clock.sleep(ms),
+      timeoutMs: this.options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS,
+      schedule: this.schedule,
+    });
+    if (problems.length > 0) outcome.message += `; cleanup incomplete: ${problems.join('; ')}`;
+  }
+
+  /** Tells the caller the counts, when they changed since the last time. */
+  private report(): void {
+    const { onProgress } = this.options;
+    const key = JSON.stringify(this.progress);
+    if (!onProgress || key === this.lastReported) return;
+    this.lastReported = key;
+    const snapshot = { ...this.progress };
+    this.progressChain = this.progressChain
+      .then(() => onProgress(snapshot))
+      .catch((error: unknown) => logger.warn('could not report CSI snapshot progress', { backup: this.options.backup.name, error }));
+  }
+}

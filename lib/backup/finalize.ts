@@ -1,0 +1,65 @@
+import { gzipSync } from 'node:zlib';
+import type { BackupStore } from '../store/backup-store';
+import { formatTime, serializeBackup, type Backup } from '../velero/backup';
+import type { BackupLog } from './backup-log';
+import type { BackupProgressRecord } from './progress-record';
+import { countMessages, serializeResults } from './results';
+
+function gzipJson(value: unknown): Buffer {
+  return gzipSync(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * The Backup's final status, as Velero decides it: any error makes the backup
+ * PartiallyFailed, warnings do not.
+ */
+export function completedBackup(record: BackupProgressRecord, now: Date): Backup {
+  const backup = structuredClone(record.backup);
+  const errors = countMessages(record.results.errors);
+  const items = record.tarball?.itemsBackedUp ?? 0;
+  backup.status = {
+    ...backup.status,
+    phase: errors > 0 ? 'PartiallyFailed' : 'Completed',
+    completionTimestamp: formatTime(now),
+    errors,
+    warnings: countMessages(record.results.warnings),
+    progress: { totalItems: items, itemsBackedUp: items },
+    csiVolumeSnapshotsAttempted: record.snapshots?.attempted ?? 0,
+    csiVolumeSnapshotsCompleted: record.snapshots?.completed ?? 0,
+  };
+  return backup;
+}
+
+/**
+ * Writes every object of a finished backup, `velero-backup.json` last and once, so
+ * the backup only becomes visible (to Skiff and to Velero) when it is complete, and
+ * buckets with Object Lock never see it rewritten. Every write must succeed: a
+ * backup whose results or lists are missing would be misleading, so any failure
+ * stops before the metadata is written and the run can be retried.
+ */
+export async function writeBackupObjects(store: BackupStore, record: BackupProgressRecord, log: BackupLog, now: Date): Promise<Backup> {
+  const name = record.backup.metadata.name;
+  const keys = store.layout;
+  const backup = completedBackup(record, now);
+  const snapshots = record.snapshots;
+  log.info('backup completed', { phase: backup.status.phase ?? '', items: backup.status.progress?.itemsBackedUp ?? 0 });
+
+  const objects: [string, Buffer][] = [
+    [keys.backupResourceListKey(name), gzipJson(record.tarball?.resourceList ?? {})],
+    [keys.backupResultsKey(name), gzipSync(serializeResults(record.results))],
+    [keys.backupVolumeInfoKey(name), gzipJson(snapshots?.volumeInfos ?? [])],
+    [keys.backupItemOperationsKey(name), gzipJson([])],
+    [keys.csiVolumeSnapshotsKey(name), gzipJson(snapshots?.volumeSnapshots ?? [])],
+    [keys.csiVolumeSnapshotContentsKey(name), gzipJson(snapshots?.volumeSnapshotContents ?? [])],
+    [keys.csiVolumeSnapshotClassesKey(name), gzipJson(snapshots?.volumeSnapshotClasses ?? [])],
+    // The log goes last among the data so it records everything before it.
+    [keys.backupLogKey(name), log.gzip()],
+  ];
+  // No Content-Encoding: Velero reads these as plain objects and gunzips them itself.
+  await Promise.all(objects.map(([key, body]) => store.putObject(key, body)));
+  await store.putObject(keys.backupMetadataKey(name), serializeBackup(backup), {
+    ifNoneMatch: true,
+    contentType: 'application/json',
+  });
+  return backup;
+}

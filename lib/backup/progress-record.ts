@@ -1,0 +1,49 @@
+import type { Backup } from '../velero/backup';
+import type { BackupResults } from './results';
+import type { UploadedPart } from '../store/multipart';
+import type { TypeCursor } from './collect';
+
+/**
+ * Everything a backup needs to go on after its function was stopped (15-minute
+ * limit, crash): kept under metadata/ in the bucket, never where Velero looks, and
+ * replaced by velero-backup.json only once the backup is complete. It is also what
+ * GET /backups/{name} shows while the backup runs.
+ */
+export interface BackupProgressRecord {
+  /** The Backup as it will be written, with live status (phase, progress, counts). */
+  backup: Backup;
+  cluster: string;
+  stage: 'New' | 'Snapshots' | 'Resources' | 'Finalizing' | 'Done' | 'Failed';
+  /** Who runs it now and until when; another invocation takes over only after that. */
+  lease?: { owner: string; until: string };
+  /** How many invocations have worked on it; a runaway backup is stopped by this. */
+  attempts: number;
+  snapshots?: SnapshotStageResult;
+  tarball?: TarballState;
+  results: BackupResults;
+  log: string[];
+}
+
+/** What the snapshot stage leaves for the tarball and the CSI lists. */
+export interface SnapshotStageResult {
+  volumeSnapshots: unknown[];
+  volumeSnapshotContents: unknown[];
+  volumeSnapshotClasses: unknown[];
+  volumeInfos: unknown[];
+  attempted: number;
+  completed: number;
+  /** PV names bound to included PVCs (Velero backs these up as related items). */
+  relatedPersistentVolumes: string[];
+}
+
+/** The tarball upload at its last checkpoint: everything listed here is in `parts`. */
+export interface TarballState {
+  uploadId: string;
+  parts: UploadedPart[];
+  cursors: Record<string, TypeCursor>;
+  itemsBackedUp: number;
+  resourceList: Record<string, string[]>;
+  namespacesSeen: string[];
+  /** Whether the fixed entries (metadata/version, snapshot objects) are already in `parts`. */
+  preambleWritten: boolean;
+}

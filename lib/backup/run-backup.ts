@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../errors';
+import type { KubeClient } from '../kube/client';
+import { collectionPath, discoverResources, groupResource, type ApiResource } from '../kube/discovery';
+import { KubeApiError, KubeUnreachableError } from '../kube/errors';
+import { listAll, type KubeObject } from '../kube/list-all';
+import { logger } from '../logger';
+import type { BackupStore } from '../store/backup-store';
+import { formatTime } from '../velero/backup';
+import { BackupLog } from './backup-log';
+import { planListTargets, itemKey } from './collect';
+import { createBackupFilters, type BackupFilters, type ResolvedResource } from './filters';
+import { writeBackupObjects } from './finalize';
+import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
+import { runTarballStage, type PartWriter } from './tarball-stage';
+
+/** Takes the CSI snapshots of a backup's PVCs; see lib/backup/csi-snapshots.ts. */
+export type SnapshotTaker = (input: {
+  client: KubeClient;
+  record: BackupProgressRecord;
+  pvcs: KubeObject[];
+  log: BackupLog;
+  onProgress: (attempted: number, completed: number) => void;
+}) => Promise<SnapshotStageResult>;
+
+export interface BackupRunnerDeps {
+  store: BackupStore;
+  connect: (cluster: string) => Promise<KubeClient>;
+  takeSnapshots: SnapshotTaker;
+  createWriter: (onPart: (bytes: Buffer) => Promise<void>) => PartWriter;
+  now: () => Date;
+  /** Milliseconds left before the function is stopped. */
+  remainingMs: () => number;
+  partSize: number;
+  /** Stop this long before the limit, to leave time for the last part and checkpoint. */
+  safetyMarginMs?: number;
+}
+
+export type RunOutcome =
+  | { state: 'completed' | 'failed'; phase: string }
+  | { state: 'paused' }
+  | { state: 'busy'; owner: string };
+
+/** Beyond this many invocations a backup is failed instead of resumed forever. */
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Runs (or continues) one backup until it is done, fails, or its function is about
+ * to be stopped; then the record says where to go on. One invocation at a time owns
+ * a backup: the record's lease is taken with a conditional write, so two
+ * invocations can never both write its tarball.
+ */
+export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<RunOutcome> {
+  const owner = randomUUID();
+  const claim = await claimBackup(deps, name, owner);
+  if ('busy' in claim) return { state: 'busy', owner: claim.busy };
+  let { record, etag } = claim;
+  const log = new BackupLog(record.log, deps.now);
+  const checkpoint = async (next: BackupProgressRecord) => {
+    next.log = log.snapshot();
+    next.lease = { owner, until: formatTime(new Date(deps.now().getTime() + deps.remainingMs())) };
+    etag = await deps.store.putProgress(name, next, etag);
+  };
+  const margin = deps.safetyMarginMs ?? 60_000;
+  const shouldPause = () => deps.remainingMs() < margin;
+
+  let client: KubeClient | undefined;
+  try {
+    client = await deps.connect(record.cluster);
+    const { filters, resources } = await prepare(client, record);
+    if (record.stage === 'New' || record.stage === 'Snapshots') {
+      record.stage = 'Snapshots';
+      record.backup.status.phase = 'InProgress';
+      log.info('backup started', { cluster: record.cluster, attempt: record.attempts });
+      await checkpoint(record);
+      const pvcs = await includedPvcs(client, record, filters, resources);
+      record.snapshots =
+        record.backup.spec.snapshotVolumes === false
+          ? emptySnapshots(pvcs)
+          : await deps.takeSnapshots({
+              client,
+              record,
+              pvcs,
+              log,
+              onProgress: (attempted, completed) => {
+                record.backup.status.csiVolumeSnapshotsAttempted = attempted;
+                record.backup.status.csiVolumeSnapshotsCompleted = completed;
+              },
+            });
+      record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;
+      record.backup.status.csiVolumeSnapshotsCompleted = record.snapshots.completed;
+      record.stage = 'Resources';
+      await checkpoint(record);
+    }
+    if (record.stage === 'Resources') {
+      const scope = filters.namespaceFilter.listScope();
+      const targets = planListTargets(resources, filters, {
+        allNamespaces: scope.allNamespaces,
+        ...(scope.allNamespaces ? {} : { includedNamespaces: scope.namespaces }),
+        relatedPersistentVolumes: new Set(record.snapshots?.relatedPersistentVolumes ?? []),
+      });
+      log.info('collecting resources', { types: targets.length });
+      const outcome = await runTarballStage({
+        client,
+        record,
+        filters,
+        targets,
+        listNamespaces: () => listAll(client!, '/api/v1/namespaces'),
+        multipart: deps.store.multipart,
+        tarballKey: deps.store.layout.backupContentsKey(name),
+        createWriter: deps.createWriter,
+        checkpoint,
+        shouldPause,
+        log,
+        partSize: deps.partSize,
+        labelSelector: serverSideSelector(record),
+      });
+      if (outcome === 'paused') return { state: 'paused' };
+      record.stage = 'Finalizing';
+      await checkpoint(record);
+    }
+    if (record.stage === 'Finalizing') {
+      const backup = await writeBackupObjects(deps.store, record, log, deps.now());
+      record.stage = 'Done';
+      record.backup = backup;
+      await deps.store.deleteProgress(name);
+      return { state: 'completed', phase: backup.status.phase ?? 'Completed' };
+    }
+    return { state: 'completed', phase: record.backup.status.phase ?? 'Completed' };
+  } catch (error) {
+    const reason = failureReason(error);
+    log.error(`backup failed: ${reason}`);
+    logger.error('backup failed', { backup: name, cluster: record.cluster, error });
+    if (record.tarball) {
+      // Nothing of a failed backup may look like a backup: drop the partial tarball.
+      await deps.store.multipart.abort(deps.store.layout.backupContentsKey(name), record.tarball.uploadId).catch(() => undefined);
+    }
+    record.stage = 'Failed';
+    record.backup.status.phase = 'Failed';
+    record.backup.status.failureReason = reason;
+    record.backup.status.completionTimestamp = formatTime(deps.now());
+    await checkpoint(record).catch((e) => logger.error('could not record the failure', { backup: name, error: e }));
+    return { state: 'failed', phase: 'Failed' };
+  } finally {
+    client?.close();
+  }
+}
+
+async function claimBackup(
+  deps: BackupRunnerDeps,
+  name: string,
+  owner: string,
+): Promise<{ record: BackupProgressRecord; etag: string } | { busy: string }> {
+  const stored = await deps.store.getProgress(name);
+  if (!stored) throw new NotFoundError('backup in progress', name, 'it was never created, or it has already finished');
+  const record = stored.record as BackupProgressRecord;
+  if (record.stage === 'Done' || record.stage === 'Failed') return { busy: 'nobody: it has finished' };
+  const now = deps.now();
+  if (record.lease && Date.parse(record.lease.until) > now.getTime()) return { busy: record.lease.owner };
+  record.attempts = (record.attempts ?? 0) + 1;
+  if (record.attempts > MAX_ATTEMPTS) {
+    record.stage = 'Failed';
+    record.backup.status.phase = 'Failed';
+    record.backup.status.failureReason = `gave up after ${MAX_ATTEMPTS} invocations without finishing`;
+  }
+  record.lease = { owner, until: formatTime(new Date(now.getTime() + deps.remainingMs())) };
+  try {
+    const etag = await deps.store.putProgress(name, record, stored.etag);
+    return record.stage === 'Failed' ? { busy: 'nobody: it has failed' } : { record, etag };
+  } catch (error) {
+    if (error instanceof ConflictError) return { busy: 'another invocation' };
+    throw error;
+  }
+}
+
+async function prepare(client: KubeClient, record: BackupProgressRecord) {
+  const [resources, namespaces] = await Promise.all([
+    discoverResources(client),
+    listAll(client, '/api/v1/namespaces'),
+  ]);
+  const resolve = resourceResolver(resources);
+  const filters = createBackupFilters(record.backup.spec, {
+    namespaces: namespaces.map((ns) => ({
+      name: ns.metadata.name,
+      labels: ns.metadata.labels,
+      phase: ((ns.status as { phase?: string } | undefined)?.phase ?? 'Active'),
+    })),
+    resolveResource: resolve,
+  });
+  return { filters, resources };
+}
+
+/** Resolves `deploy`, `Deployment`, `deployments`, `deployments.apps` through discovery. */
+function resourceResolver(resources: readonly ApiResource[]): (name: string) => ResolvedResource | undefined {
+  const byName = new Map<string, ResolvedResource>();
+  for (const r of resources) {
+    if (r.version !== r.preferredVersion) continue;
+    const resolved = { groupResource: groupResource(r), namespaced: r.namespaced };
+    for (const alias of [groupResource(r), r.resource, r.kind.toLowerCase()]) {
+      if (!byName.has(alias)) byName.set(alias, resolved);
+    }
+  }
+  return (name) => byName.get(name.toLowerCase());
+}
+
+/** The PVCs whose volumes this backup snapshots: included by namespace, labels and type. */
+async function includedPvcs(
+  client: KubeClient,
+  record: BackupProgressRecord,
+  filters: BackupFilters,
+  resources: readonly ApiResource[],
+): Promise<KubeObject[]> {
+  const pvcType = resources.find((r) => r.group === '' && r.resource === 'persistentvolumeclaims');
+  if (!pvcType || !filters.shouldIncludeResource('persistentvolumeclaims', true)) return [];
+  const all = await listAll(client, collectionPath(pvcType), { labelSelector: serverSideSelector(record) });
+  return all
+    .filter((pvc) => filters.shouldIncludeNamespace(pvc.metadata.namespace ?? ''))
+    .filter((pvc) => filters.matchesLabels(pvc.metadata.labels))
+    .filter(
+      (pvc) =>
+        filters.shouldBackUpItem({
+          groupResource: 'persistentvolumeclaims',
+          namespace: pvc.metadata.namespace,
+          labels: pvc.metadata.labels,
+          deletionTimestamp: pvc.metadata.deletionTimestamp as string | undefined,
+        }).include,
+    )
+    .sort((a, b) => (itemKey(a) < itemKey(b) ? -1 : 1));
+}
+
+function emptySnapshots(pvcs: KubeObject[]): SnapshotStageResult {
+  return {
+    volumeSnapshots: [],
+    volumeSnapshotContents: [],
+    volumeSnapshotClasses: [],
+    volumeInfos: [],
+    attempted: 0,
+    completed: 0,
+    relatedPersistentVolumes: pvcs
+      .map((pvc) => (pvc.spec as { volumeName?: string } | undefined)?.volumeName)
+      .filter((name): name is string => !!name),
+  };
+}
+
+/**
+ * A plain `labelSelector` (matchLabels only) is sent to the API server so it filters
+ * before sending; everything else is decided here from the full objects.
+ */
+function serverSideSelector(record: BackupProgressRecord): string | undefined {
+  const selector = record.backup.spec.labelSelector;
+  if (!selector || record.backup.spec.orLabelSelectors?.length || selector.matchExpressions?.length) return undefined;
+  const pairs = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? pairs.join(',') : undefined;
+}
+
+/** What a person can act on; the Kubernetes error's own words, never credentials. */
+function failureReason(error: unknown): string {
+  if (error instanceof KubeUnreachableError) return `${error.message}; check the cluster's server URL, CA and network access`;
+  if (error instanceof KubeApiError && (error.code === 401 || error.code === 403)) {
+    return `${error.message}; check the cluster's credentials and that they are allowed to read what the backup includes`;
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

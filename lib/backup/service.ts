@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { ClusterConfig, SkiffConfig } from '../config';
+import type { BackupStore } from '../store/backup-store';
+import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, type Backup, type BackupPhase } from '../velero/backup';
+import { defaultBackupName, dns1123LabelIssues } from '../velero/names';
+import { fieldIssuesFromZod } from '../velero/backup';
+import type { BackupProgressRecord } from './progress-record';
+import { emptyResults } from './results';
+
+/** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
+export const CLUSTER_LABEL = 'skiff.io/cluster';
+
+/** The stores of every configured storage location, by name. */
+export type StoreFor = (location: string) => BackupStore;
+
+export interface BackupServiceDeps {
+  config: SkiffConfig;
+  storeFor: StoreFor;
+  now: () => Date;
+}
+
+/**
+ * A request for a backup: Velero Backup spec fields plus which cluster and, optionally,
+ * the backup's name. The spec part is validated by Velero's rules (lib/velero/backup.ts).
+ */
+const createRequestSchema = z.looseObject({
+  cluster: z.string({ error: 'required: the name of a configured cluster' }).min(1),
+  name: z.string().optional(),
+});
+
+export interface CreateBackupOptions {
+  /** Set for backups a schedule starts; names the backup after the schedule's slot. */
+  schedule?: { name: string; slot: Date };
+  labels?: Record<string, string>;
+}
+
+export interface CreatedBackup {
+  name: string;
+  phase: BackupPhase;
+  cluster: string;
+  storageLocation: string;
+}
+
+/**
+ * Validates a backup request and records the new backup (phase New) so a runner can
+ * take it. 400 for a bad request (every field named), 404 for an unknown cluster,
+ * 409 when the name is taken, in progress or finished.
+ */
+export async function createBackup(
+  deps: BackupServiceDeps,
+  request: unknown,
+  options: CreateBackupOptions = {},
+): Promise<CreatedBackup> {
+  const parsed = createRequestSchema.safeParse(request);
+  if (!parsed.success) throw new ValidationError('backup request', fieldIssuesFromZod(parsed.error));
+  const { cluster: clusterName, name: requestedName, ...spec } = parsed.data;
+  const cluster = findCluster(deps.config, clusterName);
+  const now = deps.now();
+  const name = requestedName ?? defaultBackupName(options.schedule?.name ?? cluster.name, options.schedule?.slot ?? now);
+  const nameIssues = dns1123LabelIssues(name);
+  if (nameIssues.length > 0) {
+    throw new ValidationError('backup request', nameIssues.map((m) => ({ path: 'name', message: `"${name}" ${m}` })));
+  }
+  const storageLocation = (spec.storageLocation as string | undefined) ?? cluster.storageLocations[0]!;
+  if (!cluster.storageLocations.includes(storageLocation)) {
+    throw new ValidationError('backup request', [
+      {
+        path: 'storageLocation',
+        message: `cluster "${cluster.name}" does not back up to "${storageLocation}"; allowed: ${cluster.storageLocations.join(', ')}`,
+      },
+    ]);
+  }
+  const backup = newBackup({
+    name,
+    spec: { ...spec, storageLocation },
+    labels: { ...options.labels, [CLUSTER_LABEL]: cluster.name },
+    ...(options.schedule ? { scheduleName: options.schedule.name } : {}),
+    now,
+    defaults: {
+      ttl: deps.config.defaults.backupTTL,
+      csiSnapshotTimeout: deps.config.defaults.csiSnapshotTimeout,
+      itemOperationTimeout: '4h0m0s',
+      storageLocation,
+    },
+  });
+  backup.status.phase = 'New';
+  const store = deps.storeFor(storageLocation);
+  if (await store.headObject(store.layout.backupMetadataKey(name))) {
+    throw new ConflictError(`backup "${name}" already exists in storage location "${storageLocation}"; choose another name`);
+  }
+  const record: BackupProgressRecord = { backup, cluster: cluster.name, stage: 'New', attempts: 0, results: emptyResults(), log: [] };
+  try {
+    // Create-only: of two requests for one name (or one schedule slot fired twice) exactly one wins.
+    await store.putProgress(name, record, undefined);
+  } catch (error) {
+    if (error instanceof ConflictError) {
+      throw new ConflictError(`backup "${name}" already exists (it is in progress or was requested already); choose another name`);
+    }
+    throw error;
+  }
+  return { name, phase: 'New', cluster: cluster.name, storageLocation };
+}
+
+/** A backup as GET /backups/{name} shows it: finished from its metadata, running from its progress. */
+export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
+  for (const location of deps.config.storageLocations) {
+    const store = deps.storeFor(location.name);
+    const progress = await store.getProgress(name);
+    if (progress) return (progress.record as BackupProgressRecord).backup;
+    const finished = await store.getBackupMetadata(name);
+    if (finished) return finished;
+  }
+  throw new NotFoundError('backup', name, 'it is in no configured storage location');
+}
+
+export const listFilterSchema = z.strictObject({
+  cluster: z.string().min(1).optional(),
+  schedule: z.string().min(1).optional(),
+  phase: z.enum(BACKUP_PHASES).optional(),
+});
+export type ListFilter = z.infer<typeof listFilterSchema>;
+
+/** Every backup of every storage location, finished and running, filtered. */
+export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = {}): Promise<Backup[]> {
+  const found = new Map<string, Backup>();
+  for (const location of deps.config.storageLocations) {
+    const store = deps.storeFor(location.name);
+    const [names, running] = await Promise.all([store.listBackupNames(), store.listProgressNames()]);
+    const finished = await Promise.all(names.map((n) => store.getBackupMetadata(n)));
+    for (const backup of finished) if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
+    const inProgress = await Promise.all(running.map((n) => store.getProgress(n)));
+    for (const p of inProgress) {
+      const backup = p && (p.record as BackupProgressRecord).backup;
+      if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
+    }
+  }
+  return [...found.values()]
+    .filter((b) => !filter.cluster || b.metadata.labels?.[CLUSTER_LABEL] === filter.cluster)
+    .filter((b) => !filter.schedule || b.metadata.labels?.[SCHEDULE_NAME_LABEL] === filter.schedule)
+    .filter((b) => !filter.phase || b.status.phase === filter.phase)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+}
+
+function findCluster(config: SkiffConfig, name: string): ClusterConfig {
+  const cluster = config.clusters.find((c) => c.name === name);
+  if (!cluster) {
+    throw new NotFoundError('cluster', name, `configured clusters: ${config.clusters.map((c) => c.name).join(', ') || '(none)'}`);
+  }
+  return cluster;
+}

@@ -1,0 +1,249 @@
+import { itemPaths, VERSION_FILE_CONTENT, VERSION_FILE_PATH } from '../archive/paths';
+import type { KubeClient } from '../kube/client';
+import type { KubeObject } from '../kube/list-all';
+import { BACKUP_NAME_LABEL } from '../velero/backup';
+import { collectItems, type ListTarget, type TypeCursor } from './collect';
+import type { BackupFilters } from './filters';
+import type { MultipartUploads, UploadedPart } from '../store/multipart';
+import type { BackupProgressRecord, TarballState } from './progress-record';
+import { addMessage, ResourceList } from './results';
+import type { BackupLog } from './backup-log';
+
+/** The tarball writer the stage drives; parts are whole gzip members of whole entries. */
+export interface PartWriter {
+  addEntry(path: string, bytes: Uint8Array | string): Promise<void>;
+  /** Compressed bytes of the member not yet handed out as a part. */
+  readonly openBytes: number;
+  /** Closes the open member and hands it out as a part; false when it is below S3's 5 MiB minimum. */
+  flush(): Promise<boolean>;
+  /** Writes the end of the archive and hands out the last part, whatever its size. */
+  finish(): Promise<void>;
+}
+
+export interface TarballStageInput {
+  client: KubeClient;
+  record: BackupProgressRecord;
+  filters: BackupFilters;
+  targets: ListTarget[];
+  /** Every namespace object of the cluster, for writing the included ones at the end. */
+  listNamespaces: () => Promise<KubeObject[]>;
+  multipart: MultipartUploads;
+  /** The tarball's key, `backups/<b>/<b>.tar.gz`. */
+  tarballKey: string;
+  createWriter: (onPart: (bytes: Buffer) => Promise<void>) => PartWriter;
+  /** Persists the record; called after parts are safely uploaded. */
+  checkpoint: (record: BackupProgressRecord) => Promise<void>;
+  /** True when the function must stop soon (its time limit); the stage then pauses. */
+  shouldPause: () => boolean;
+  log: BackupLog;
+  partSize: number;
+  labelSelector?: string;
+}
+
+class PauseSignal extends Error {}
+
+/**
+ * Streams the cluster's objects into the backup tarball: each page of objects becomes
+ * tar entries, gzip, and multipart parts as it arrives; nothing is staged on disk and
+ * memory does not grow with the cluster.
+ *
+ * Resumable: after each uploaded part the record is checkpointed with the listing
+ * cursors at that moment, so a later invocation continues with the next part and
+ * re-lists only what came after the cursors. Entries written after the last part are
+ * simply written again. Returns 'paused' when stopped for time, 'complete' when the
+ * multipart upload is completed.
+ */
+export async function runTarballStage(input: TarballStageInput): Promise<'complete' | 'paused'> {
+  const { record, log } = input;
+  if (!record.tarball) {
+    record.tarball = {
+      uploadId: await input.multipart.startMultipart(input.tarballKey, { contentType: 'application/gzip' }),
+      parts: [],
+      cursors: {},
+      itemsBackedUp: 0,
+      resourceList: {},
+      namespacesSeen: [],
+      preambleWritten: false,
+    };
+    await input.checkpoint(record);
+  }
+  const saved = record.tarball;
+  const live = new LiveState(saved);
+  const parts: UploadedPart[] = [...saved.parts];
+  const writer = input.createWriter(async (bytes) => {
+    parts.push(await input.multipart.uploadPart(input.tarballKey, saved.uploadId, parts.length + 1, bytes));
+  });
+
+  // One writer at a time: an object's entries must land in one part, and the
+  // cursors copied at a part boundary must describe exactly what is in the parts.
+  let lock: Promise<void> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = lock.then(work);
+    lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+
+  const checkpointAfterPart = async () => {
+    if (writer.openBytes < input.partSize) return;
+    if (!(await writer.flush())) return;
+    record.tarball = live.toState(saved.uploadId, parts);
+    record.backup.status.progress = live.progress();
+    await input.checkpoint(record);
+  };
+
+  const writeObject = async (object: KubeObject, groupResource: string, version: string, preferredVersion: string) => {
+    const body = JSON.stringify(object);
+    const location = { groupResource, namespace: object.metadata.namespace, name: object.metadata.name };
+    for (const path of itemPaths(location, version, preferredVersion)) await writer.addEntry(path, body);
+    live.recordObject(object);
+  };
+
+  try {
+    if (!live.preambleWritten) {
+      await writer.addEntry(VERSION_FILE_PATH, VERSION_FILE_CONTENT);
+      for (const object of snapshotObjects(record)) {
+        const [group, version] = splitApiVersion(object.apiVersion ?? '');
+        await writeObject(object, `${pluralOf(object.kind ?? '')}.${group}`, version, version);
+      }
+      live.preambleWritten = true;
+    }
+
+    const cursors = new Map(Object.entries(live.cursors));
+    await collectItems(
+      input.client,
+      input.targets,
+      input.filters,
+      cursors,
+      {
+        onItem: (item, target) =>
+          exclusive(async () => {
+            if (input.shouldPause()) throw new PauseSignal();
+            await writeObject(item, target.groupResource, target.resource.version, target.resource.preferredVersion);
+            live.cursors = Object.fromEntries(cursors);
+            await checkpointAfterPart();
+          }),
+        onProblem: (problem) => {
+          addMessage(problem.severity === 'error' ? record.results.errors : record.results.warnings, problem.namespace, problem.message);
+          (problem.severity === 'error' ? log.error : log.warn).call(log, problem.message);
+        },
+        onEstimate: (_gr, count) => live.estimate(count),
+      },
+      {
+        labelSelector: input.labelSelector,
+        // The snapshots this backup took are written from the snapshot stage, final state and all.
+        skip: (item, target) =>
+          target.resource.group === 'snapshot.storage.k8s.io' &&
+          item.metadata.labels?.[BACKUP_NAME_LABEL] === record.backup.metadata.name,
+      },
+    );
+    live.cursors = Object.fromEntries(cursors);
+
+    await exclusive(async () => {
+      const wanted = new Set(input.filters.namespaceObjectsToBackUp(live.namespacesSeen));
+      for (const namespace of await input.listNamespaces()) {
+        if (wanted.has(namespace.metadata.name)) await writeObject(namespace, 'namespaces', 'v1', 'v1');
+      }
+      await writer.finish();
+    });
+  } catch (error) {
+    if (!(error instanceof PauseSignal)) throw error;
+    await lock;
+    // Keep what a full part holds; anything smaller is listed again next time.
+    if (writer.openBytes >= 5 * 1024 * 1024 && (await writer.flush())) {
+      record.tarball = live.toState(saved.uploadId, parts);
+    }
+    record.backup.status.progress = { ...record.backup.status.progress, itemsBackedUp: record.tarball!.itemsBackedUp };
+    await input.checkpoint(record);
+    log.info('backup paused before the function time limit; it continues in the next invocation', {
+      parts: record.tarball!.parts.length,
+    });
+    return 'paused';
+  }
+
+  await input.multipart.complete(input.tarballKey, saved.uploadId, parts, { ifNoneMatch: true });
+  record.tarball = live.toState(saved.uploadId, parts);
+  record.backup.status.progress = { totalItems: live.itemsBackedUp, itemsBackedUp: live.itemsBackedUp };
+  log.info('tarball uploaded', { parts: parts.length, items: live.itemsBackedUp });
+  return 'complete';
+}
+
+/** The stage's running totals, copied into the record at each part boundary. */
+class LiveState {
+  cursors: Record<string, TypeCursor>;
+  itemsBackedUp: number;
+  preambleWritten: boolean;
+  private readonly resources: ResourceList;
+  private readonly namespaces: Set<string>;
+  private estimated = 0;
+
+  constructor(state: TarballState) {
+    this.cursors = structuredClone(state.cursors);
+    this.itemsBackedUp = state.itemsBackedUp;
+    this.preambleWritten = state.preambleWritten;
+    this.resources = ResourceList.fromJSON(state.resourceList);
+    this.namespaces = new Set(state.namespacesSeen);
+  }
+
+  get namespacesSeen(): string[] {
+    return [...this.namespaces];
+  }
+
+  recordObject(object: KubeObject): void {
+    this.itemsBackedUp += 1;
+    this.resources.add({
+      apiVersion: object.apiVersion ?? '',
+      kind: object.kind ?? '',
+      namespace: object.metadata.namespace,
+      name: object.metadata.name,
+    });
+    if (object.metadata.namespace) this.namespaces.add(object.metadata.namespace);
+  }
+
+  estimate(count: number): void {
+    this.estimated += count;
+  }
+
+  /** Velero's progress; the total is the servers' estimate until listing is done. */
+  progress(): { totalItems: number; itemsBackedUp: number } {
+    return { totalItems: Math.max(this.estimated, this.itemsBackedUp), itemsBackedUp: this.itemsBackedUp };
+  }
+
+  toState(uploadId: string, parts: UploadedPart[]): TarballState {
+    return {
+      uploadId,
+      parts: [...parts],
+      cursors: structuredClone(this.cursors),
+      itemsBackedUp: this.itemsBackedUp,
+      resourceList: this.resources.toJSON(),
+      namespacesSeen: this.namespacesSeen,
+      preambleWritten: this.preambleWritten,
+    };
+  }
+}
+
+function snapshotObjects(record: BackupProgressRecord): KubeObject[] {
+  const s = record.snapshots;
+  if (!s) return [];
+  return [...s.volumeSnapshotClasses, ...s.volumeSnapshotContents, ...s.volumeSnapshots] as KubeObject[];
+}
+
+function splitApiVersion(apiVersion: string): [string, string] {
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? ['', apiVersion] : [apiVersion.slice(0, slash), apiVersion.slice(slash + 1)];
+}
+
+/** Resource names of the snapshot kinds, the only objects written without discovery. */
+const SNAPSHOT_RESOURCES: Record<string, string> = {
+  VolumeSnapshot: 'volumesnapshots',
+  VolumeSnapshotContent: 'volumesnapshotcontents',
+  VolumeSnapshotClass: 'volumesnapshotclasses',
+};
+
+function pluralOf(kind: string): string {
+  const plural = SNAPSHOT_RESOURCES[kind];
+  if (!plural) throw new Error(`no resource name known for snapshot kind "${kind}"`);
+  return plural;
+}

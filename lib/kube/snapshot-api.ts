@@ -1,0 +1,109 @@
+import type { KubeObject } from './list-all';
+
+/**
+ * The CSI snapshot API (snapshot.storage.k8s.io/v1, served by the external-snapshotter
+ * CRDs): REST paths and the fields of its three kinds that Skiff reads and writes.
+ * Objects stay plain JSON so fields this version does not know survive into backups.
+ */
+
+export const SNAPSHOT_GROUP = 'snapshot.storage.k8s.io';
+export const SNAPSHOT_API_VERSION = `${SNAPSHOT_GROUP}/v1`;
+
+const BASE = `/apis/${SNAPSHOT_API_VERSION}`;
+
+/** Velero's group-resource names, as the tarball's `resources/<group-resource>/` folders use them. */
+export const VOLUME_SNAPSHOTS_RESOURCE = `volumesnapshots.${SNAPSHOT_GROUP}`;
+export const VOLUME_SNAPSHOT_CONTENTS_RESOURCE = `volumesnapshotcontents.${SNAPSHOT_GROUP}`;
+export const VOLUME_SNAPSHOT_CLASSES_RESOURCE = `volumesnapshotclasses.${SNAPSHOT_GROUP}`;
+
+/** VolumeSnapshots of one namespace, or of all namespaces when `namespace` is undefined. */
+export function volumeSnapshotsPath(namespace?: string): string {
+  return namespace === undefined ? `${BASE}/volumesnapshots` : `${BASE}/namespaces/${namespace}/volumesnapshots`;
+}
+
+export function volumeSnapshotPath(namespace: string, name: string): string {
+  return `${volumeSnapshotsPath(namespace)}/${name}`;
+}
+
+export function volumeSnapshotContentsPath(): string {
+  return `${BASE}/volumesnapshotcontents`;
+}
+
+export function volumeSnapshotContentPath(name: string): string {
+  return `${volumeSnapshotContentsPath()}/${name}`;
+}
+
+export function volumeSnapshotClassesPath(): string {
+  return `${BASE}/volumesnapshotclasses`;
+}
+
+/**
+ * The name the snapshot-controller gives the content it creates for a dynamic
+ * VolumeSnapshot (external-snapshotter utils.GetDynamicSnapshotContentNameForSnapshot).
+ * Knowing it finds the content even before the VolumeSnapshot's status names it.
+ */
+export function dynamicContentName(volumeSnapshotUid: string): string {
+  return `snapcontent-${volumeSnapshotUid}`;
+}
+
+export type DeletionPolicy = 'Delete' | 'Retain';
+
+/** status.error of a VolumeSnapshot or VolumeSnapshotContent. */
+export interface SnapshotError {
+  time?: string;
+  message?: string;
+}
+
+export interface VolumeSnapshotMetadata {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generateName?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+
+export interface VolumeSnapshot extends KubeObject {
+  metadata: VolumeSnapshotMetadata;
+  spec: {
+    source: { persistentVolumeClaimName?: string; volumeSnapshotContentName?: string };
+    volumeSnapshotClassName?: string;
+  };
+  status?: {
+    boundVolumeSnapshotContentName?: string;
+    creationTime?: string;
+    readyToUse?: boolean;
+    /** A quantity, e.g. `1Gi`. */
+    restoreSize?: string;
+    error?: SnapshotError;
+  };
+}
+
+export interface VolumeSnapshotContent extends KubeObject {
+  spec: {
+    deletionPolicy: DeletionPolicy;
+    driver: string;
+    source: { volumeHandle?: string; snapshotHandle?: string };
+    volumeSnapshotClassName?: string;
+    volumeSnapshotRef: { name?: string; namespace?: string; uid?: string; [key: string]: unknown };
+    sourceVolumeMode?: string;
+  };
+  status?: {
+    snapshotHandle?: string;
+    /** Nanoseconds since the epoch. */
+    creationTime?: number;
+    readyToUse?: boolean;
+    /** Bytes. */
+    restoreSize?: number;
+    error?: SnapshotError;
+  };
+}
+
+export interface VolumeSnapshotClass extends KubeObject {
+  driver: string;
+  deletionPolicy: DeletionPolicy;
+  parameters?: Record<string, string>;
+}

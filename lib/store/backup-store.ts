@@ -1,0 +1,346 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { StorageLocationConfig } from '../config';
+import { ConflictError, RemoteError } from '../errors';
+import { parseStoredBackup, type Backup } from '../velero/backup';
+import { objectStoreLayout, type ObjectStoreLayout } from './layout';
+import { MAX_KEYS_PER_REQUEST } from './limits';
+import { MultipartUploads } from './multipart';
+import { isNotFound, isPreconditionFailed, readOnlyError, storeError, type StoreTarget } from './s3-errors';
+
+/**
+ * The backups of one storage location, as Velero's persistence.BackupStore sees them.
+ * Keys come from the location's ObjectStoreLayout; every write is checked and every
+ * failure names the location, the key and what to check.
+ */
+
+export interface PutObjectOptions {
+  /** Create only: ConflictError when the key already exists (`If-None-Match: *`). */
+  ifNoneMatch?: boolean;
+  /** Replace only this version: ConflictError when the object's ETag differs (`If-Match`). */
+  ifMatch?: string;
+  contentType?: string;
+  contentEncoding?: string;
+}
+
+export interface ObjectInfo {
+  size: number;
+  etag: string | undefined;
+  lastModified: Date | undefined;
+}
+
+/** A progress record as stored, with the ETag a later put must match to replace it. */
+export interface ProgressSnapshot {
+  record: unknown;
+  etag: string;
+}
+
+export interface BackupStore {
+  /** The location's name, as configured. */
+  readonly location: string;
+  readonly layout: ObjectStoreLayout;
+  /** Resumable uploads of large objects (the tarball) to this location. */
+  readonly multipart: MultipartUploads;
+
+  /** Writes `key`; returns the new ETag when the store reports one. */
+  putObject(key: string, body: Uint8Array | string, options?: PutObjectOptions): Promise<{ etag: string | undefined }>;
+  /** The object's bytes, or undefined when the key does not exist. */
+  getObject(key: string): Promise<Buffer | undefined>;
+  /** The object parsed as JSON (gunzipped first if it is gzip), or undefined when missing. */
+  getJson(key: string): Promise<unknown>;
+  /** Size, ETag and modification time of the key, or undefined when missing. */
+  headObject(key: string): Promise<ObjectInfo | undefined>;
+
+  /** Names of every backup folder under backups/: one LIST per 1,000 backups, no GETs. */
+  listBackupNames(): Promise<string[]>;
+  /** The backup's velero-backup.json, or undefined when the backup does not exist. */
+  getBackupMetadata(name: string): Promise<Backup | undefined>;
+  /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
+  deleteBackup(name: string): Promise<number>;
+
+  /**
+   * Writes the progress record of a backup being written. Pass the ETag the record had
+   * when read (undefined to create it): if another writer changed or created it since,
+   * ConflictError, so at most one invocation owns a backup. Returns the new ETag.
+   */
+  putProgress(name: string, record: unknown, previousEtag: string | undefined): Promise<string>;
+  /** The progress record and its ETag, or undefined when there is none. */
+  getProgress(name: string): Promise<ProgressSnapshot | undefined>;
+  /** Removes the progress record (once the backup is written, or abandoned). */
+  deleteProgress(name: string): Promise<void>;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/**
+ * Order of keys in a backup's delete. Deletion is not atomic, and a crash part way
+ * through must leave orphaned data rather than a backup whose velero-backup.json still
+ * says it exists while its tarball is gone (Velero's sync would bring it back into
+ * every cluster as a backup that cannot be restored). So velero-backup.json goes first:
+ * in the single DeleteObjects of an ordinary backup (at most 1,000 keys: 1 LIST + 1
+ * DeleteObjects), and in a request of its own before the other batches of a larger one.
+ * Left-over data has no velero-backup.json, so nothing lists it as a backup, and
+ * deleting the backup again removes it.
+ */
+export function deleteBatches(keys: readonly string[], metadataKey: string): string[][] {
+  const rest = keys.filter((key) => key !== metadataKey);
+  const metadata = keys.length === rest.length ? [] : [metadataKey];
+  if (metadata.length + rest.length <= MAX_KEYS_PER_REQUEST) {
+    const single = [...metadata, ...rest];
+    return single.length === 0 ? [] : [single];
+  }
+  const batches: string[][] = metadata.length > 0 ? [metadata] : [];
+  for (let i = 0; i < rest.length; i += MAX_KEYS_PER_REQUEST) batches.push(rest.slice(i, i + MAX_KEYS_PER_REQUEST));
+  return batches;
+}
+
+class S3BackupStore implements BackupStore {
+  readonly location: string;
+  readonly layout: ObjectStoreLayout;
+  readonly multipart: MultipartUploads;
+  private readonly target: StoreTarget;
+  private readonly writable: boolean;
+
+  constructor(
+    private readonly s3: S3Client,
+    config: StorageLocationConfig,
+  ) {
+    this.location = config.name;
+    this.layout = objectStoreLayout(config.prefix ?? '');
+    this.target = {
+      location: config.name,
+      bucket: config.bucket,
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    };
+    this.writable = config.accessMode !== 'ReadOnly';
+    this.multipart = new MultipartUploads(s3, this.target, this.writable);
+  }
+
+  private get bucket(): string {
+    return this.target.bucket;
+  }
+
+  private assertWritable(what: string): void {
+    if (!this.writable) throw readOnlyError(this.target, what);
+  }
+
+  async putObject(key: string, body: Uint8Array | string, options: PutObjectOptions = {}): Promise<{ etag: string | undefined }> {
+    this.assertWritable(`write ${key}`);
+    try {
+      const answer = await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          ContentEncoding: options.contentEncoding,
+          ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+          ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
+        }),
+      );
+      return { etag: answer.ETag };
+    } catch (error) {
+      if ((options.ifNoneMatch || options.ifMatch !== undefined) && isPreconditionFailed(error)) {
+        throw new ConflictError(
+          options.ifNoneMatch
+            ? `"${key}" already exists in storage location "${this.location}" and is not replaced; choose another name or delete it first`
+            : `"${key}" in storage location "${this.location}" changed since it was read (ETag ${options.ifMatch}); read it again before writing`,
+        );
+      }
+      throw storeError(this.target, 'PutObject', key, error);
+    }
+  }
+
+  /** Bytes and ETag of `key`, or undefined when it does not exist. */
+  private async fetchObject(key: string): Promise<{ bytes: Buffer; etag: string | undefined } | undefined> {
+    try {
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const bytes = (await answer.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: answer.ETag };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw storeError(this.target, 'GetObject', key, error);
+    }
+  }
+
+  /**
+   * Parses JSON, gunzipping first when the bytes are gzip: Velero's .gz files carry no
+   * Content-Encoding, and JSON text never starts with gzip's magic number.
+   */
+  private parseJson(key: string, bytes: Buffer, whatToDo: string): unknown {
+    try {
+      return JSON.parse((isGzip(bytes) ? gunzipSync(bytes) : bytes).toString('utf8'));
+    } catch (error) {
+      throw new RemoteError(
+        `object store location "${this.location}"`,
+        `"${key}" in bucket "${this.bucket}" is not valid JSON (${(error as Error).message}); ${whatToDo}`,
+      );
+    }
+  }
+
+  async getObject(key: string): Promise<Buffer | undefined> {
+    return (await this.fetchObject(key))?.bytes;
+  }
+
+  async getJson(key: string): Promise<unknown> {
+    const found = await this.fetchObject(key);
+    if (found === undefined) return undefined;
+    return this.parseJson(key, found.bytes, 'it is damaged or was not written by Velero or Skiff');
+  }
+
+  async headObject(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const answer = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { size: answer.ContentLength ?? 0, etag: answer.ETag, lastModified: answer.LastModified };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw storeError(this.target, 'HeadObject', key, error);
+    }
+  }
+
+  /** Pages of a listing of `prefix`, following continuation tokens to the end. */
+  private async *listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
+        );
+      } catch (error) {
+        throw storeError(this.target, 'ListObjectsV2', prefix, error);
+      }
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && !token) {
+        // Stopping here would silently drop the rest of the listing.
+        throw storeError(this.target, 'ListObjectsV2', prefix, new Error('a truncated page came without a continuation token'));
+      }
+    } while (token);
+  }
+
+  async listBackupNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.dirPrefix('backups'), '/')) {
+      for (const { Prefix } of page.CommonPrefixes ?? []) {
+        const name = Prefix === undefined ? undefined : this.layout.backupNameFromPrefix(Prefix);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  async getBackupMetadata(name: string): Promise<Backup | undefined> {
+    const key = this.layout.backupMetadataKey(name);
+    const document = await this.getJson(key);
+    if (document === undefined) return undefined;
+    return parseStoredBackup(document, `${key} in storage location "${this.location}"`);
+  }
+
+  async deleteBackup(name: string): Promise<number> {
+    this.assertWritable(`delete backup "${name}"`);
+    const dir = this.layout.backupDir(name);
+    const keys: string[] = [];
+    for await (const page of this.listPages(dir)) {
+      for (const { Key } of page.Contents ?? []) if (Key !== undefined) keys.push(Key);
+    }
+    let deleted = 0;
+    for (const batch of deleteBatches(keys, this.layout.backupMetadataKey(name))) {
+      let answer;
+      try {
+        answer = await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        );
+      } catch (error) {
+        throw storeError(this.target, 'DeleteObjects', dir, error);
+      }
+      const failed = answer.Errors ?? [];
+      if (failed.length > 0) {
+        const shown = failed
+          .slice(0, 5)
+          .map((e) => `${e.Key} (${e.Code}${e.Message ? `: ${e.Message}` : ''})`)
+          .join(', ');
+        throw new RemoteError(
+          `object store location "${this.location}"`,
+          `deleting backup "${name}" failed for ${failed.length} of ${batch.length} key(s): ${shown}${failed.length > 5 ? ', ...' : ''}; ` +
+            `check that the credentials have s3:DeleteObject on bucket "${this.bucket}" and that no Object Lock retention holds the objects, then delete the backup again (it resumes with what is left)`,
+        );
+      }
+      deleted += batch.length;
+    }
+    return deleted;
+  }
+
+  async putProgress(name: string, record: unknown, previousEtag: string | undefined): Promise<string> {
+    const key = this.layout.backupInProgressKey(name);
+    this.assertWritable(`write the progress record of backup "${name}"`);
+    let etag: string | undefined;
+    try {
+      ({ etag } = await this.putObject(key, gzipSync(JSON.stringify(record)), {
+        contentType: 'application/json',
+        contentEncoding: 'gzip',
+        ...(previousEtag === undefined ? { ifNoneMatch: true } : { ifMatch: previousEtag }),
+      }));
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      throw new ConflictError(
+        previousEtag === undefined
+          ? `backup "${name}" is already being written: it has a progress record in storage location "${this.location}"; resume it from that record or choose another name`
+          : `backup "${name}" was taken over by another writer: its progress record in storage location "${this.location}" changed since ETag ${previousEtag}; this writer must stop`,
+      );
+    }
+    if (!etag) {
+      throw new RemoteError(
+        `object store location "${this.location}"`,
+        `PutObject of "${key}" returned no ETag, which progress records need for their concurrency check; use an S3-compatible store that returns ETags`,
+      );
+    }
+    return etag;
+  }
+
+  async getProgress(name: string): Promise<ProgressSnapshot | undefined> {
+    const key = this.layout.backupInProgressKey(name);
+    const found = await this.fetchObject(key);
+    if (found === undefined) return undefined;
+    if (!found.etag) {
+      throw new RemoteError(
+        `object store location "${this.location}"`,
+        `GetObject of "${key}" returned no ETag, so the progress record cannot be updated safely; use an S3-compatible store that returns ETags`,
+      );
+    }
+    return { record: this.parseJson(key, found.bytes, `delete it to abandon backup "${name}"`), etag: found.etag };
+  }
+
+  async deleteProgress(name: string): Promise<void> {
+    const key = this.layout.backupInProgressKey(name);
+    this.assertWritable(`delete ${key}`);
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw storeError(this.target, 'DeleteObject', key, error);
+    }
+  }
+}
+
+/**
+ * The BackupStore of one configured location, sending its requests through `s3` (from
+ * createS3Client). Writes, deletes and uploads are refused with ConflictError when the
+ * location's accessMode is ReadOnly.
+ */
+export function createBackupStore(s3: S3Client, location: StorageLocationConfig): BackupStore {
+  return new S3BackupStore(s3, location);
+}

@@ -1,0 +1,159 @@
+import { ValidationError } from '../errors';
+
+/**
+ * The only module that knows object-store keys, laid out as Velero lays them out
+ * (pkg/persistence/object_store_layout.go), so that Velero and Skiff can share a bucket.
+ *
+ *   <root>backups/<b>/velero-backup.json           the Backup; its presence means "exists"
+ *   <root>backups/<b>/<b>.tar.gz, <b>-logs.gz, <b>-resource-list.json.gz, <b>-results.gz, ...
+ *   <root>restores/<r>/restore-<r>-logs.gz, restore-<r>-results.gz, ...
+ *   <root>metadata/skiff/...                       Skiff's own bookkeeping
+ *
+ * `<root>` is the location's prefix followed by "/", or nothing.
+ */
+
+/**
+ * The top-level folders Velero accepts under the root. It marks a backup location
+ * unavailable when it finds any other, which is why Skiff's own keys live in metadata/.
+ */
+export const TOP_LEVEL_DIRS = ['backups', 'restores', 'restic', 'kopia', 'metadata', 'plugins'] as const;
+export type TopLevelDir = (typeof TOP_LEVEL_DIRS)[number];
+
+/** Every key Skiff reads or writes in a backup location. */
+export interface ObjectStoreLayout {
+  /** "" or "<prefix>/". */
+  readonly root: string;
+  /** `<root><dir>/`, for listing. */
+  dirPrefix(dir: TopLevelDir): string;
+
+  backupDir(backup: string): string;
+  backupMetadataKey(backup: string): string;
+  backupContentsKey(backup: string): string;
+  backupLogKey(backup: string): string;
+  backupResourceListKey(backup: string): string;
+  backupResultsKey(backup: string): string;
+  backupVolumeInfoKey(backup: string): string;
+  backupItemOperationsKey(backup: string): string;
+  csiVolumeSnapshotsKey(backup: string): string;
+  csiVolumeSnapshotContentsKey(backup: string): string;
+  csiVolumeSnapshotClassesKey(backup: string): string;
+  /** Velero's file-system backups of a backup (read, never written, by Skiff). */
+  podVolumeBackupsKey(backup: string): string;
+  /** Velero's native (non-CSI) volume snapshots of a backup (read, never written, by Skiff). */
+  volumeSnapshotsKey(backup: string): string;
+
+  restoreDir(restore: string): string;
+  restoreLogKey(restore: string): string;
+  restoreResultsKey(restore: string): string;
+  restoreResourceListKey(restore: string): string;
+  restoreItemOperationsKey(restore: string): string;
+  /** Note Velero's name: `<r>-volumeinfo.json.gz`, without the `restore-` prefix. */
+  restoreVolumeInfoKey(restore: string): string;
+
+  /** Where Skiff keeps the state of backups it is still writing. */
+  backupsInProgressPrefix(): string;
+  backupInProgressKey(backup: string): string;
+
+  /**
+   * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
+   * delimiter "/" (`<root>backups/<b>/`); undefined for anything else.
+   */
+  backupNameFromPrefix(commonPrefix: string): string | undefined;
+  /**
+   * The top-level folders Velero would refuse, given the common prefixes returned when
+   * listing `root` with delimiter "/".
+   */
+  invalidTopLevelDirs(commonPrefixes: readonly string[]): string[];
+}
+
+function assertName(kind: string, name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+    throw new ValidationError(`${kind} name`, [
+      { path: 'name', message: `${JSON.stringify(name)} cannot be used in an object key: it must be non-empty, not "." or "..", without "/"` },
+    ]);
+  }
+}
+
+/**
+ * Normalises a location prefix: trailing slashes are dropped (Velero adds exactly one).
+ * A leading slash or an empty segment is refused rather than guessed at: Velero would
+ * write such keys differently, and Skiff must find the same objects Velero wrote.
+ */
+function normalisePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  const problems: string[] = [];
+  if (trimmed.startsWith('/')) problems.push('must not start with "/"');
+  if (trimmed.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    problems.push('must not contain empty, "." or ".." segments (as in "a//b")');
+  }
+  if (problems.length > 0) {
+    throw new ValidationError('object store prefix', [
+      { path: 'prefix', message: `${JSON.stringify(prefix)} ${problems.join(' and ')}; write it like "clusters/prod"` },
+    ]);
+  }
+  return `${trimmed}/`;
+}
+
+/** Builds the key layout for a location whose prefix is `prefix` (may be empty). */
+export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
+  const root = normalisePrefix(prefix);
+  const dir = (name: TopLevelDir) => `${root}${name}/`;
+  const inBackup = (backup: string, file: string) => {
+    assertName('backup', backup);
+    return `${dir('backups')}${backup}/${file}`;
+  };
+  const inRestore = (restore: string, file: string) => {
+    assertName('restore', restore);
+    return `${dir('restores')}${restore}/${file}`;
+  };
+  const inProgress = `${dir('metadata')}skiff/backups-in-progress/`;
+
+  return {
+    root,
+    dirPrefix: dir,
+
+    backupDir: (b) => inBackup(b, ''),
+    backupMetadataKey: (b) => inBackup(b, 'velero-backup.json'),
+    backupContentsKey: (b) => inBackup(b, `${b}.tar.gz`),
+    backupLogKey: (b) => inBackup(b, `${b}-logs.gz`),
+    backupResourceListKey: (b) => inBackup(b, `${b}-resource-list.json.gz`),
+    backupResultsKey: (b) => inBackup(b, `${b}-results.gz`),
+    backupVolumeInfoKey: (b) => inBackup(b, `${b}-volumeinfo.json.gz`),
+    backupItemOperationsKey: (b) => inBackup(b, `${b}-itemoperations.json.gz`),
+    csiVolumeSnapshotsKey: (b) => inBackup(b, `${b}-csi-volumesnapshots.json.gz`),
+    csiVolumeSnapshotContentsKey: (b) => inBackup(b, `${b}-csi-volumesnapshotcontents.json.gz`),
+    csiVolumeSnapshotClassesKey: (b) => inBackup(b, `${b}-csi-volumesnapshotclasses.json.gz`),
+    podVolumeBackupsKey: (b) => inBackup(b, `${b}-podvolumebackups.json.gz`),
+    volumeSnapshotsKey: (b) => inBackup(b, `${b}-volumesnapshots.json.gz`),
+
+    restoreDir: (r) => inRestore(r, ''),
+    restoreLogKey: (r) => inRestore(r, `restore-${r}-logs.gz`),
+    restoreResultsKey: (r) => inRestore(r, `restore-${r}-results.gz`),
+    restoreResourceListKey: (r) => inRestore(r, `restore-${r}-resource-list.json.gz`),
+    restoreItemOperationsKey: (r) => inRestore(r, `restore-${r}-itemoperations.json.gz`),
+    restoreVolumeInfoKey: (r) => inRestore(r, `${r}-volumeinfo.json.gz`),
+
+    backupsInProgressPrefix: () => inProgress,
+    backupInProgressKey: (b) => {
+      assertName('backup', b);
+      return `${inProgress}${b}.json`;
+    },
+
+    backupNameFromPrefix(commonPrefix) {
+      const backups = dir('backups');
+      if (!commonPrefix.startsWith(backups)) return undefined;
+      const name = commonPrefix.slice(backups.length).replace(/\/$/, '');
+      if (name === '' || name.includes('/')) return undefined;
+      return name;
+    },
+
+    invalidTopLevelDirs(commonPrefixes) {
+      const allowed: ReadonlySet<string> = new Set(TOP_LEVEL_DIRS);
+      return commonPrefixes
+        .filter((p) => p.startsWith(root))
+        .map((p) => p.slice(root.length).replace(/\/$/, ''))
+        .filter((name) => !allowed.has(name));
+    },
+  };
+}

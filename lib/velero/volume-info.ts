@@ -1,0 +1,182 @@
+import { formatTime } from './backup';
+
+/**
+ * `<b>-volumeinfo.json.gz`: what happened to each volume of a backup, in Velero's
+ * BackupVolumeInfo shape (internal/volume/volumes_information.go). Velero's restore
+ * and `velero backup describe` read it, so field names, Go's field order and Go's
+ * omitempty rules are kept exactly, including the untagged `ReadyToUse`, which Go
+ * writes under its field name.
+ */
+
+/** How a volume's data was backed up; Skiff only takes CSI snapshots. */
+export type VolumeBackupMethod = 'NativeSnapshot' | 'PodVolumeBackup' | 'CSISnapshot';
+export type VolumeResult = 'succeeded' | 'failed';
+
+export interface CsiSnapshotInfo {
+  /** The storage system's snapshot ID (the content's status.snapshotHandle). */
+  snapshotHandle: string;
+  /** Restore size in bytes. */
+  size: number;
+  driver: string;
+  vscName: string;
+  operationID?: string;
+  /** The VolumeSnapshot's status.readyToUse; Go writes null when unknown. */
+  ReadyToUse: boolean | null;
+  volumeGroupSnapshotHandle?: string;
+}
+
+/** PV details that are lost when the PV is recreated. */
+export interface PvInfo {
+  reclaimPolicy: string;
+  /** Go writes null for a PV without labels. */
+  labels: Record<string, string> | null;
+}
+
+export interface BackupVolumeInfo {
+  pvcName?: string;
+  pvcNamespace?: string;
+  pvName?: string;
+  backupMethod?: VolumeBackupMethod;
+  snapshotDataMoved: boolean;
+  preserveLocalSnapshot: boolean;
+  skipped: boolean;
+  skippedReason?: string;
+  /** RFC 3339, whole seconds. */
+  startTimestamp?: string;
+  completionTimestamp?: string;
+  result?: VolumeResult;
+  csiSnapshotInfo?: CsiSnapshotInfo;
+  /** Written by Velero's data mover, file-system backup and native snapshots; kept as read. */
+  snapshotDataMovementInfo?: Record<string, unknown>;
+  nativeSnapshotInfo?: Record<string, unknown>;
+  pvbInfo?: Record<string, unknown>;
+  pvInfo?: PvInfo;
+}
+
+/** The PV a volume info describes: what PvInfo keeps of it. */
+export interface VolumeInfoPv {
+  name: string;
+  reclaimPolicy?: string;
+  labels?: Record<string, string>;
+}
+
+function pvInfo(pv: VolumeInfoPv): PvInfo {
+  return { reclaimPolicy: pv.reclaimPolicy ?? '', labels: pv.labels && Object.keys(pv.labels).length > 0 ? pv.labels : null };
+}
+
+export interface CsiSnapshotVolumeInfoInput {
+  pvcNamespace: string;
+  pvcName: string;
+  pv: VolumeInfoPv;
+  snapshotHandle: string;
+  sizeBytes: number;
+  driver: string;
+  vscName: string;
+  readyToUse: boolean | undefined;
+  /** When the snapshot was cut (the VolumeSnapshot's status.creationTime), as Velero records it. */
+  startTimestamp?: string;
+  completedAt: Date;
+}
+
+/**
+ * The entry of a volume with a CSI snapshot that stays in the cluster (no data
+ * movement), as Velero writes it once the snapshot is ready: the local snapshot is
+ * preserved and the result is `succeeded`.
+ */
+export function csiSnapshotVolumeInfo(input: CsiSnapshotVolumeInfoInput): BackupVolumeInfo {
+  return {
+    pvcName: input.pvcName,
+    pvcNamespace: input.pvcNamespace,
+    pvName: input.pv.name,
+    backupMethod: 'CSISnapshot',
+    snapshotDataMoved: false,
+    preserveLocalSnapshot: true,
+    skipped: false,
+    startTimestamp: input.startTimestamp,
+    completionTimestamp: formatTime(input.completedAt),
+    result: 'succeeded',
+    csiSnapshotInfo: {
+      snapshotHandle: input.snapshotHandle,
+      size: input.sizeBytes,
+      driver: input.driver,
+      vscName: input.vscName,
+      ReadyToUse: input.readyToUse ?? null,
+    },
+    pvInfo: pvInfo(input.pv),
+  };
+}
+
+/** The entry of a volume whose data the backup left out, with the reason. */
+export function skippedVolumeInfo(input: { pvcNamespace: string; pvcName: string; pv: VolumeInfoPv; reason: string }): BackupVolumeInfo {
+  return {
+    pvcName: input.pvcName,
+    pvcNamespace: input.pvcNamespace,
+    pvName: input.pv.name,
+    snapshotDataMoved: false,
+    preserveLocalSnapshot: false,
+    skipped: true,
+    skippedReason: input.reason,
+    pvInfo: pvInfo(input.pv),
+  };
+}
+
+const VOLUME_INFO_ORDER = [
+  'pvcName',
+  'pvcNamespace',
+  'pvName',
+  'backupMethod',
+  'snapshotDataMoved',
+  'preserveLocalSnapshot',
+  'skipped',
+  'skippedReason',
+  'startTimestamp',
+  'completionTimestamp',
+  'result',
+  'csiSnapshotInfo',
+  'snapshotDataMovementInfo',
+  'nativeSnapshotInfo',
+  'pvbInfo',
+  'pvInfo',
+] as const;
+/** Fields Go writes even when empty (no omitempty). */
+const ALWAYS_WRITTEN = new Set(['snapshotDataMoved', 'preserveLocalSnapshot', 'skipped']);
+
+function isOmitted(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+function csiInfoForJson(info: CsiSnapshotInfo): Record<string, unknown> {
+  return {
+    snapshotHandle: info.snapshotHandle,
+    size: info.size,
+    driver: info.driver,
+    vscName: info.vscName,
+    ...(info.operationID ? { operationID: info.operationID } : {}),
+    ReadyToUse: info.ReadyToUse,
+    ...(info.volumeGroupSnapshotHandle ? { volumeGroupSnapshotHandle: info.volumeGroupSnapshotHandle } : {}),
+  };
+}
+
+function sortedLabels(labels: Record<string, string> | null): Record<string, string> | null {
+  if (labels === null) return null;
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function volumeInfoForJson(info: BackupVolumeInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of VOLUME_INFO_ORDER) {
+    const value = info[key];
+    if (!ALWAYS_WRITTEN.has(key) && isOmitted(value)) continue;
+    if (key === 'csiSnapshotInfo') out[key] = csiInfoForJson(value as CsiSnapshotInfo);
+    else if (key === 'pvInfo') {
+      const pv = value as PvInfo;
+      out[key] = { reclaimPolicy: pv.reclaimPolicy, labels: sortedLabels(pv.labels) };
+    } else out[key] = value ?? false;
+  }
+  return out;
+}
+
+/** The content of `<b>-volumeinfo.json.gz` (before gzip): one JSON line, as Go's encoder writes it. */
+export function serializeVolumeInfos(infos: readonly BackupVolumeInfo[]): string {
+  return `${JSON.stringify(infos.map(volumeInfoForJson))}\n`;
+}

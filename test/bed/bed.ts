@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCluster } from './cluster';
+import { log, seconds, timed } from './log';
+import { startMinio } from './minio';
+import { findBinaries, repoRoot, workRoot } from './paths';
+import { killOnExit, Supervisor } from './processes';
+import { keepOnlyLogs, pruneWorkDirs, reapLeftovers, RunRecord } from './runs';
+import { startSimulator } from './simulator';
+import { writeBedState, type BedState } from './state';
+
+export interface Bed {
+  state: BedState;
+  /** JSON file of `state`; tests find it through SKIFF_BED_STATE. */
+  statePath: string;
+  workDir: string;
+  /** Stops every process of the bed and deletes its data; logs are kept. */
+  stop(): Promise<void>;
+}
+
+/** Starts the watchdog that stops the bed if this process dies without doing so. */
+function startWatchdog(runFile: string): void {
+  const watchdog = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/bed/watchdog.ts'), runFile], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
+}
+
+function describeFailures(results: PromiseSettledResult<unknown>[]): string {
+  return results
+    .flatMap((result) => (result.status === 'rejected' ? [String((result.reason as Error)?.message ?? result.reason)] : []))
+    .join('\n\n');
+}
+
+/**
+ * Starts the whole bed: the clusters (in parallel) and MinIO, then the storage
+ * simulator, which needs the clusters. Cleans up what crashed earlier runs left
+ * behind first. On failure everything started is stopped again and the error
+ * shows the end of the failing component's log.
+ */
+export async function startBed(options: { clusters?: string[] } = {}): Promise<Bed> {
+  const clusterNames = options.clusters ?? ['alpha', 'beta'];
+  const start = performance.now();
+
+  const leftovers = await reapLeftovers();
+  if (leftovers > 0) log(`stopped ${leftovers} process group(s) left behind by an earlier run`);
+  pruneWorkDirs(2);
+  const binaries = await findBinaries();
+
+  const workDir = join(workRoot, `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+  // The run record names the work dir before it exists, so a concurrent run's
+  // pruning never takes it for a finished one.
+  const run = new RunRecord(workDir);
+  const logDir = join(workDir, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const supervisor = new Supervisor(run, logDir);
+  const removeExitHooks = killOnExit(supervisor);
+  startWatchdog(run.path);
+  log(`starting ${clusterNames.join(', ')} and MinIO; logs in ${logDir}`);
+
+  const stop = async () => {
+    await supervisor.stop();
+    removeExitHooks();
+    run.remove();
+    keepOnlyLogs(workDir);
+  };
+
+  try {
+    const minio = timed('minio', () => startMinio({ dataDir: join(workDir, 'minio'), binaries, supervisor }));
+    const clusters = clusterNames.map((name) =>
+      startCluster({ name, dir: join(workDir, name), binaries, supervisor }),
+    );
+    // Let every part finish or fail before stopping anything, so no part is still
+    // starting programs while the others are being stopped.
+    const results = await Promise.allSettled([minio, ...clusters]);
+    const failures = describeFailures(results);
+    if (failures) throw new Error(failures);
+    const clusterStates = await Promise.all(clusters);
+    const simulator = await startSimulator({ clusters: clusterStates, supervisor });
+
+    const state: BedState = {
+      ownerPid: process.pid,
+      workDir,
+      clusters: Object.fromEntries(clusterStates.map((c) => [c.name, c])),
+      minio: await minio,
+      simulator,
+    };
+    const statePath = join(workDir, 'state.json');
+    writeBedState(statePath, state);
+    log(`up in ${seconds(start)}; state: ${statePath}`);
+    return { state, statePath, workDir, stop };
+  } catch (error) {
+    await stop();
+    throw new Error(`the test bed did not start (logs: ${logDir}):\n${(error as Error).message}`, { cause: error });
+  }
+}
