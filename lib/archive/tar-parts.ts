@@ -33,10 +33,11 @@ const FILE_MODE = 0o755;
 const MAX_PARTS_IN_FLIGHT = 2;
 
 /**
- * Tar bytes gathered before one write to zlib: every write is a trip to the thread pool,
- * too costly per small entry. Member size is checked after each batch.
+ * Most tar bytes gathered before one write to zlib: every write is a trip to the thread
+ * pool, too costly per small entry. Member size is checked after each batch, so a batch
+ * is also kept to an eighth of partSize, which bounds how far a part overshoots it.
  */
-const INPUT_BATCH = 256 * 1024;
+const MAX_INPUT_BATCH = 256 * 1024;
 
 /** zlib output buffer size: fewer, larger chunks per part. */
 const GZIP_CHUNK_SIZE = 128 * 1024;
@@ -131,6 +132,7 @@ export class TarParts {
   private readonly partSize: number;
   private readonly minPartSize: number;
   private readonly level: number;
+  private readonly inputBatch: number;
   private readonly now: () => Date;
   private partIndex: number;
 
@@ -150,8 +152,18 @@ export class TarParts {
     this.minPartSize = options.minPartSize ?? MIN_PART_SIZE;
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+    this.inputBatch = Math.min(MAX_INPUT_BATCH, Math.ceil(this.partSize / 8));
     this.now = options.now ?? (() => new Date());
     this.partIndex = options.firstPartIndex ?? 0;
+  }
+
+  /**
+   * Compressed bytes of the part being written, so far: a lower bound of its size (up to
+   * 256 KiB of input may still wait for compression), for callers that choose part
+   * boundaries themselves with flush.
+   */
+  get openMemberBytes(): number {
+    return this.member?.size ?? 0;
   }
 
   /** Index the next part will have; after finish, the number of parts of the whole tarball. */
@@ -173,7 +185,7 @@ export class TarParts {
       const header = encodeFileHeader({ path, size: body.byteLength, mode: FILE_MODE, mtime: this.now() });
       return this.serialize(async () => {
         this.queue(header, body, END_OF_ARCHIVE.subarray(0, paddingSize(body.byteLength)));
-        if (this.pendingSize < INPUT_BATCH) return;
+        if (this.pendingSize < this.inputBatch) return;
         await this.compressPending();
         if ((this.member?.size ?? 0) >= this.partSize) await this.emitMember();
       });
@@ -183,15 +195,15 @@ export class TarParts {
   }
 
   /**
-   * Closes the current member as a part and waits until every part handed over so far
-   * is uploaded: a checkpoint, after which the entries added so far are stored. Only
-   * when the member has reached minPartSize, since only the last part of an upload may
-   * be smaller; otherwise nothing happens and it resolves false.
+   * A checkpoint: closes the current member as a part and waits until every part handed
+   * over so far is uploaded, then resolves true: every entry added so far is stored.
+   * A member below minPartSize cannot be closed (only the last part of an upload may be
+   * smaller), so then nothing happens and it resolves false; add entries and try again.
    */
   flush(): Promise<boolean> {
     return this.serialize(async () => {
       await this.compressPending();
-      if (this.member === undefined || this.member.size < this.minPartSize) return false;
+      if (this.member !== undefined && this.member.size < this.minPartSize) return false;
       await this.emitMember();
       await this.settleUploads();
       return true;

@@ -84,15 +84,13 @@ export type MergePatch = Record<string, unknown>;
  * The patch that makes a content belong to the backup: the backup label (so expiry
  * and rediscovery find it) and deletionPolicy Retain, so that the storage snapshot
  * outlives its VolumeSnapshot, its namespace, even the cluster's snapshot objects,
- * until the backup expires. The class's policy is recorded the first time, so a
- * second patch of the same content keeps the true original.
+ * until the backup expires. The policy the class gave it is recorded for expiry.
  */
-export function retainContentPatch(content: Pick<VolumeSnapshotContent, 'metadata' | 'spec'>, backupName: string): MergePatch {
-  const recorded = content.metadata.annotations?.[ORIGINAL_DELETION_POLICY_ANNOTATION];
+export function retainContentPatch(classPolicy: DeletionPolicy, backupName: string): MergePatch {
   return {
     metadata: {
       labels: { [BACKUP_NAME_LABEL]: backupLabelValue(backupName) },
-      ...(recorded === undefined ? { annotations: { [ORIGINAL_DELETION_POLICY_ANNOTATION]: content.spec.deletionPolicy } } : {}),
+      annotations: { [ORIGINAL_DELETION_POLICY_ANNOTATION]: classPolicy },
     },
     spec: { deletionPolicy: 'Retain' satisfies DeletionPolicy },
   };

@@ -4,10 +4,12 @@ import type { PvcRef } from './csi-plan';
 /**
  * How far a CSI snapshot has come, and how often to look again, as pure functions.
  *
- * A snapshot is ready when its VolumeSnapshot is bound to a content, the content has
- * the storage system's snapshot handle (Velero's WaitUntilVSCHandleIsReady waits for
- * this much) and both report readyToUse (which Skiff waits for as well: a handle of a
- * snapshot that is still being cut is not yet a backup).
+ * A snapshot is ready when its VolumeSnapshot reports readyToUse: the snapshot-controller
+ * sets that only once the bound content is ready, and a dynamic content becomes ready
+ * together with the storage system's snapshot handle (what Velero's
+ * WaitUntilVSCHandleIsReady waits for). So the VolumeSnapshots alone, one list for all,
+ * tell how every snapshot is doing; a content is read only when its VolumeSnapshot
+ * shows an error or runs out of time, to tell why.
  *
  * As in Velero's VolumeSnapshot action, an error on the content is final (the driver
  * refused the snapshot), while an error on the VolumeSnapshot alone is the
@@ -29,12 +31,23 @@ export interface AssessSnapshotInput {
   driver: string;
   /** The VolumeSnapshot as last read; undefined when it no longer exists. */
   volumeSnapshot: VolumeSnapshot | undefined;
-  /** Its bound content as last read, once bound. */
+  /** Its bound content, when it was read (see contentNeeded). */
   content: VolumeSnapshotContent | undefined;
   elapsedMs: number;
   timeoutMs: number;
   /** The timeout as the backup spells it, e.g. `10m0s`, for messages. */
   timeoutText: string;
+}
+
+/**
+ * Whether deciding about a VolumeSnapshot needs its content: when it is bound but not
+ * ready and either shows an error (final if the content has it) or is out of time
+ * (the content says how far the driver got).
+ */
+export function contentNeeded(snapshot: VolumeSnapshot, elapsedMs: number, timeoutMs: number): boolean {
+  const status = snapshot.status;
+  if (!status?.boundVolumeSnapshotContentName || status.readyToUse === true) return false;
+  return status.error !== undefined || elapsedMs >= timeoutMs;
 }
 
 function stageOf(snapshot: VolumeSnapshot, content: VolumeSnapshotContent | undefined): SnapshotStage {
@@ -52,10 +65,11 @@ export function assessSnapshot(input: AssessSnapshotInput): SnapshotAssessment {
       kind: 'failed',
       message:
         `the VolumeSnapshot of ${pvcText} was deleted by someone else before it was ready; ` +
-        'nothing in the backup holds this volume\'s data, run the backup again',
+        "nothing in the backup holds this volume's data, run the backup again",
     };
   }
   const vsText = `VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name}`;
+  if (snapshot.status?.readyToUse === true) return { kind: 'ready' };
   if (content?.status?.error && content.status.readyToUse !== true) {
     return {
       kind: 'failed',
@@ -65,14 +79,12 @@ export function assessSnapshot(input: AssessSnapshotInput): SnapshotAssessment {
     };
   }
   const stage = stageOf(snapshot, content);
-  if (stage === 'ready' && content?.status?.readyToUse === true && snapshot.status?.readyToUse === true) {
-    return { kind: 'ready' };
-  }
   if (input.elapsedMs < input.timeoutMs) return { kind: 'pending', waitingFor: stage };
 
+  const contentName = content?.metadata.name ?? snapshot.status?.boundVolumeSnapshotContentName;
   const waitedFor = {
     binding: 'the snapshot controller did not bind it to a VolumeSnapshotContent (is the snapshot-controller running?)',
-    handle: `the CSI driver ${input.driver} did not report a snapshot handle on VolumeSnapshotContent ${content?.metadata.name ?? snapshot.status?.boundVolumeSnapshotContentName}`,
+    handle: `the CSI driver ${input.driver} did not report a snapshot handle on VolumeSnapshotContent ${contentName}`,
     ready: `the snapshot was cut (handle ${content?.status?.snapshotHandle}) but did not become ready to use`,
   }[stage];
   const lastError = snapshot.status?.error?.message;

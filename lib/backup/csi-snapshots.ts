@@ -1,9 +1,9 @@
 import type { KubeClient } from '../kube/client';
+import { isNotFound } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
 import {
   volumeSnapshotClassesPath,
   volumeSnapshotContentPath,
-  volumeSnapshotContentsPath,
   volumeSnapshotPath,
   volumeSnapshotsPath,
   type VolumeSnapshot,
@@ -41,7 +41,7 @@ import {
   type PersistentVolumeLike,
   type StorageClassLike,
 } from './csi-plan';
-import { DEFAULT_POLL_SCHEDULE, assessSnapshot, nextPollDelayMs, type PollSchedule } from './csi-progress';
+import { DEFAULT_POLL_SCHEDULE, assessSnapshot, contentNeeded, nextPollDelayMs, type PollSchedule } from './csi-progress';
 import type { BackupResults } from './results';
 
 /**
@@ -198,11 +198,6 @@ interface Pending {
   created: { namespace: string; name: string; uid?: string };
   /** As last read; undefined once it has vanished. */
   volumeSnapshot: VolumeSnapshot | undefined;
-  content?: VolumeSnapshotContent;
-  /** Set once the content carries the backup label and Retain. */
-  contentPatched: boolean;
-  /** A request about this snapshot failed: it is given up. */
-  error?: string;
 }
 
 /** The state of one takeCsiSnapshots call: the queue, the snapshots in progress, the outcomes. */
@@ -291,7 +286,6 @@ class SnapshotRun {
         deadline: startedAt + this.timeoutMs,
         created: { namespace: created.metadata.namespace, name: created.metadata.name, uid: created.metadata.uid },
         volumeSnapshot: created,
-        contentPatched: false,
       });
     } catch (error) {
       this.progress.failed += 1;
@@ -307,102 +301,103 @@ class SnapshotRun {
     }
   }
 
-  /** One look at every pending snapshot: refresh, patch new contents, settle the finished. */
+  /** One look at every pending snapshot: one list of their VolumeSnapshots, then settle the finished. */
   private async look(): Promise<void> {
-    await this.refreshVolumeSnapshots();
-    const newlyBound = this.pending.filter(
-      (p) => !p.error && !p.contentPatched && p.volumeSnapshot?.status?.boundVolumeSnapshotContentName && !p.volumeSnapshot.metadata.deletionTimestamp,
+    if (!(await this.refreshVolumeSnapshots())) return;
+    const verdicts = await Promise.all(
+      this.pending.map(async (p) => {
+        const elapsedMs = this.clock.now() - p.startedAt;
+        const snapshot = p.volumeSnapshot;
+        const content = snapshot && contentNeeded(snapshot, elapsedMs, this.timeoutMs) ? await this.contentOf(snapshot) : undefined;
+        const assessment = this.assess(p, content, elapsedMs);
+        if (assessment.kind === 'ready') await this.complete(p);
+        else if (assessment.kind !== 'pending') this.fail(p, assessment.kind, assessment.message);
+        return assessment.kind === 'pending';
+      }),
     );
-    await Promise.all(newlyBound.map((p) => this.retainContent(p)));
-    await this.refreshContents(new Set(newlyBound));
-
-    const finishing: Promise<void>[] = [];
-    const stillPending: Pending[] = [];
-    for (const p of this.pending) {
-      const assessment = p.error
-        ? ({ kind: 'failed', message: p.error } as const)
-        : assessSnapshot({
-            pvc: p.plan.pvc,
-            driver: p.plan.driver,
-            volumeSnapshot: p.volumeSnapshot,
-            content: p.content,
-            elapsedMs: this.clock.now() - p.startedAt,
-            timeoutMs: this.timeoutMs,
-            timeoutText: this.timeoutText,
-          });
-      if (assessment.kind === 'pending') stillPending.push(p);
-      else if (assessment.kind === 'ready') finishing.push(this.complete(p));
-      else this.fail(p, assessment.kind, assessment.message);
-    }
-    this.pending = stillPending;
-    await Promise.all(finishing);
+    this.pending = this.pending.filter((_, i) => verdicts[i]);
     this.report();
   }
 
-  private async refreshVolumeSnapshots(): Promise<void> {
-    const namespaces = new Set(this.pending.map((p) => p.plan.pvc.namespace));
-    // One namespace needs only namespaced rights; several are cheaper as one cluster-wide list.
-    const scope = namespaces.size === 1 ? [...namespaces][0] : undefined;
-    const listed = await this.listOrReport(() =>
-      listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector }),
-    );
-    if (!listed) return;
-    const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
-    for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
+  private assess(p: Pending, content: VolumeSnapshotContent | undefined, elapsedMs: number) {
+    return assessSnapshot({
+      pvc: p.plan.pvc,
+      driver: p.plan.driver,
+      volumeSnapshot: p.volumeSnapshot,
+      content,
+      elapsedMs,
+      timeoutMs: this.timeoutMs,
+      timeoutText: this.timeoutText,
+    });
   }
 
-  /** Reads the contents that are still being cut, unless every one was just read by its patch. */
-  private async refreshContents(justPatched: Set<Pending>): Promise<void> {
-    const stale = this.pending.filter(
-      (p) => p.contentPatched && !justPatched.has(p) && !(p.content?.status?.snapshotHandle && p.content.status.readyToUse === true),
-    );
-    if (stale.length === 0) return;
-    const listed = await this.listOrReport(() =>
-      listAll<VolumeSnapshotContent>(this.client, volumeSnapshotContentsPath(), { labelSelector: this.labelSelector }),
-    );
-    if (!listed) return;
-    const byName = new Map(listed.map((c) => [c.metadata.name, c]));
-    for (const p of stale) p.content = byName.get(p.content!.metadata.name) ?? p.content;
-  }
-
-  /**
-   * A failing list is retried at the next look, as a watch would reconnect; the
-   * snapshots' deadlines still bound the whole wait.
-   */
-  private async listOrReport<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
+  /** The bound content of a VolumeSnapshot in trouble; undefined if it cannot be read. */
+  private async contentOf(snapshot: VolumeSnapshot): Promise<VolumeSnapshotContent | undefined> {
+    const name = snapshot.status!.boundVolumeSnapshotContentName!;
     try {
-      return await list();
+      return await this.client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(name));
     } catch (error) {
-      logger.warn('could not list CSI snapshot objects; trying again', {
-        cluster: this.client.cluster,
-        backup: this.options.backup.name,
-        error,
-      });
+      // Judged without it: the VolumeSnapshot's own error and the deadline still decide.
+      logger.warn('could not read a VolumeSnapshotContent', { cluster: this.client.cluster, content: name, error });
       return undefined;
     }
   }
 
-  /** Labels the new content for the backup and makes it Retain; the answer is its current state. */
-  private async retainContent(p: Pending): Promise<void> {
-    const name = p.volumeSnapshot!.status!.boundVolumeSnapshotContentName!;
-    const path = volumeSnapshotContentPath(name);
+  /** Lists the pending VolumeSnapshots; false when the list failed (the next look tries again). */
+  private async refreshVolumeSnapshots(): Promise<boolean> {
+    const namespaces = new Set(this.pending.map((p) => p.plan.pvc.namespace));
+    // One namespace needs only namespaced rights; several are cheaper as one cluster-wide list.
+    const scope = namespaces.size === 1 ? [...namespaces][0] : undefined;
+    let listed: VolumeSnapshot[];
     try {
-      const current = await this.client.get<VolumeSnapshotContent>(path);
-      p.content = await this.client.patch<VolumeSnapshotContent>(path, retainContentPatch(current, this.options.backup.name), 'merge');
-      p.contentPatched = true;
+      listed = await listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector });
     } catch (error) {
-      p.error =
-        `could not label VolumeSnapshotContent ${name} of PVC ${p.plan.pvc.namespace}/${p.plan.pvc.name} for the backup ` +
-        `and set it to Retain: ${(error as Error).message}; Skiff needs get and patch on volumesnapshotcontents`;
+      // As a watch would reconnect; the snapshots' deadlines still bound the whole wait.
+      logger.warn('could not list the backup\'s VolumeSnapshots; trying again', {
+        cluster: this.client.cluster,
+        backup: this.options.backup.name,
+        error,
+      });
+      return false;
     }
+    const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
+    for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
+    return true;
   }
 
-  /** Annotates the ready VolumeSnapshot as Velero does and records the outcome. */
+  /**
+   * Keeps the ready snapshot for the backup: labels its content and makes it Retain,
+   * then annotates the VolumeSnapshot as Velero does. Both patches answer with the
+   * object as it now is, which is what the backup stores.
+   */
   private async complete(p: Pending): Promise<void> {
-    const content = p.content!;
     const snapshot = p.volumeSnapshot!;
+    const { plan } = p;
+    const vsText = `VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name}`;
+    const contentName = snapshot.status!.boundVolumeSnapshotContentName!;
+    let content: VolumeSnapshotContent;
+    try {
+      content = await this.client.patch<VolumeSnapshotContent>(
+        volumeSnapshotContentPath(contentName),
+        retainContentPatch(plan.snapshotClass.deletionPolicy, this.options.backup.name),
+        'merge',
+      );
+    } catch (error) {
+      this.fail(
+        p,
+        'failed',
+        `could not label VolumeSnapshotContent ${contentName} of PVC ${plan.pvc.namespace}/${plan.pvc.name} for the backup ` +
+          `and set it to Retain: ${(error as Error).message}; Skiff needs patch on volumesnapshotcontents`,
+      );
+      return;
+    }
+    const handle = content.status?.snapshotHandle;
+    if (!handle) {
+      this.fail(p, 'failed', `${vsText} is ready but its VolumeSnapshotContent ${contentName} has no snapshot handle; check the CSI driver ${plan.driver}`);
+      return;
+    }
     const annotations = volumeSnapshotAnnotations(content);
-    const notes = [...p.plan.notes];
+    const notes = [...plan.notes];
     let annotated: VolumeSnapshot;
     try {
       annotated = await this.client.patch<VolumeSnapshot>(
@@ -411,15 +406,19 @@ class SnapshotRun {
         'merge',
       );
     } catch (error) {
-      // The backup's copy carries the annotations all the same; only the cluster's lacks them.
+      if (isNotFound(error)) {
+        // Deleted while its content was still Delete: the storage snapshot may be going too.
+        this.fail(p, 'failed', `${vsText} was deleted by someone else before it was kept for the backup; run the backup again`);
+        return;
+      }
+      // The snapshot is kept all the same; only the cluster's copy lacks what the backup's copy has.
       annotated = { ...snapshot, metadata: { ...snapshot.metadata, annotations: { ...snapshot.metadata.annotations, ...annotations } } };
       notes.push(
-        `could not annotate VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name} with its snapshot handle ` +
-          `(${(error as Error).message}); the backup has the annotations, the cluster's object does not`,
+        `could not annotate ${vsText} with its snapshot handle (${(error as Error).message}); ` +
+          'the backup has the annotations, the cluster\'s object does not; Skiff needs patch on volumesnapshots',
       );
     }
     const completedAt = new Date(this.clock.now());
-    const { plan } = p;
     const outcome: CompletedSnapshot = {
       kind: 'completed',
       pvc: plan.pvc,
@@ -429,7 +428,7 @@ class SnapshotRun {
       volumeSnapshot: annotated,
       content,
       originalDeletionPolicy: originalDeletionPolicy(content),
-      snapshotHandle: content.status!.snapshotHandle!,
+      snapshotHandle: handle,
       restoreSizeBytes: content.status?.restoreSize,
       pvcAdditions: pvcBackupAdditions(snapshot.metadata.name, this.options.backup.name),
       deletionSecret: deletionSecretOf(content),
@@ -444,7 +443,7 @@ class SnapshotRun {
           reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
           labels: plan.pv.metadata.labels,
         },
-        snapshotHandle: content.status!.snapshotHandle!,
+        snapshotHandle: handle,
         sizeBytes: content.status?.restoreSize ?? 0,
         driver: content.spec.driver,
         vscName: content.metadata.name,
@@ -466,7 +465,7 @@ class SnapshotRun {
       reason: kind,
       message,
       volumeSnapshot: p.created,
-      contentName: p.content?.metadata.name ?? p.volumeSnapshot?.status?.boundVolumeSnapshotContentName,
+      contentName: p.volumeSnapshot?.status?.boundVolumeSnapshotContentName,
       notes: p.plan.notes,
     };
     this.outcomes[p.index] = outcome;

@@ -2,5 +2,5 @@ export { loadConfig, validateConfig, CONFIG_FILE_ENV, CONFIG_INLINE_ENV, OVERRID
 export { configWarnings } from './warnings';
 export { durationMs } from './duration-field';
 export { describeSecretSource, type SecretValue } from './secret-value';
-export type { SkiffConfig, ClusterConfig, StorageLocationConfig, ClusterAuth } from './schema';
+export type { SkiffConfig, ClusterConfig, StorageLocationConfig, ClusterAuth, ApiConfig, ScheduleConfig } from './schema';
 export { resolveSecret, type SecretSources } from './resolve-secret';

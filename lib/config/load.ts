@@ -110,7 +110,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   }
 }
 
-const LIST_FIELDS = new Set(['clusters', 'storageLocations']);
+const LIST_FIELDS = new Set(['clusters', 'storageLocations', 'schedules']);
 function isListField(segment: string): boolean {
   return LIST_FIELDS.has(segment);
 }
@@ -125,7 +125,17 @@ function parseScalar(text: string): unknown {
 }
 
 /** Field names whose values must never be echoed back, even when wrong. */
-const SECRET_FIELDS = new Set(['kubeconfig', 'token', 'cert', 'key', 'accessKeyId', 'secretAccessKey', 'sessionToken']);
+const SECRET_FIELDS = new Set([
+  'kubeconfig',
+  'token',
+  'cert',
+  'key',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'bearerTokens',
+  'hmacSecret',
+]);
 
 function describeIssue(issue: z.core.$ZodIssue): FieldIssue {
   const path = issue.path.map(String).join('.');

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { secretValueSchema } from './secret-value';
 import { durationSchema } from './duration-field';
+import { ValidationError } from '../errors';
+import { parseBackupSpec, type BackupSpecInput } from '../velero/backup';
+import { tryParseCron } from '../schedule/cron';
+import { timeZoneIssue } from '../schedule/time-zone';
 
 /**
  * The one schema of Skiff's configuration. Objects are strict so that a typo in a
@@ -96,9 +100,70 @@ export const defaultsSchema = strictObject({
   csiSnapshotTimeout: durationSchema.default('10m'),
 });
 
+/**
+ * Who may call the HTTP API. Callers present one of the bearer tokens, or sign the
+ * body with the HMAC secret (webhooks). With neither configured every call is refused.
+ */
+export const apiSchema = strictObject({
+  bearerTokens: z.array(secretValueSchema).default([]),
+  hmacSecret: secretValueSchema.optional(),
+});
+
+/** A backup is named `<schedule>-<yyyyMMddHHmmss>`, and that must still be a DNS-1123 label. */
+const SCHEDULE_NAME_MAX_LENGTH = 63 - '-yyyyMMddHHmmss'.length;
+
+/**
+ * A Velero Backup spec that every backup of a schedule starts from. It is checked here
+ * with Velero's rules but kept as written: the server defaults (ttl, storage location)
+ * are filled in when each backup is created, from the configuration of that moment.
+ */
+const backupTemplateSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((template, ctx) => {
+    try {
+      parseBackupSpec(template);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const issue of error.issues) {
+        const path = issue.path === '' ? [] : issue.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        ctx.addIssue({ code: 'custom', path, message: issue.message });
+      }
+    }
+  })
+  // Checked just above; the type says which fields a template may have.
+  .transform((template) => template as BackupSpecInput);
+
+/** Backups taken on a cron schedule, the way a Velero Schedule takes them. */
+export const scheduleSchema = strictObject({
+  name: dnsLabel.max(SCHEDULE_NAME_MAX_LENGTH, {
+    error: `must be at most ${SCHEDULE_NAME_MAX_LENGTH} characters, so that "<name>-yyyyMMddHHmmss" is a valid backup name`,
+  }),
+  /** Name of a configured cluster. */
+  cluster: z.string().min(1, { error: 'name a configured cluster' }),
+  /** Cron text as Velero reads it: 5 fields, @daily and friends, @every 6h, CRON_TZ=<zone> prefix. */
+  schedule: z.string().superRefine((text, ctx) => {
+    const result = tryParseCron(text);
+    if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message });
+  }),
+  /** IANA zone whose wall clock the fields are read on; a CRON_TZ= prefix wins. */
+  timeZone: z
+    .string()
+    .superRefine((name, ctx) => {
+      const issue = timeZoneIssue(name);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    })
+    .default('UTC'),
+  template: backupTemplateSchema.default({}),
+  /** Overrides `template.ttl`. */
+  ttl: durationSchema.optional(),
+  paused: z.boolean().default(false),
+});
+
 export const configSchema = strictObject({
+  api: apiSchema.default({ bearerTokens: [] }),
   clusters: z.array(clusterSchema).default([]),
   storageLocations: z.array(storageLocationSchema).default([]),
+  schedules: z.array(scheduleSchema).default([]),
   defaults: defaultsSchema.default({
     backupTTL: '720h0m0s',
     gcFrequency: '60m',
@@ -108,6 +173,7 @@ export const configSchema = strictObject({
   const locationNames = new Set(config.storageLocations.map((l) => l.name));
   reportDuplicates(config.clusters, 'clusters', ctx);
   reportDuplicates(config.storageLocations, 'storageLocations', ctx);
+  reportDuplicates(config.schedules, 'schedules', ctx);
   config.clusters.forEach((cluster, i) => {
     if (!cluster.server && !('kubeconfig' in cluster.auth)) {
       ctx.addIssue({
@@ -129,6 +195,27 @@ export const configSchema = strictObject({
       }
     });
   });
+  const clusters = new Map(config.clusters.map((c) => [c.name, c]));
+  config.schedules.forEach((schedule, i) => {
+    const cluster = clusters.get(schedule.cluster);
+    if (!cluster) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', i, 'cluster'],
+        message: `no cluster named "${schedule.cluster}"; defined: ${[...clusters.keys()].join(', ') || '(none)'}`,
+      });
+      return;
+    }
+    const location = schedule.template.storageLocation;
+    // Checked now rather than at every slot, where each backup would be refused.
+    if (location && !cluster.storageLocations.includes(location)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', i, 'template', 'storageLocation'],
+        message: `cluster "${cluster.name}" does not back up to "${location}"; allowed: ${cluster.storageLocations.join(', ')}`,
+      });
+    }
+  });
 });
 
 function reportDuplicates(items: { name: string }[], field: string, ctx: z.RefinementCtx) {
@@ -145,3 +232,5 @@ export type SkiffConfig = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type StorageLocationConfig = z.infer<typeof storageLocationSchema>;
 export type ClusterAuth = ClusterConfig['auth'];
+export type ApiConfig = z.infer<typeof apiSchema>;
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;

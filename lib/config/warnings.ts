@@ -1,5 +1,6 @@
 import type { SkiffConfig } from './schema';
 import { durationMs } from './duration-field';
+import { neverFires, tryParseCron } from '../schedule/cron';
 
 /**
  * Things that are allowed but probably not what the operator wants. They are
@@ -11,6 +12,9 @@ export function configWarnings(config: SkiffConfig): string[] {
   const warnings: string[] = [];
   if (config.clusters.length === 0) warnings.push('no clusters are configured: there is nothing to back up');
   if (config.storageLocations.length === 0) warnings.push('no storage locations are configured: backups have nowhere to go');
+  if (config.api.bearerTokens.length === 0 && !config.api.hmacSecret) {
+    warnings.push('no API credentials are configured (api.bearerTokens, api.hmacSecret): every HTTP call except /healthz is refused');
+  }
 
   const readOnly = new Set(config.storageLocations.filter((l) => l.accessMode === 'ReadOnly').map((l) => l.name));
   for (const location of config.storageLocations) {
@@ -30,6 +34,18 @@ export function configWarnings(config: SkiffConfig): string[] {
     }
     if (cluster.insecureSkipTLSVerify) {
       warnings.push(`cluster "${cluster.name}" skips TLS verification of its API server`);
+    }
+  }
+  for (const schedule of config.schedules) {
+    if (schedule.paused) warnings.push(`schedule "${schedule.name}" is paused: it starts no backups`);
+    const location =
+      schedule.template.storageLocation || config.clusters.find((c) => c.name === schedule.cluster)?.storageLocations[0];
+    if (location && readOnly.has(location)) {
+      warnings.push(`schedule "${schedule.name}" backs up to "${location}", which is ReadOnly: every backup it starts will fail`);
+    }
+    const parsed = tryParseCron(schedule.schedule, schedule.timeZone);
+    if (parsed.ok && neverFires(parsed.schedule)) {
+      warnings.push(`schedule "${schedule.name}" ("${schedule.schedule}") never fires: none of its months has any of its days`);
     }
   }
   return warnings;

@@ -6,6 +6,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  type DeleteObjectsCommandOutput,
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -15,7 +16,7 @@ import { parseStoredBackup, type Backup } from '../velero/backup';
 import { objectStoreLayout, type ObjectStoreLayout } from './layout';
 import { MAX_KEYS_PER_REQUEST } from './limits';
 import { MultipartUploads } from './multipart';
-import { isNotFound, isPreconditionFailed, readOnlyError, storeError, type StoreTarget } from './s3-errors';
+import { isNotFound, isPreconditionFailed, readOnlyError, storeError, unexpectedAnswer, type StoreTarget } from './s3-errors';
 
 /**
  * The backups of one storage location, as Velero's persistence.BackupStore sees them.
@@ -57,7 +58,10 @@ export interface BackupStore {
   getObject(key: string): Promise<Buffer | undefined>;
   /** The object parsed as JSON (gunzipped first if it is gzip), or undefined when missing. */
   getJson(key: string): Promise<unknown>;
-  /** Size, ETag and modification time of the key, or undefined when missing. */
+  /**
+   * Size, ETag and modification time of the key, or undefined when missing. A HEAD answer
+   * has no body to name its error, so a missing bucket reads as a missing key here.
+   */
   headObject(key: string): Promise<ObjectInfo | undefined>;
 
   /** Names of every backup folder under backups/: one LIST per 1,000 backups, no GETs. */
@@ -73,6 +77,8 @@ export interface BackupStore {
    * ConflictError, so at most one invocation owns a backup. Returns the new ETag.
    */
   putProgress(name: string, record: unknown, previousEtag: string | undefined): Promise<string>;
+  /** Names of the backups that have a progress record: one LIST per 1,000, no GETs. */
+  listProgressNames(): Promise<string[]>;
   /** The progress record and its ETag, or undefined when there is none. */
   getProgress(name: string): Promise<ProgressSnapshot | undefined>;
   /** Removes the progress record (once the backup is written, or abandoned). */
@@ -228,7 +234,7 @@ class S3BackupStore implements BackupStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && !token) {
         // Stopping here would silently drop the rest of the listing.
-        throw storeError(this.target, 'ListObjectsV2', prefix, new Error('a truncated page came without a continuation token'));
+        throw unexpectedAnswer(this.target, 'ListObjectsV2', prefix, 'a continuation token for its truncated page');
       }
     } while (token);
   }
@@ -260,7 +266,7 @@ class S3BackupStore implements BackupStore {
     }
     let deleted = 0;
     for (const batch of deleteBatches(keys, this.layout.backupMetadataKey(name))) {
-      let answer;
+      let answer: DeleteObjectsCommandOutput;
       try {
         answer = await this.s3.send(
           new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
@@ -303,25 +309,26 @@ class S3BackupStore implements BackupStore {
           : `backup "${name}" was taken over by another writer: its progress record in storage location "${this.location}" changed since ETag ${previousEtag}; this writer must stop`,
       );
     }
-    if (!etag) {
-      throw new RemoteError(
-        `object store location "${this.location}"`,
-        `PutObject of "${key}" returned no ETag, which progress records need for their concurrency check; use an S3-compatible store that returns ETags`,
-      );
-    }
+    if (!etag) throw unexpectedAnswer(this.target, 'PutObject', key, 'the ETag progress records need for their concurrency check');
     return etag;
+  }
+
+  async listProgressNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.backupsInProgressPrefix())) {
+      for (const { Key } of page.Contents ?? []) {
+        const name = Key === undefined ? undefined : this.layout.backupNameFromInProgressKey(Key);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
   }
 
   async getProgress(name: string): Promise<ProgressSnapshot | undefined> {
     const key = this.layout.backupInProgressKey(name);
     const found = await this.fetchObject(key);
     if (found === undefined) return undefined;
-    if (!found.etag) {
-      throw new RemoteError(
-        `object store location "${this.location}"`,
-        `GetObject of "${key}" returned no ETag, so the progress record cannot be updated safely; use an S3-compatible store that returns ETags`,
-      );
-    }
+    if (!found.etag) throw unexpectedAnswer(this.target, 'GetObject', key, 'the ETag progress records need for their concurrency check');
     return { record: this.parseJson(key, found.bytes, `delete it to abandon backup "${name}"`), etag: found.etag };
   }
 

@@ -53,6 +53,8 @@ export interface ObjectStoreLayout {
   /** Where Skiff keeps the state of backups it is still writing. */
   backupsInProgressPrefix(): string;
   backupInProgressKey(backup: string): string;
+  /** The backup name in a key listed under `backupsInProgressPrefix()`; undefined for anything else. */
+  backupNameFromInProgressKey(key: string): string | undefined;
 
   /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
@@ -138,6 +140,12 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     backupInProgressKey: (b) => {
       assertName('backup', b);
       return `${inProgress}${b}.json`;
+    },
+    backupNameFromInProgressKey(key) {
+      if (!key.startsWith(inProgress) || !key.endsWith('.json')) return undefined;
+      const name = key.slice(inProgress.length, -'.json'.length);
+      if (name === '' || name.includes('/')) return undefined;
+      return name;
     },
 
     backupNameFromPrefix(commonPrefix) {

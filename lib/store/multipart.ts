@@ -10,7 +10,15 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors';
 import { fieldIssuesFromZod } from '../velero/backup';
 import { MAX_PARTS, MIN_PART_SIZE } from './limits';
-import { isNoSuchUpload, isPreconditionFailed, readOnlyError, storeError, type S3Operation, type StoreTarget } from './s3-errors';
+import {
+  isNoSuchUpload,
+  isPreconditionFailed,
+  readOnlyError,
+  storeError,
+  unexpectedAnswer,
+  type S3Operation,
+  type StoreTarget,
+} from './s3-errors';
 
 /**
  * Resumable multipart uploads: a tarball larger than one Lambda invocation can write is
@@ -136,7 +144,7 @@ export class MultipartUploads {
       this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, ContentType: options.contentType })),
     );
     if (!answer.UploadId) {
-      throw storeError(this.target, 'CreateMultipartUpload', key, new Error('the answer has no UploadId'));
+      throw unexpectedAnswer(this.target, 'CreateMultipartUpload', key, 'an UploadId');
     }
     return answer.UploadId;
   }
@@ -167,7 +175,7 @@ export class MultipartUploads {
         }),
       ),
     );
-    if (!answer.ETag) throw storeError(this.target, 'UploadPart', key, new Error(`the answer for part ${partNumber} has no ETag`));
+    if (!answer.ETag) throw unexpectedAnswer(this.target, 'UploadPart', key, `an ETag for part ${partNumber}`);
     return { partNumber, etag: answer.ETag, size: bytes.byteLength };
   }
 

@@ -89,15 +89,15 @@ function where(target: StoreTarget): string {
 }
 
 function hint(target: StoreTarget, operation: S3Operation, code: string, status: number | undefined): string {
+  if (CREDENTIAL_CODES.has(code)) {
+    return `the object store refused the credentials of location "${target.location}"; check the secrets its credentials name, or the default AWS credential chain when it names none`;
+  }
   if (code === 'AccessDenied' || status === 403) {
     const missingKey =
       operation === 'GetObject' || operation === 'HeadObject'
         ? ' (without s3:ListBucket, AWS also answers 403 for a key that does not exist)'
         : '';
     return `the location's credentials lack ${PERMISSION[operation]} on bucket "${target.bucket}"${missingKey}, or a bucket policy or Object Lock forbids it; check the IAM and bucket policies`;
-  }
-  if (CREDENTIAL_CODES.has(code)) {
-    return `the object store refused the credentials of location "${target.location}"; check the secrets its credentials name, or the default AWS credential chain when it names none`;
   }
   if (code === 'NoSuchBucket') {
     return `bucket "${target.bucket}" does not exist at ${where(target)}; create it, or fix the location's bucket, endpoint or region`;
@@ -128,6 +128,17 @@ export function storeError(target: StoreTarget, operation: S3Operation, key: str
   return new RemoteError(
     `object store location "${target.location}"`,
     `${operation} of ${object} failed with ${code}${status === undefined ? '' : ` (HTTP ${status})`}${serverMessage}; ${hint(target, operation, code, status)}`,
+  );
+}
+
+/**
+ * An answer that lacks what S3 always returns (an upload id, an ETag, a continuation
+ * token): the endpoint is not the S3-compatible store it should be, or a proxy altered it.
+ */
+export function unexpectedAnswer(target: StoreTarget, operation: S3Operation, key: string, missing: string): RemoteError {
+  return new RemoteError(
+    `object store location "${target.location}"`,
+    `${operation} of "${key}" in bucket "${target.bucket}" answered without ${missing}; check that ${where(target)} is an S3-compatible store and that no proxy alters its answers`,
   );
 }
 

@@ -102,7 +102,9 @@ function unknownFieldsMessage(unknown: readonly string[], allowed: readonly stri
     const best = allowed
       .map((candidate) => ({ candidate, distance: editDistance(key.toLowerCase(), candidate.toLowerCase()) }))
       .sort((x, y) => x.distance - y.distance)[0];
-    const hint = best && best.distance <= 3 ? ` (did you mean "${best.candidate}"?)` : '';
+    // Close enough to be a typo: about one edit per three characters.
+    const close = best && best.distance <= Math.max(1, Math.floor(key.length / 3));
+    const hint = close ? ` (did you mean "${best.candidate}"?)` : '';
     return `"${key}"${hint}`;
   });
   const noun = unknown.length === 1 ? 'unknown field' : 'unknown fields';

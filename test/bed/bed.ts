@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster } from './cluster';
+import { startControllers, startControlPlane } from './cluster';
 import { log, seconds, timed } from './log';
 import { startMinio } from './minio';
 import { findBinaries, repoRoot, workRoot } from './paths';
@@ -29,17 +29,24 @@ function startWatchdog(runFile: string): void {
   watchdog.unref();
 }
 
-function describeFailures(results: PromiseSettledResult<unknown>[]): string {
-  return results
-    .flatMap((result) => (result.status === 'rejected' ? [String((result.reason as Error)?.message ?? result.reason)] : []))
-    .join('\n\n');
+/**
+ * Waits for every step to finish or fail, then throws all failures at once. No
+ * step is then still starting programs while the bed is stopped because of another.
+ */
+async function settleAll(steps: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  if (failures.length > 0) {
+    throw new Error(failures.map((reason: unknown) => (reason instanceof Error ? reason.message : String(reason))).join('\n\n'));
+  }
 }
 
 /**
- * Starts the whole bed: the clusters (in parallel) and MinIO, then the storage
- * simulator, which needs the clusters. Cleans up what crashed earlier runs left
- * behind first. On failure everything started is stopped again and the error
- * shows the end of the failing component's log.
+ * Starts the whole bed: the clusters' control planes (in parallel) and MinIO,
+ * then the clusters' controllers together with the storage simulator, which needs
+ * the clusters' APIs. Cleans up what crashed earlier runs left behind first. On
+ * failure everything started is stopped again and the error shows the end of the
+ * failing component's log.
  */
 export async function startBed(options: { clusters?: string[] } = {}): Promise<Bed> {
   const clusterNames = options.clusters ?? ['alpha', 'beta'];
@@ -70,23 +77,21 @@ export async function startBed(options: { clusters?: string[] } = {}): Promise<B
 
   try {
     const minio = timed('minio', () => startMinio({ dataDir: join(workDir, 'minio'), binaries, supervisor }));
-    const clusters = clusterNames.map((name) =>
-      startCluster({ name, dir: join(workDir, name), binaries, supervisor }),
-    );
-    // Let every part finish or fail before stopping anything, so no part is still
-    // starting programs while the others are being stopped.
-    const results = await Promise.allSettled([minio, ...clusters]);
-    const failures = describeFailures(results);
-    if (failures) throw new Error(failures);
-    const clusterStates = await Promise.all(clusters);
-    const simulator = await startSimulator({ clusters: clusterStates, supervisor });
+    const starting = clusterNames.map((name) => startControlPlane({ name, dir: join(workDir, name), binaries, supervisor }));
+    await settleAll([minio, ...starting]);
+    const planes = await Promise.all(starting);
+    const clusters = planes.map((plane) => plane.state);
+    // The simulator only needs the clusters' APIs (it waits for the snapshot CRDs
+    // itself), so it starts together with the controllers.
+    const simulator = startSimulator({ clusters, supervisor });
+    await settleAll([simulator, ...planes.map(startControllers)]);
 
     const state: BedState = {
       ownerPid: process.pid,
       workDir,
-      clusters: Object.fromEntries(clusterStates.map((c) => [c.name, c])),
+      clusters: Object.fromEntries(clusters.map((c) => [c.name, c])),
       minio: await minio,
-      simulator,
+      simulator: await simulator,
     };
     const statePath = join(workDir, 'state.json');
     writeBedState(statePath, state);
@@ -94,6 +99,6 @@ export async function startBed(options: { clusters?: string[] } = {}): Promise<B
     return { state, statePath, workDir, stop };
   } catch (error) {
     await stop();
-    throw new Error(`the test bed did not start (logs: ${logDir}):\n${(error as Error).message}`, { cause: error });
+    throw new Error(`the test bed did not start (logs: ${logDir}):\n${(error as Error).message}`);
   }
 }

@@ -12,8 +12,23 @@ cache="${SKIFF_BED_CACHE:-$HOME/.cache/skiff-bed}"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 mkdir -p "$cache"
 
-# The kube key changes whenever the module or our own command sources change.
-kube_key="kube-$(cat "$here/go/go.mod" "$here/go/go.sum" "$here"/go/cmd/*/*.go | sha256sum | cut -c1-16)"
+# Release builds stamp their version into the programs (GET /version of the API
+# server, which backups record as the source cluster's version; the snapshot
+# controller's log). A plain `go build` leaves placeholders (v0.0.0-master), so
+# stamp the versions pinned in go.mod the same way.
+mod_version() { sed -n "s|^[[:space:]]*$1 \(v[^ ]*\).*|\1|p" "$here/go/go.mod" | head -n1; }
+k8s_version="$(mod_version k8s.io/kubernetes)"
+k8s_minor="${k8s_version#v*.}"
+k8s_major="${k8s_version#v}"
+kube_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \
+-X k8s.io/component-base/version.gitMajor=${k8s_major%%.*} \
+-X k8s.io/component-base/version.gitMinor=${k8s_minor%%.*} \
+-X k8s.io/component-base/version.gitTreeState=clean \
+-X main.version=$(mod_version github.com/kubernetes-csi/external-snapshotter/v8)"
+
+# The kube key changes whenever the module, our own command sources or the
+# stamped versions change.
+kube_key="kube-$( { cat "$here/go/go.mod" "$here/go/go.sum" "$here"/go/cmd/*/*.go; echo "$kube_ldflags"; } | sha256sum | cut -c1-16)"
 minio_key="minio-$MINIO_VERSION"
 
 build_kube() {
@@ -21,7 +36,7 @@ build_kube() {
   [ -x "$out/bin/kube-apiserver" ] && return 0
   rm -rf "$out.tmp" && mkdir -p "$out.tmp/bin" "$out.tmp/crd"
   ( cd "$here/go" &&
-    go build -trimpath -ldflags='-s -w' -o "$out.tmp/bin/" \
+    go build -trimpath -ldflags="$kube_ldflags" -o "$out.tmp/bin/" \
       ./cmd/etcd \
       k8s.io/kubernetes/cmd/kube-apiserver \
       k8s.io/kubernetes/cmd/kube-controller-manager \

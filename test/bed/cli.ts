@@ -1,4 +1,3 @@
-import { startBed } from './bed';
 import { liveBeds, reapLeftovers } from './runs';
 
 /**
@@ -9,6 +8,8 @@ import { liveBeds, reapLeftovers } from './runs';
  */
 
 async function up(): Promise<void> {
+  // Loaded here: the Kubernetes and S3 clients take seconds to import, which `down` does not need.
+  const { startBed } = await import('./bed');
   const bed = await startBed();
   const { state, statePath } = bed;
   // Paths and endpoints only: the credentials stay in the state file and kubeconfigs.
@@ -54,10 +55,16 @@ async function down(): Promise<void> {
   }
 }
 
-const command = process.argv[2];
-if (command === 'up') await up();
-else if (command === 'down') await down();
-else {
+const commands: Record<string, () => Promise<void>> = { up, down };
+const command = commands[process.argv[2] ?? ''];
+if (!command) {
   console.error('usage: tsx test/bed/cli.ts up|down');
   process.exit(2);
+}
+try {
+  await command();
+} catch (error) {
+  // The message says what failed and shows the end of its log; the stack adds nothing.
+  console.error((error as Error).message);
+  process.exit(1);
 }

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { createClusterPki, type ClusterPki } from './certs';
+import { createClusterPki, type CertFiles, type ClusterPki } from './certs';
 import { installCrds } from './crds';
 import { writeKubeconfig } from './kubeconfig';
 import { timed } from './log';
@@ -16,6 +16,8 @@ import type { ClusterState } from './state';
  * One Kubernetes control plane without nodes: etcd, kube-apiserver,
  * kube-controller-manager and the CSI snapshot controller, all on 127.0.0.1, with
  * TLS, RBAC, client-certificate and token authentication like a real cluster.
+ * It starts in two steps so the bed can start the storage simulator, which needs
+ * the API, while the controllers start.
  */
 
 const limitedUser = 'skiff-bed-limited';
@@ -34,6 +36,20 @@ const controllers = [
   'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller',
 ];
+
+interface ClusterOptions {
+  name: string;
+  dir: string;
+  binaries: Binaries;
+  supervisor: Supervisor;
+}
+
+/** A cluster whose API is up; its controllers are not started yet. */
+export interface ControlPlane {
+  options: ClusterOptions;
+  state: ClusterState;
+  pki: ClusterPki;
+}
 
 function newToken(): string {
   return randomBytes(32).toString('base64url');
@@ -64,34 +80,24 @@ async function etcdHealthy(url: string): Promise<boolean> {
   return body.health === 'true';
 }
 
-export async function startCluster(options: {
-  name: string;
-  dir: string;
-  binaries: Binaries;
-  supervisor: Supervisor;
-}): Promise<ClusterState> {
+function kubeconfigFor(plane: ControlPlane, user: string, client: CertFiles): string {
+  const { name, dir } = plane.options;
+  const path = join(dir, `${user}.kubeconfig`);
+  writeKubeconfig(path, { cluster: name, server: plane.state.server, caFile: plane.pki.ca.cert, user, client });
+  return path;
+}
+
+/** Starts etcd and kube-apiserver and waits until the API server is ready. */
+export async function startControlPlane(options: ClusterOptions): Promise<ControlPlane> {
   const { name, dir, binaries, supervisor } = options;
   const pkiDir = join(dir, 'pki');
   mkdirSync(pkiDir, { recursive: true });
-
-  const pki = await timed(`${name}/certificates`, () => createClusterPki(pkiDir, name));
-  const adminToken = newToken();
-  const limitedToken = newToken();
-  const tokenFile = join(pkiDir, 'tokens.csv');
-  // token,user,uid,"groups": the admin token has the same rights as the admin
-  // certificate; the limited user gets only what RBAC gives every authenticated user.
-  writeFileSync(
-    tokenFile,
-    `${adminToken},skiff-bed-admin-token,skiff-bed-admin-token,"system:masters"\n` +
-      `${limitedToken},${limitedUser},${limitedUser}\n`,
-    { mode: 0o600 },
-  );
-
   const ports = await freePorts('etcdClient', 'etcdPeer', 'apiserver');
   const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`;
   const etcdPeerUrl = `http://127.0.0.1:${ports.etcdPeer}`;
   const server = `https://127.0.0.1:${ports.apiserver}`;
 
+  // etcd serves plain HTTP on loopback, so it need not wait for the certificates.
   const etcd = supervisor.start(`${name}/etcd`, binaries.etcd, [
     `--name=${name}`,
     `--data-dir=${join(dir, 'etcd')}`,
@@ -105,7 +111,22 @@ export async function startCluster(options: {
     '--unsafe-no-fsync',
     '--log-level=warn',
   ]);
-  await timed(`${name}/etcd`, () => awaitReady(etcd, 'etcd /health', () => etcdHealthy(etcdUrl), 30_000));
+  const [pki] = await Promise.all([
+    timed(`${name}/certificates`, () => createClusterPki(pkiDir, name)),
+    timed(`${name}/etcd`, () => awaitReady(etcd, 'etcd /health', () => etcdHealthy(etcdUrl), 30_000)),
+  ]);
+
+  const adminToken = newToken();
+  const limitedToken = newToken();
+  const tokenFile = join(pkiDir, 'tokens.csv');
+  // token,user,uid,"groups": the admin token has the same rights as the admin
+  // certificate; the limited user gets only what RBAC gives every authenticated user.
+  writeFileSync(
+    tokenFile,
+    `${adminToken},skiff-bed-admin-token,skiff-bed-admin-token,"system:masters"\n` +
+      `${limitedToken},${limitedUser},${limitedUser}\n`,
+    { mode: 0o600 },
+  );
 
   const apiserver = supervisor.start(`${name}/kube-apiserver`, binaries.kubeApiserver, [
     `--etcd-servers=${etcdUrl}`,
@@ -130,18 +151,37 @@ export async function startCluster(options: {
     awaitReady(apiserver, `${server}/readyz`, async () => (await readyz(server, pki)) === 200, 120_000),
   );
 
-  const kubeconfigFor = (user: string, client: ClusterPki['admin']) => {
-    const path = join(dir, `${user}.kubeconfig`);
-    writeKubeconfig(path, { cluster: name, server, caFile: pki.ca.cert, user, client });
-    return path;
+  const adminKubeconfigPath = join(dir, 'admin.kubeconfig');
+  writeKubeconfig(adminKubeconfigPath, { cluster: name, server, caFile: pki.ca.cert, user: 'admin', client: pki.admin });
+  return {
+    options,
+    pki,
+    state: {
+      name,
+      server,
+      caFile: pki.ca.cert,
+      caData: readFileSync(pki.ca.cert).toString('base64'),
+      adminKubeconfigPath,
+      adminToken,
+      limitedToken,
+      limitedUser,
+    },
   };
-  const adminKubeconfigPath = kubeconfigFor('admin', pki.admin);
+}
+
+/**
+ * Starts kube-controller-manager, installs the snapshot CRDs and starts the
+ * snapshot controller; resolves when all of them work.
+ */
+export async function startControllers(plane: ControlPlane): Promise<void> {
+  const { name, binaries, supervisor } = plane.options;
+  const { pki } = plane;
   const adminConfig = new KubeConfig();
-  adminConfig.loadFromFile(adminKubeconfigPath);
+  adminConfig.loadFromFile(plane.state.adminKubeconfigPath);
 
   const controllerManager = async () => {
     const component = supervisor.start(`${name}/kube-controller-manager`, binaries.kubeControllerManager, [
-      `--kubeconfig=${kubeconfigFor('controller-manager', pki.controllerManager)}`,
+      `--kubeconfig=${kubeconfigFor(plane, 'controller-manager', pki.controllerManager)}`,
       '--leader-elect=false',
       // No metrics or health endpoint: readiness is judged by what it does.
       '--secure-port=0',
@@ -167,7 +207,7 @@ export async function startCluster(options: {
     await timed(`${name}/snapshot-crds`, () => installCrds(adminConfig, binaries.snapshotCrdDir));
     await timed(`${name}/snapshot-controller`, async () => {
       const component = supervisor.start(`${name}/snapshot-controller`, binaries.snapshotController, [
-        `--kubeconfig=${kubeconfigFor('snapshot-controller', pki.snapshotController)}`,
+        `--kubeconfig=${kubeconfigFor(plane, 'snapshot-controller', pki.snapshotController)}`,
         '--leader-election=false',
         // Without the group-snapshot CRDs it would first wait 30s for them; Skiff
         // does not use group snapshots.
@@ -178,15 +218,4 @@ export async function startCluster(options: {
   };
 
   await Promise.all([timed(`${name}/kube-controller-manager`, controllerManager), snapshots()]);
-
-  return {
-    name,
-    server,
-    caFile: pki.ca.cert,
-    caData: readFileSync(pki.ca.cert).toString('base64'),
-    adminKubeconfigPath,
-    adminToken,
-    limitedToken,
-    limitedUser,
-  };
 }

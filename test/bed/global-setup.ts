@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startBed } from './bed';
 import { log } from './log';
@@ -27,8 +28,8 @@ function isRunning(pid: number): boolean {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const existing = process.env.SKIFF_BED_STATE;
   if (existing) {
-    const state = readBedState(existing);
-    if (!isRunning(state.ownerPid)) {
+    // A stopped bed deletes its state file; a crashed one leaves it behind.
+    if (!existsSync(existing) || !isRunning(readBedState(existing).ownerPid)) {
       throw new Error(`SKIFF_BED_STATE=${existing} belongs to a bed that is no longer running: unset it or start the bed again`);
     }
     log(`using the running bed of ${existing}`);

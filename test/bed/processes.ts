@@ -125,19 +125,18 @@ export class Supervisor {
   }
 
   /**
-   * Stops the given components (default: all) with SIGTERM, then SIGKILL after the
+   * Stops every component: SIGTERM, then SIGKILL for what is left after a short
    * grace period. Nothing in the bed holds data worth a long graceful shutdown.
    */
-  async stop(components: Component[] = this.components, graceMs = 3_000): Promise<void> {
-    if (components === this.components) this.closed = true;
-    const recorded = this.run.processes.filter((p) => components.some((c) => c.pid === p.pid));
-    for (const p of recorded) signalGroup(p, 'SIGTERM');
+  async stop(): Promise<void> {
+    this.closed = true;
+    for (const p of this.run.processes) signalGroup(p, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all(components.map((c) => c.exited)), timeout]);
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, 3_000)));
+    await Promise.race([Promise.all(this.components.map((c) => c.exited)), grace]);
     clearTimeout(timer);
-    // SIGKILL also reaches group members that outlived their leader.
-    for (const p of recorded) signalGroup(p, 'SIGKILL');
+    // Also reaches group members that outlived their leader.
+    for (const p of this.run.processes) signalGroup(p, 'SIGKILL');
   }
 }
 

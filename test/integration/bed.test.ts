@@ -4,6 +4,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   RbacAuthorizationV1Api,
+  VersionApi,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { bedState, freshNamespace, kubeConfigFor, ledger, waitFor, type Identity } from '../bed/context';
@@ -42,6 +43,13 @@ describe('clusters', () => {
       metadata: { name: namespace },
     });
     expect(await statusOf(core('beta').readNamespace({ name: namespace }))).toBe(404);
+  });
+
+  it.each(clusters)('%s reports a released Kubernetes version', async (cluster) => {
+    // Backups record the source cluster's version; a development build would say v0.0.0-master.
+    const version = await kubeConfigFor(cluster).makeApiClient(VersionApi).getCode();
+    expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
+    expect(`v${version.major}.${version.minor}.`).toBe(version.gitVersion.replace(/\d+$/, ''));
   });
 
   it.each(clusters)('%s authenticates client certificates and bearer tokens', async (cluster) => {

@@ -16,7 +16,7 @@ import type { Cluster } from './kube';
 import { errorText, resourcePath } from './kube';
 import { LONGHORN_GROUP_VERSION, LONGHORN_NAMESPACE, MANAGED_LABEL } from './install';
 import type { LedgerState } from './ledger';
-import { log } from './log';
+import { RepeatLog } from './log';
 import { LONGHORN_DRIVER } from './personalities';
 import type { KubeObject } from './types';
 
@@ -165,6 +165,7 @@ export class LonghornRecords {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly failures = new Map<string, RepeatLog>();
 
   constructor(
     private readonly clusters: Cluster[],
@@ -213,7 +214,9 @@ export class LonghornRecords {
       try {
         await this.reconcileKind(cluster, plural, desired[plural]);
       } catch (err) {
-        log(cluster.name, `longhorn ${plural}: ${errorText(err)}`);
+        let failures = this.failures.get(cluster.name);
+        if (!failures) this.failures.set(cluster.name, (failures = new RepeatLog(cluster.name)));
+        failures.failed(`longhorn ${plural}`, errorText(err));
       }
     }
   }

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  log(undefined, `starting for ${options.clusters.map((c) => c.name).join(', ')}`);
   const ledger = new Ledger();
   if (options.statePath && existsSync(options.statePath)) {
     ledger.load(JSON.parse(readFileSync(options.statePath, 'utf8')) as LedgerState);

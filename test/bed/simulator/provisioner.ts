@@ -17,9 +17,8 @@ import type { ControllerDeps } from './deps';
 import { EventRecorder } from './events';
 import type { Cluster } from './kube';
 import { errorText, isConflict, resourcePath } from './kube';
-import type { Ledger } from './ledger';
 import { StorageError } from './ledger';
-import { log } from './log';
+import { log, RepeatLog } from './log';
 import type { Personality } from './personalities';
 import { personalityFor } from './personalities';
 import { formatBytes, parseQuantity } from './quantity';
@@ -87,9 +86,10 @@ export class Provisioner {
   constructor(private readonly deps: ControllerDeps) {
     const { cluster, resyncMs } = deps;
     this.recorder = new EventRecorder(cluster, 'external-provisioner');
+    const failures = new RepeatLog(cluster.name);
     this.queue = new WorkQueue((key) => this.sync(key), {
       isTransient: isConflict,
-      onError: (key, err) => log(cluster.name, `${key}: ${errorText(err)}`),
+      onError: (key, err) => failures.failed(key, errorText(err)),
     });
     this.claims = new Reflector<PersistentVolumeClaim>({
       cluster,
@@ -254,7 +254,9 @@ export class Provisioner {
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
-    this.justCreated.set(pvName, Date.now() + 30_000);
+    const now = Date.now();
+    for (const [name, until] of this.justCreated) if (until <= now) this.justCreated.delete(name);
+    this.justCreated.set(pvName, now + 30_000);
     this.recorder.normal(fresh, 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`);
     log(
       this.cluster.name,

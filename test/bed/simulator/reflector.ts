@@ -12,7 +12,7 @@ import type { Cluster } from './kube';
 import { errorText } from './kube';
 import type { KubeObject } from './types';
 import { keyOf } from './types';
-import { log } from './log';
+import { RepeatLog } from './log';
 
 export interface ReflectorOptions {
   cluster: Cluster;
@@ -41,9 +41,11 @@ export class Reflector<T extends KubeObject> {
   private watchRunning = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private synced = false;
+  private readonly failures: RepeatLog;
 
-  constructor(private readonly opts: ReflectorOptions) {}
+  constructor(private readonly opts: ReflectorOptions) {
+    this.failures = new RepeatLog(opts.cluster.name);
+  }
 
   get(key: string): T | undefined {
     return this.cache.get(key);
@@ -53,14 +55,9 @@ export class Reflector<T extends KubeObject> {
     return [...this.cache.values()];
   }
 
-  get hasSynced(): boolean {
-    return this.synced;
-  }
-
   /** Resolves after the first full list. */
   async start(): Promise<void> {
     await this.relist();
-    this.synced = true;
     this.startWatch();
     this.scheduleResync();
   }
@@ -77,7 +74,7 @@ export class Reflector<T extends KubeObject> {
       try {
         await this.relist();
       } catch (err) {
-        log(this.opts.cluster.name, `${this.opts.kind}: relist failed: ${errorText(err)}`);
+        this.failures.failed(this.opts.kind, `relist failed: ${errorText(err)}`);
       }
       if (!this.watchRunning) this.startWatch();
       this.scheduleResync();
@@ -115,13 +112,12 @@ export class Reflector<T extends KubeObject> {
       this.watchAbort = undefined;
       if (this.stopped) return;
       const text = err ? errorText(err) : '';
-      // A compacted resourceVersion (410 Gone) needs a fresh list; the next resync
-      // relists and restarts the watch. Normal ends (server timeout) restart now.
-      if (/410|Gone|too old/i.test(text)) {
-        this.resourceVersion = '';
-        return;
-      }
-      if (err && !/abort/i.test(text)) log(this.opts.cluster.name, `${this.opts.kind}: watch ended: ${text}`);
+      if (/410|Gone|too old/i.test(text)) this.resourceVersion = '';
+      // A compacted resourceVersion (410 Gone) needs a fresh list first: the next
+      // resync relists and restarts the watch. (A watch without resourceVersion
+      // would replay every object.) Normal ends (server timeout) restart now.
+      if (!this.resourceVersion) return;
+      if (err && !/abort/i.test(text)) this.failures.failed(this.opts.kind, `watch ended: ${text}`);
       setTimeout(() => this.startWatch(), err ? 1000 : 0);
     };
     this.opts.cluster

@@ -21,9 +21,9 @@ import type { ControllerDeps } from './deps';
 import { EventRecorder } from './events';
 import type { Cluster } from './kube';
 import { errorText, isConflict, pointer, resourcePath } from './kube';
-import type { Ledger, SnapshotRecord } from './ledger';
+import type { SnapshotRecord } from './ledger';
 import { StorageError } from './ledger';
-import { log } from './log';
+import { log, RepeatLog } from './log';
 import type { Personality } from './personalities';
 import { personalityFor } from './personalities';
 import { Reflector } from './reflector';
@@ -72,9 +72,10 @@ export class Snapshotter {
   constructor(private readonly deps: ControllerDeps) {
     const { cluster, resyncMs } = deps;
     this.recorder = new EventRecorder(cluster, 'csi-snapshotter');
+    const failures = new RepeatLog(cluster.name);
     this.queue = new WorkQueue((key) => this.sync(key), {
       isTransient: isConflict,
-      onError: (key, err) => log(cluster.name, `content ${key}: ${errorText(err)}`),
+      onError: (key, err) => failures.failed(`content ${key}`, errorText(err)),
     });
     this.contents = new Reflector<VolumeSnapshotContent>({
       cluster,

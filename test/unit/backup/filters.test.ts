@@ -10,7 +10,7 @@ import {
 } from '../../../lib/backup/filters';
 import { ValidationError } from '../../../lib/errors';
 import type { BackupSpec, LabelSelector } from '../../../lib/velero/backup';
-import { forBackup, forNamespace } from '../../builders';
+import { forBackup, forNamespace, type Namespace } from '../../builders';
 
 /** A small discovery: plural, singular, kind and short names, like a RESTMapper. */
 const DISCOVERY: Record<string, ResolvedResource> = {};
@@ -31,7 +31,7 @@ api('storageclasses.storage.k8s.io', false, 'storageclass', 'sc');
 api('customresourcedefinitions.apiextensions.k8s.io', false, 'crd', 'crds');
 const resolveResource = (name: string) => DISCOVERY[name];
 
-function clusterNamespaces(...namespaces: ReturnType<ReturnType<typeof forNamespace>['result']>[]): ClusterNamespace[] {
+function clusterNamespaces(...namespaces: Namespace[]): ClusterNamespace[] {
   return namespaces.map((ns) => ({ name: ns.metadata.name, labels: ns.metadata.labels, phase: ns.status.phase }));
 }
 

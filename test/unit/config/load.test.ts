@@ -143,6 +143,147 @@ defaults:
   });
 });
 
+describe('loadConfig: schedules', () => {
+  const withSchedules = (schedules: string) => `${validYaml}\nschedules:\n${schedules}`;
+
+  it('reads schedules and fills their defaults', () => {
+    const config = loadConfig({
+      SKIFF_CONFIG_FILE: writeConfig(
+        withSchedules(`
+  - name: nightly
+    cluster: alpha
+    schedule: "0 2 * * *"
+  - name: shop
+    cluster: alpha
+    schedule: "CRON_TZ=Europe/Berlin @every 6h"
+    timeZone: America/New_York
+    template: { includedNamespaces: [shop], ttl: 24h, metadata: { labels: { team: payments } } }
+    ttl: 168h
+    paused: true
+`),
+      ),
+    });
+
+    expect(config.schedules).toEqual([
+      { name: 'nightly', cluster: 'alpha', schedule: '0 2 * * *', timeZone: 'UTC', template: {}, paused: false },
+      {
+        name: 'shop',
+        cluster: 'alpha',
+        schedule: 'CRON_TZ=Europe/Berlin @every 6h',
+        timeZone: 'America/New_York',
+        template: { includedNamespaces: ['shop'], ttl: '24h', metadata: { labels: { team: 'payments' } } },
+        ttl: '168h',
+        paused: true,
+      },
+    ]);
+  });
+
+  it('names every wrong schedule field, with what is allowed', () => {
+    const error = loadError({
+      SKIFF_CONFIG_FILE: writeConfig(
+        withSchedules(`
+  - name: Nightly
+    cluster: alpha
+    schedule: "0 25 * * *"
+    timeZone: Europe/Atlantis
+    template:
+      labelSelector: { matchLabels: { "-bad": x } }
+      snapshotVolume: true
+    ttl: forever
+    pasued: true
+  - name: ${'a'.repeat(49)}
+    cluster: alpha
+    schedule: "@every 30s"
+`),
+      ),
+    });
+
+    const byPath = Object.fromEntries(error.issues.map((i) => [i.path, i.message]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      [
+        'schedules.0',
+        'schedules.0.name',
+        'schedules.0.schedule',
+        'schedules.0.timeZone',
+        'schedules.0.template.labelSelector.matchLabels.-bad',
+        'schedules.0.template.snapshotVolume',
+        'schedules.0.ttl',
+        'schedules.1.name',
+        'schedules.1.schedule',
+      ].sort(),
+    );
+    expect(byPath['schedules.0']).toMatch(/unknown field "pasued"; allowed: name, cluster, schedule, timeZone, template, ttl, paused/);
+    expect(byPath['schedules.0.schedule']).toMatch(/^hour field "25": 25 is above 23; allowed: 0-23.* \(found "0 25 \* \* \*"\)$/);
+    expect(byPath['schedules.0.timeZone']).toMatch(/"Europe\/Atlantis" is not an IANA time zone name/);
+    expect(byPath['schedules.0.template.snapshotVolume']).toMatch(/unknown field "snapshotVolume" \(did you mean "snapshotVolumes"\?\)/);
+    expect(byPath['schedules.0.template.labelSelector.matchLabels.-bad']).toMatch(/label key "-bad"/);
+    expect(byPath['schedules.1.name']).toMatch(/at most 48 characters, so that "<name>-yyyyMMddHHmmss" is a valid backup name/);
+    expect(byPath['schedules.1.schedule']).toMatch(/whole number of minutes, at least 1m/);
+  });
+
+  it('checks a template with Velero\'s cross-field rules, at the template\'s paths', () => {
+    const error = loadError({
+      SKIFF_CONFIG_FILE: writeConfig(
+        withSchedules(`
+  - name: nightly
+    cluster: alpha
+    schedule: "@daily"
+    template:
+      includedNamespaces: ["*", shop]
+      excludedNamespaces: [Bad_Name]
+      labelSelector: { matchLabels: { app: x } }
+      orLabelSelectors: [{ matchLabels: { app: y } }]
+`),
+      ),
+    });
+
+    const byPath = Object.fromEntries(error.issues.map((i) => [i.path, i.message]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      [
+        'schedules.0.template.includedNamespaces',
+        'schedules.0.template.excludedNamespaces',
+        'schedules.0.template.orLabelSelectors',
+      ].sort(),
+    );
+    expect(byPath['schedules.0.template.includedNamespaces']).toMatch(/'\*' means everything and must be the only item/);
+  });
+
+  it('reports schedules of unknown clusters, foreign storage locations and duplicate names', () => {
+    const error = loadError({
+      SKIFF_CONFIG_FILE: writeConfig(
+        withSchedules(`
+  - name: nightly
+    cluster: gamma
+    schedule: "@daily"
+  - name: nightly
+    cluster: alpha
+    schedule: "@hourly"
+    template: { storageLocation: elsewhere }
+`),
+      ),
+    });
+
+    expect(error.issues).toEqual([
+      { path: 'schedules.1.name', message: 'duplicate name "nightly"' },
+      { path: 'schedules.0.cluster', message: 'no cluster named "gamma"; defined: alpha' },
+      {
+        path: 'schedules.1.template.storageLocation',
+        message: 'cluster "alpha" does not back up to "elsewhere"; allowed: default',
+      },
+    ]);
+  });
+
+  it('applies SKIFF__ overrides to a schedule by name', () => {
+    const config = loadConfig({
+      SKIFF_CONFIG_FILE: writeConfig(withSchedules(`  - { name: nightly, cluster: alpha, schedule: "@daily" }\n`)),
+      SKIFF__schedules__nightly__paused: 'true',
+      SKIFF__schedules__nightly__schedule: '0 3 * * *',
+    });
+
+    expect(config.schedules[0]).toMatchObject({ paused: true, schedule: '0 3 * * *' });
+  });
+});
+
 describe('configWarnings', () => {
   it('says loudly when rediscovery is off and when backups would go to a read-only location', () => {
     const config = loadConfig({
@@ -159,5 +300,33 @@ describe('configWarnings', () => {
         expect.stringMatching(/cluster "alpha" backs up to "default", which is ReadOnly/),
       ]),
     );
+  });
+
+  it.each([
+    ['a paused schedule', '{ name: nightly, cluster: alpha, schedule: "@daily", paused: true }', {}, /schedule "nightly" is paused: it starts no backups/],
+    [
+      'a schedule backing up to a ReadOnly location',
+      '{ name: nightly, cluster: alpha, schedule: "@daily" }',
+      { SKIFF__storageLocations__default__accessMode: 'ReadOnly' },
+      /schedule "nightly" backs up to "default", which is ReadOnly: every backup it starts will fail/,
+    ],
+    [
+      'a schedule that never fires',
+      '{ name: nightly, cluster: alpha, schedule: "0 0 30 2 *" }',
+      {},
+      /schedule "nightly" \("0 0 30 2 \*"\) never fires/,
+    ],
+  ])('warns about %s', (_case, schedule, env, warning) => {
+    const config = loadConfig({ SKIFF_CONFIG_FILE: writeConfig(`${validYaml}\nschedules: [${schedule}]\n`), ...env });
+
+    expect(configWarnings(config)).toEqual(expect.arrayContaining([expect.stringMatching(warning)]));
+  });
+
+  it('has nothing to say about an active schedule of a writable location', () => {
+    const config = loadConfig({
+      SKIFF_CONFIG_FILE: writeConfig(`${validYaml}\nschedules: [{ name: nightly, cluster: alpha, schedule: "@daily" }]\n`),
+    });
+
+    expect(configWarnings(config).filter((w) => w.includes('schedule'))).toEqual([]);
   });
 });

@@ -70,6 +70,17 @@ describe('Module: store/layout', () => {
     expect(layout.backupNameFromPrefix(prefix)).toBe(expected);
   });
 
+  it.each([
+    ['clusters/prod/metadata/skiff/backups-in-progress/b1.json', 'b1'],
+    ['clusters/prod/metadata/skiff/backups-in-progress/nightly-2024.01.json', 'nightly-2024.01'],
+    ['clusters/prod/metadata/skiff/backups-in-progress/.json', undefined],
+    ['clusters/prod/metadata/skiff/backups-in-progress/b1.tmp', undefined],
+    ['clusters/prod/metadata/skiff/backups-in-progress/x/b1.json', undefined],
+    ['clusters/other/metadata/skiff/backups-in-progress/b1.json', undefined],
+  ])('backup name of progress record key %j is %j', (key, expected) => {
+    expect(layout.backupNameFromInProgressKey(key)).toBe(expected);
+  });
+
   it('finds the top-level folders Velero would refuse', () => {
     expect(TOP_LEVEL_DIRS).toEqual(['backups', 'restores', 'restic', 'kopia', 'metadata', 'plugins']);
     expect(

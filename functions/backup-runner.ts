@@ -1,0 +1,38 @@
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { backupRunnerDeps } from '../lib/backup/runner-wiring';
+import { runBackup } from '../lib/backup/run-backup';
+import { reconcileBackups } from '../lib/backup/reconcile';
+import { lambdaStartRun } from '../lib/dispatch';
+import { logger } from '../lib/logger';
+import { runtime } from '../lib/runtime';
+
+const { config } = runtime();
+const startRun = lambdaStartRun();
+
+const runEventSchema = z.union([
+  z.strictObject({ backup: z.string().min(1) }),
+  // The reconcile schedule: continue backups whose runner stopped without handing on.
+  z.strictObject({ reconcile: z.literal(true) }),
+]);
+
+/**
+ * Runs one backup until it completes, fails, or nears the function's time limit; a
+ * paused run hands itself on to a fresh invocation. Also the target of a reconcile
+ * schedule that picks up runs whose invocation died.
+ */
+export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  const parsed = runEventSchema.safeParse(event);
+  if (!parsed.success) {
+    return { error: 'ValidationError', message: 'expected {"backup": "<name>"} or {"reconcile": true}' };
+  }
+  const remainingMs = () => context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+  if ('reconcile' in parsed.data) {
+    return reconcileBackups(config, startRun, new Date());
+  }
+  const name = parsed.data.backup;
+  const outcome = await runBackup(await backupRunnerDeps(config, remainingMs, name), name);
+  logger.info('backup run ended', { backup: name, ...outcome });
+  if (outcome.state === 'paused') await startRun(name);
+  return { backup: name, ...outcome };
+};

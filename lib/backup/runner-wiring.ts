@@ -1,0 +1,32 @@
+import type { SkiffConfig } from '../config';
+import { NotFoundError } from '../errors';
+import { DEFAULT_PART_SIZE } from '../archive/tar-parts';
+import type { BackupRunnerDeps } from './run-backup';
+import { createPartWriter } from './part-writer';
+import { takeSnapshotsForBackup } from './snapshot-stage';
+import { clusterConnector, storeResolver } from './wiring';
+
+/**
+ * Everything a backup run needs, for the backup `name`: the store of the location that
+ * holds its progress record, cluster connections, the snapshot stage and the tarball
+ * writer, and the function's clock and deadline.
+ */
+export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => number, name: string): Promise<BackupRunnerDeps> {
+  const storeFor = storeResolver(config);
+  for (const location of config.storageLocations) {
+    if (location.accessMode === 'ReadOnly') continue;
+    const store = storeFor(location.name);
+    if (await store.getProgress(name)) {
+      return {
+        store,
+        connect: clusterConnector(config),
+        takeSnapshots: takeSnapshotsForBackup,
+        createWriter: (onPart) => createPartWriter(onPart),
+        now: () => new Date(),
+        remainingMs,
+        partSize: DEFAULT_PART_SIZE,
+      };
+    }
+  }
+  throw new NotFoundError('backup in progress', name, 'no writable storage location holds it');
+}

@@ -1,0 +1,91 @@
+import { ConflictError } from '../errors';
+import type { CreateBackupOptions, CreatedBackup } from '../backup/service';
+import type { ScheduleConfig } from '../config';
+import { defaultBackupName } from '../velero/names';
+import { parseCron } from './cron';
+import { dueSlots } from './due-slots';
+
+/** What dispatchSchedules needs; the side effects are injected so the decisions stay testable. */
+export interface DispatchDeps {
+  schedules: readonly ScheduleConfig[];
+  /** Records a new backup; throws ConflictError when its name exists (lib/backup/service.ts). */
+  createBackup: (request: unknown, options: CreateBackupOptions) => Promise<CreatedBackup>;
+  /** Starts running a recorded backup (e.g. invokes the runner function asynchronously). */
+  startRun: (name: string) => Promise<void>;
+  lookbackMinutes?: number;
+}
+
+/** A slot (or a whole schedule) that could not be started, and why. */
+export interface DispatchFailure {
+  schedule: string;
+  /** The backup the slot maps to; absent when the schedule itself could not be evaluated. */
+  name?: string;
+  error: string;
+}
+
+/** What one dispatch did, for the log. */
+export interface DispatchReport {
+  /** Backups recorded and started by this dispatch. */
+  created: string[];
+  /** Backups of due slots that already existed: an earlier tick (or a retry) made them. */
+  skipped: string[];
+  failed: DispatchFailure[];
+}
+
+/**
+ * Starts the backups every non-paused schedule owes at `now`: one per due slot, named
+ * `<schedule>-<yyyyMMddHHmmss>` after the slot in UTC. Firing a slot again is harmless
+ * because the store creates each name once (ConflictError = already done). A failing
+ * schedule or slot is reported and does not stop the others.
+ */
+export async function dispatchSchedules(deps: DispatchDeps, now: Date): Promise<DispatchReport> {
+  const reports = await Promise.all(
+    deps.schedules.filter((schedule) => !schedule.paused).map((schedule) => dispatchOne(deps, schedule, now)),
+  );
+  return {
+    created: reports.flatMap((r) => r.created),
+    skipped: reports.flatMap((r) => r.skipped),
+    failed: reports.flatMap((r) => r.failed),
+  };
+}
+
+async function dispatchOne(deps: DispatchDeps, schedule: ScheduleConfig, now: Date): Promise<DispatchReport> {
+  const report: DispatchReport = { created: [], skipped: [], failed: [] };
+  let slots: Date[];
+  try {
+    slots = dueSlots(parseCron(schedule.schedule, schedule.timeZone), now, deps.lookbackMinutes);
+  } catch (error) {
+    report.failed.push({ schedule: schedule.name, error: messageOf(error) });
+    return report;
+  }
+  const request = { cluster: schedule.cluster, ...schedule.template, ...(schedule.ttl ? { ttl: schedule.ttl } : {}) };
+  // Velero gives a scheduled backup the labels of its template (Backup builder FromSchedule).
+  const labels = schedule.template.metadata?.labels ?? {};
+  // Slots in order, one at a time: the oldest owed backup is recorded first.
+  for (const slot of slots) {
+    const name = defaultBackupName(schedule.name, slot);
+    let created: CreatedBackup;
+    try {
+      created = await deps.createBackup(request, { schedule: { name: schedule.name, slot }, labels });
+    } catch (error) {
+      if (error instanceof ConflictError) report.skipped.push(name);
+      else report.failed.push({ schedule: schedule.name, name, error: messageOf(error) });
+      continue;
+    }
+    try {
+      await deps.startRun(created.name);
+      report.created.push(created.name);
+    } catch (error) {
+      report.failed.push({
+        schedule: schedule.name,
+        name: created.name,
+        error: `recorded, but its run could not be started: ${messageOf(error)}`,
+      });
+    }
+  }
+  return report;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

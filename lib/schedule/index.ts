@@ -1,0 +1,13 @@
+export {
+  matches,
+  neverFires,
+  parseCron,
+  tryParseCron,
+  type CronParseResult,
+  type CronSchedule,
+  type EverySchedule,
+  type FieldsSchedule,
+} from './cron';
+export { DEFAULT_LOOKBACK_MINUTES, dueSlots } from './due-slots';
+export { dispatchSchedules, type DispatchDeps, type DispatchFailure, type DispatchReport } from './dispatch';
+export { timeZoneIssue, wallClock, type WallClock } from './time-zone';

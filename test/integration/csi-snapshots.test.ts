@@ -1,0 +1,344 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../lib/backup/csi-objects';
+import { takeCsiSnapshots, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
+import type { PersistentVolumeClaimLike } from '../../lib/backup/csi-plan';
+import { clusterSchema } from '../../lib/config/schema';
+import type { KubeClient } from '../../lib/kube/client';
+import { connectCluster } from '../../lib/kube/connect';
+import { isNotFound } from '../../lib/kube/errors';
+import { listAll, type KubeObject } from '../../lib/kube/list-all';
+import {
+  volumeSnapshotContentPath,
+  volumeSnapshotsPath,
+  type VolumeSnapshot,
+  type VolumeSnapshotContent,
+} from '../../lib/kube/snapshot-api';
+import { bedState, clusterState, freshNamespace, ledger, uniqueName, waitFor } from '../bed/context';
+import type { SimConfig } from '../bed/simulator/config';
+
+// Takes CSI snapshots against the real test bed: kube-apiserver, the snapshot-controller
+// and the storage simulator standing in for the Longhorn and ONTAP CSI drivers. The
+// simulator's delays are shared by everything on the bed, so tests that change them
+// put them back afterwards; failure patterns name the test's own namespace only.
+
+const CLASS_ANNOTATION = 'velero.io/csi-volumesnapshot-class';
+
+let client: KubeClient;
+
+beforeAll(async () => {
+  const alpha = clusterState('alpha');
+  client = await connectCluster(
+    clusterSchema.parse({
+      name: 'alpha',
+      server: alpha.server,
+      caData: alpha.caData,
+      auth: { token: alpha.adminToken },
+      storageLocations: ['default'],
+    }),
+  );
+});
+
+afterAll(() => client?.close());
+
+function simulatorUrl(path: string): string {
+  const simulator = bedState().simulator;
+  if (!simulator) throw new Error('this test bed runs without the storage simulator');
+  return new URL(path, simulator.ledgerUrl).toString();
+}
+
+async function simulatorConfig(patch?: Partial<SimConfig>): Promise<SimConfig> {
+  const res = await fetch(simulatorUrl('/config'), {
+    method: patch ? 'POST' : 'GET',
+    headers: { 'content-type': 'application/json' },
+    body: patch ? JSON.stringify(patch) : undefined,
+  });
+  if (!res.ok) throw new Error(`simulator /config answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as SimConfig;
+}
+
+/** Runs `body` with the simulator configured by `patch`, and puts the changed fields back afterwards. */
+async function withSimulator<T>(patch: Partial<SimConfig>, body: () => Promise<T>): Promise<T> {
+  const before = await simulatorConfig();
+  await simulatorConfig(patch);
+  try {
+    return await body();
+  } finally {
+    const restore = Object.fromEntries(Object.keys(patch).map((key) => [key, before[key as keyof SimConfig]]));
+    await simulatorConfig(restore);
+  }
+}
+
+interface PvcOptions {
+  storageClassName?: string;
+  snapshotClass?: string;
+  labels?: Record<string, string>;
+  volumeName?: string;
+}
+
+async function createPvc(namespace: string, name: string, options: PvcOptions): Promise<void> {
+  await client.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+    metadata: {
+      name,
+      labels: options.labels,
+      annotations: options.snapshotClass ? { [CLASS_ANNOTATION]: options.snapshotClass } : undefined,
+    },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: options.storageClassName ?? 'sim-longhorn',
+      ...(options.volumeName ? { volumeName: options.volumeName } : {}),
+    },
+  });
+}
+
+/** The namespace's PVCs as the API returns them, once all are bound. */
+async function boundPvcs(namespace: string, count: number): Promise<PersistentVolumeClaimLike[]> {
+  return waitFor(
+    async () => {
+      const pvcs = await listAll<KubeObject & PersistentVolumeClaimLike>(
+        client,
+        `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+      );
+      return pvcs.length === count && pvcs.every((pvc) => pvc.status?.phase === 'Bound') ? pvcs : undefined;
+    },
+    { what: `${count} bound PVCs in ${namespace}`, timeoutMs: 60_000 },
+  );
+}
+
+async function snapshotsOf(namespace: string, pvcs: readonly PersistentVolumeClaimLike[], backupName: string, csiSnapshotTimeout = '1m') {
+  const started = performance.now();
+  const result = await takeCsiSnapshots({
+    client,
+    backup: { name: backupName, spec: { csiSnapshotTimeout } },
+    pvcs,
+  });
+  const endedAt = Date.now();
+  return { result, ms: performance.now() - started, endedAt };
+}
+
+/**
+ * Looks at a backup's VolumeSnapshots every 100 ms, with a client of its own, and
+ * notes when the cluster first reports each one ready: what Skiff waits for.
+ */
+function watchReadiness(namespace: string, backupName: string) {
+  const readyAt = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    const alpha = clusterState('alpha');
+    const observer = await connectCluster(
+      clusterSchema.parse({ name: 'alpha', server: alpha.server, caData: alpha.caData, auth: { token: alpha.adminToken }, storageLocations: ['default'] }),
+    );
+    try {
+      while (running) {
+        for (const vs of await volumeSnapshotsIn(namespace, backupName, observer)) {
+          if (vs.status?.readyToUse && !readyAt.has(vs.metadata.name)) readyAt.set(vs.metadata.name, Date.now());
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      observer.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return readyAt;
+    },
+  };
+}
+
+async function volumeSnapshotsIn(namespace: string, backupName: string, via = client): Promise<VolumeSnapshot[]> {
+  return listAll<VolumeSnapshot>(via, volumeSnapshotsPath(namespace), { labelSelector: `velero.io/backup-name=${backupName}` });
+}
+
+/** Waits until the storage holds no live snapshot of these VolumeSnapshots and their contents are gone. */
+async function expectNothingLeaked(result: CsiSnapshotsResult): Promise<void> {
+  const uids = result.outcomes.flatMap((o) => (o.kind === 'failed' && o.volumeSnapshot?.uid ? [o.volumeSnapshot.uid] : []));
+  expect(uids.length).toBeGreaterThan(0);
+  await waitFor(
+    async () => {
+      const { snapshots } = await ledger();
+      const live = snapshots.filter((s) => uids.some((uid) => s.name === `snapshot-${uid}`) && !s.deleted);
+      if (live.length > 0) return undefined;
+      for (const uid of uids) {
+        try {
+          await client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(`snapcontent-${uid}`));
+          return undefined;
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      return true;
+    },
+    { what: 'the storage snapshots and contents of the failed snapshots to be gone', timeoutMs: 60_000 },
+  );
+}
+
+describe('takeCsiSnapshots', () => {
+  it('snapshots a Longhorn PVC, labels its content and keeps it Retain with the original policy recorded', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-one');
+    await createPvc(namespace, 'data', { snapshotClass: 'sim-longhorn-delete', labels: { app: 'db' } });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('one');
+
+    const { result, ms } = await snapshotsOf(namespace, pvcs, backupName);
+
+    expect(result.outcomes).toHaveLength(1);
+    const outcome = result.outcomes[0]!;
+    if (outcome.kind !== 'completed') throw new Error(`expected a completed snapshot, got ${JSON.stringify(outcome)}`);
+    const vs = outcome.volumeSnapshot;
+    expect(vs.metadata.name).toMatch(/^velero-data-[a-z0-9]{5}$/);
+    expect(vs.metadata.generateName).toBe('velero-data-');
+    expect(vs.metadata.labels).toEqual({ app: 'db', 'velero.io/backup-name': backupName });
+    expect(vs.spec).toEqual({ source: { persistentVolumeClaimName: 'data' }, volumeSnapshotClassName: 'sim-longhorn-delete' });
+    expect(vs.status).toMatchObject({ readyToUse: true, boundVolumeSnapshotContentName: outcome.content.metadata.name });
+    expect(outcome.snapshotHandle).toMatch(/^bak:\/\/pvc-[0-9a-f-]+\/backup-[0-9a-f]{16}$/);
+    expect(vs.metadata.annotations).toMatchObject({
+      'velero.io/csi-volumesnapshot-handle': outcome.snapshotHandle,
+      'velero.io/csi-driver-name': 'driver.longhorn.io',
+      'velero.io/csi-vsc-deletion-policy': 'Retain',
+      'velero.io/csi-volumesnapshot-restore-size': '1Gi',
+    });
+    expect(outcome.originalDeletionPolicy).toBe('Delete');
+
+    // The content as the cluster has it now, not only as the patch answered.
+    const content = await client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(outcome.content.metadata.name));
+    expect(content.metadata.labels).toMatchObject({ 'velero.io/backup-name': backupName });
+    expect(content.metadata.annotations).toMatchObject({ [ORIGINAL_DELETION_POLICY_ANNOTATION]: 'Delete' });
+    expect(content.spec.deletionPolicy).toBe('Retain');
+    expect(content.status).toMatchObject({ snapshotHandle: outcome.snapshotHandle, readyToUse: true });
+
+    expect(result.volumeSnapshots).toEqual([vs]);
+    expect(result.volumeSnapshotContents.map((c) => c.metadata.name)).toEqual([content.metadata.name]);
+    expect(result.volumeSnapshotClasses.map((c) => c.metadata.name)).toEqual(['sim-longhorn-delete']);
+    expect(result.volumeInfos).toEqual([
+      expect.objectContaining({
+        pvcName: 'data',
+        pvcNamespace: namespace,
+        pvName: outcome.pvName,
+        backupMethod: 'CSISnapshot',
+        snapshotDataMoved: false,
+        result: 'succeeded',
+        csiSnapshotInfo: {
+          snapshotHandle: outcome.snapshotHandle,
+          size: 1073741824,
+          driver: 'driver.longhorn.io',
+          vscName: content.metadata.name,
+          ReadyToUse: true,
+        },
+      }),
+    ]);
+    expect(outcome.pvcAdditions.annotations).toMatchObject({ 'velero.io/volume-snapshot-name': vs.metadata.name });
+    expect([result.attempted, result.completed]).toEqual([1, 1]);
+    expect(result.results.errors.namespaces).toEqual({});
+    expect(result.results.warnings.namespaces).toEqual({});
+
+    const stored = (await ledger()).snapshots.find((s) => s.handle === outcome.snapshotHandle);
+    expect(stored).toMatchObject({ name: `snapshot-${vs.metadata.uid}`, driver: 'driver.longhorn.io' });
+    expect(stored?.deleted).toBeUndefined();
+    console.log(`one snapshot: ${ms.toFixed(0)} ms, ${result.apiRequests} API requests`);
+  });
+
+  it('takes ten snapshots side by side, finishing as soon as the cluster has them ready', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-ten');
+    const names = Array.from({ length: 11 }, (_, i) => `vol-${i}`);
+    await Promise.all(names.map((name) => createPvc(namespace, name, { storageClassName: 'sim-ontap', snapshotClass: 'sim-ontap-retain' })));
+    const pvcs = await boundPvcs(namespace, names.length);
+    const [single, ...ten] = pvcs;
+    const tenName = uniqueName('ten');
+
+    const { one, many, readyAt } = await withSimulator({ snapshotDelayMs: 1000 }, async () => {
+      const one = await snapshotsOf(namespace, [single!], uniqueName('single'));
+      const watch = watchReadiness(namespace, tenName);
+      const many = await snapshotsOf(namespace, ten, tenName);
+      return { one, many, readyAt: await watch.stop() };
+    });
+
+    expect([one.result.completed, many.result.completed]).toEqual([1, 10]);
+    const created = many.result.volumeSnapshots.map((vs) => Date.parse(String(vs.metadata.creationTimestamp)));
+    const lastReady = Math.max(...readyAt.values());
+    console.log(
+      `1 snapshot: ${one.ms.toFixed(0)} ms, ${one.result.apiRequests} requests; ` +
+        `10 snapshots: ${many.ms.toFixed(0)} ms, ${many.result.apiRequests} requests; ratio ${(many.ms / one.ms).toFixed(2)}; ` +
+        `done ${(many.endedAt - lastReady).toFixed(0)} ms after the cluster had the last one ready`,
+    );
+    // All ten VolumeSnapshots are created at once (timestamps have whole seconds)...
+    expect(Math.max(...created) - Math.min(...created)).toBeLessThanOrEqual(1000);
+    // ...and Skiff is done within one poll (2 s at most) and its patches of the last one ready.
+    expect(readyAt.size).toBe(10);
+    expect(many.endedAt - lastReady).toBeLessThan(3000);
+    // One shared list per look: requests grow by the three per snapshot, not with the polls.
+    expect(many.result.apiRequests).toBeLessThanOrEqual(one.result.apiRequests + 3 * 9 + 12);
+  });
+
+  it('skips a PVC whose driver has no VolumeSnapshotClass, with a warning', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-noclass');
+    const pvName = uniqueName('nosnap-pv');
+    await client.create('/api/v1/persistentvolumes', {
+      metadata: { name: pvName },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: '',
+        claimRef: { namespace, name: 'static' },
+        csi: { driver: 'nosnap.skiff.test', volumeHandle: pvName },
+      },
+    });
+    await createPvc(namespace, 'static', { storageClassName: '', volumeName: pvName });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('noclass');
+
+    const { result } = await snapshotsOf(namespace, pvcs, backupName);
+
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'skipped', reason: 'no-class-for-driver' })]);
+    expect(result.results.warnings.namespaces[namespace]).toEqual([
+      `PVC ${namespace}/static: no VolumeSnapshotClass has driver "nosnap.skiff.test"; create one to snapshot this volume. Skipped`,
+    ]);
+    expect(result.results.errors.namespaces).toEqual({});
+    expect([result.attempted, result.completed]).toEqual([0, 0]);
+    expect(result.volumeInfos).toEqual([expect.objectContaining({ pvName, skipped: true, pvInfo: { reclaimPolicy: 'Retain', labels: null } })]);
+    expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
+  });
+
+  it('reports a snapshot the driver refuses as an error and leaves nothing behind', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-fail');
+    // Retain is the class that would leak a storage snapshot if the failure were handled carelessly.
+    await createPvc(namespace, 'doomed', { snapshotClass: 'sim-longhorn-retain' });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('fail');
+
+    const { result } = await withSimulator({ failSnapshotsFor: `^${namespace}/` }, () => snapshotsOf(namespace, pvcs, backupName));
+
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'failed', reason: 'failed' })]);
+    const [error] = result.results.errors.namespaces[namespace] ?? [];
+    expect(error).toContain(`could not snapshot PVC ${namespace}/doomed`);
+    expect(error).not.toContain('cleanup incomplete');
+    expect([result.attempted, result.completed]).toEqual([1, 0]);
+    expect(result.volumeSnapshots).toEqual([]);
+    expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
+    await expectNothingLeaked(result);
+  });
+
+  it('times out a snapshot slower than csiSnapshotTimeout and leaves nothing behind, not even the late snapshot', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-slow');
+    await createPvc(namespace, 'slow', { storageClassName: 'sim-ontap', snapshotClass: 'sim-ontap-retain' });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('slow');
+
+    const { result, ms } = await withSimulator({ snapshotDelayMs: 5000 }, () => snapshotsOf(namespace, pvcs, backupName, '2s'));
+
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'failed', reason: 'timed-out' })]);
+    const [error] = result.results.errors.namespaces[namespace] ?? [];
+    expect(error).toContain(`the snapshot of PVC ${namespace}/slow`);
+    expect(error).toContain('was not ready within csiSnapshotTimeout 2s');
+    expect(error).not.toContain('cleanup incomplete');
+    expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
+    // The driver finishes the cut after the deadline; the snapshot must still be deleted.
+    await expectNothingLeaked(result);
+    const uid = result.outcomes[0]?.kind === 'failed' ? result.outcomes[0].volumeSnapshot?.uid : undefined;
+    const events = (await ledger()).events.filter((e) => e.object?.includes(`snapcontent-${uid}`));
+    console.log(`timed out after ${ms.toFixed(0)} ms; storage events: ${events.map((e) => e.type).join(', ')}`);
+  });
+});

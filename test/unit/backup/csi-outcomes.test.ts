@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { pvcBackupAdditions } from '../../../lib/backup/csi-objects';
+import {
+  countCsiSnapshots,
+  csiBackupObjects,
+  csiSnapshotResults,
+  csiVolumeInfos,
+  skippedOutcome,
+  type CompletedSnapshot,
+  type CsiSnapshotOutcome,
+  type FailedSnapshot,
+  type SkippedSnapshot,
+} from '../../../lib/backup/csi-outcomes';
+import type { VolumeSnapshotClass } from '../../../lib/kube/snapshot-api';
+import { csiSnapshotVolumeInfo } from '../../../lib/velero/volume-info';
+import { forPersistentVolume, forVolumeSnapshot, forVolumeSnapshotClass, forVolumeSnapshotContent } from '../../builders';
+
+const longhorn = forVolumeSnapshotClass('longhorn').driver('driver.longhorn.io').result() as VolumeSnapshotClass;
+
+function completed(namespace: string, name: string, snapshotClass = longhorn): CompletedSnapshot {
+  const content = forVolumeSnapshotContent(`snapcontent-${name}`).driver('driver.longhorn.io').handle('h').ready().result();
+  return {
+    kind: 'completed',
+    pvc: { namespace, name },
+    pvName: `pv-${name}`,
+    driver: 'driver.longhorn.io',
+    snapshotClass,
+    volumeSnapshot: forVolumeSnapshot(namespace, `velero-${name}-x`).boundTo(content.metadata.name).ready().result(),
+    content,
+    originalDeletionPolicy: 'Delete',
+    snapshotHandle: 'h',
+    restoreSizeBytes: 1073741824,
+    pvcAdditions: pvcBackupAdditions(`velero-${name}-x`, 'b1'),
+    notes: [],
+    startedAt: new Date(0),
+    completedAt: new Date(1000),
+    volumeInfo: csiSnapshotVolumeInfo({
+      pvcNamespace: namespace,
+      pvcName: name,
+      pv: { name: `pv-${name}` },
+      snapshotHandle: 'h',
+      sizeBytes: 1073741824,
+      driver: 'driver.longhorn.io',
+      vscName: content.metadata.name,
+      readyToUse: true,
+      completedAt: new Date(1000),
+    }),
+  };
+}
+
+function skipped(namespace: string, name: string, warning?: string): SkippedSnapshot {
+  return { kind: 'skipped', pvc: { namespace, name }, reason: warning ? 'not-csi' : 'snapshots-disabled', warning, notes: [] };
+}
+
+function failed(namespace: string, name: string, created: boolean): FailedSnapshot {
+  return {
+    kind: 'failed',
+    pvc: { namespace, name },
+    reason: created ? 'timed-out' : 'error',
+    message: `${name} failed`,
+    ...(created ? { volumeSnapshot: { namespace, name: `velero-${name}-x` } } : {}),
+    notes: [],
+  };
+}
+
+describe('Module: backup/csi-outcomes', () => {
+  it('turns skips into warnings and failures into errors, each in its namespace', () => {
+    const outcomes: CsiSnapshotOutcome[] = [
+      completed('a', 'ok'),
+      { ...skipped('a', 'host', 'PVC a/host is not bound to a CSI volume'), notes: ['annotation ignored'] },
+      skipped('b', 'quiet'),
+      failed('b', 'slow', true),
+    ];
+    expect(csiSnapshotResults(outcomes)).toEqual({
+      warnings: { velero: [], cluster: [], namespaces: { a: ['annotation ignored', 'PVC a/host is not bound to a CSI volume'] } },
+      errors: { velero: [], cluster: [], namespaces: { b: ['slow failed'] } },
+    });
+  });
+
+  it.each([
+    ['nothing', [], { attempted: 0, completed: 0 }],
+    ['completed ones', [completed('a', 'x'), completed('a', 'y')], { attempted: 2, completed: 2 }],
+    ['a failure after its VolumeSnapshot was created', [failed('a', 'x', true)], { attempted: 1, completed: 0 }],
+    ['a failure to create the VolumeSnapshot', [failed('a', 'x', false)], { attempted: 0, completed: 0 }],
+    ['skips', [skipped('a', 'x', 'w')], { attempted: 0, completed: 0 }],
+  ])('counts %s', (_, outcomes, counts) => {
+    expect(countCsiSnapshots(outcomes as CsiSnapshotOutcome[])).toEqual(counts);
+  });
+
+  it('gathers the objects of completed snapshots, each class once', () => {
+    const ontap = forVolumeSnapshotClass('ontap').driver('csi.trident.netapp.io').result() as VolumeSnapshotClass;
+    const objects = csiBackupObjects([completed('a', 'x'), failed('a', 'f', true), completed('b', 'y'), completed('b', 'z', ontap)]);
+    expect(objects.volumeSnapshots.map((vs) => vs.metadata.name)).toEqual(['velero-x-x', 'velero-y-x', 'velero-z-x']);
+    expect(objects.volumeSnapshotContents.map((c) => c.metadata.name)).toEqual(['snapcontent-x', 'snapcontent-y', 'snapcontent-z']);
+    expect(objects.volumeSnapshotClasses.map((c) => c.metadata.name)).toEqual(['longhorn', 'ontap']);
+  });
+
+  it('describes a skipped PVC with a PV in the volume information, and one without none', () => {
+    const pv = forPersistentVolume('pv-1').hostPath('/d').labels({ zone: 'a' }).result();
+    const withPv = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'x' }, pv, reason: 'not-csi', warning: 'not CSI', notes: [] });
+    const disabled = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'y' }, pv, reason: 'snapshots-disabled', notes: [] });
+    const withoutPv = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'z' }, reason: 'not-bound', warning: 'w', notes: [] });
+    expect(withPv.volumeInfo).toEqual({
+      pvcName: 'x',
+      pvcNamespace: 'a',
+      pvName: 'pv-1',
+      snapshotDataMoved: false,
+      preserveLocalSnapshot: false,
+      skipped: true,
+      skippedReason: 'not CSI',
+      pvInfo: { reclaimPolicy: '', labels: { zone: 'a' } },
+    });
+    expect(disabled.volumeInfo?.skippedReason).toBe('the backup has snapshotVolumes set to false');
+    expect(csiVolumeInfos([withPv, withoutPv, completed('a', 'c'), failed('a', 'f', true)]).map((v) => v.pvcName)).toEqual(['x', 'c']);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { planCsiSnapshots, type PersistentVolumeClaimLike } from '../../../lib/backup/csi-plan';
+import type { VolumeSnapshotClass } from '../../../lib/kube/snapshot-api';
+import {
+  forPersistentVolume,
+  forPersistentVolumeClaim,
+  forStorageClass,
+  forVolumeSnapshotClass,
+} from '../../builders';
+
+const LONGHORN = 'driver.longhorn.io';
+const ONTAP = 'csi.trident.netapp.io';
+const EBS = 'ebs.csi.aws.com';
+
+const PVS = [
+  forPersistentVolume('pv-longhorn').csi(LONGHORN, 'vol-1').result(),
+  forPersistentVolume('pv-ontap').csi(ONTAP, 'vol-2').result(),
+  forPersistentVolume('pv-ebs').csi(EBS, 'vol-3').result(),
+  forPersistentVolume('pv-host').hostPath('/data').result(),
+];
+
+const CLASSES = [
+  forVolumeSnapshotClass('longhorn-only').driver(LONGHORN).deletionPolicy('Delete').result(),
+  forVolumeSnapshotClass('ontap-retain').driver(ONTAP).result(),
+  forVolumeSnapshotClass('ontap-delete').driver(ONTAP).deletionPolicy('Delete').result(),
+] as VolumeSnapshotClass[];
+
+const bound = (name: string, pv: string) => forPersistentVolumeClaim('app', name).storageClass('sc').volumeName(pv);
+
+function planOne(pvc: PersistentVolumeClaimLike, backup: { annotations?: Record<string, string>; snapshotVolumes?: boolean } = {}) {
+  const [plan] = planCsiSnapshots({
+    pvcs: [pvc],
+    persistentVolumes: PVS,
+    storageClasses: [forStorageClass('sc', LONGHORN).result()],
+    snapshotClasses: CLASSES,
+    backup,
+  });
+  return plan!;
+}
+
+describe('Module: backup/csi-plan', () => {
+  it.each([
+    ['the only class of its driver', bound('data', 'pv-longhorn').result(), {}, 'longhorn-only'],
+    [
+      'the class a PVC annotation names',
+      bound('data', 'pv-ontap').annotations({ 'velero.io/csi-volumesnapshot-class': 'ontap-delete' }).result(),
+      {},
+      'ontap-delete',
+    ],
+    [
+      'the class a backup annotation names for the driver',
+      bound('data', 'pv-ontap').result(),
+      { annotations: { 'velero.io/csi-volumesnapshot-class_csi.trident.netapp.io': 'ontap-retain' } },
+      'ontap-retain',
+    ],
+  ])('snapshots a bound CSI PVC with %s', (_, pvc, backup, className) => {
+    const plan = planOne(pvc, backup);
+    expect(plan).toMatchObject({ kind: 'snapshot', pvc: { namespace: 'app', name: 'data' }, snapshotClass: { metadata: { name: className } } });
+  });
+
+  it.each([
+    ['not bound', forPersistentVolumeClaim('app', 'data').result(), {}, 'not-bound', 'PVC app/data is not bound to a volume (phase unknown)'],
+    ['bound to a PV that is gone', bound('data', 'pv-gone').result(), {}, 'pv-missing', 'PVC app/data is bound to PersistentVolume pv-gone, which does not exist'],
+    ['on a volume that is not CSI', bound('data', 'pv-host').result(), {}, 'not-csi', 'PVC app/data is not bound to a CSI volume'],
+    ['of a driver without a class', bound('data', 'pv-ebs').result(), {}, 'no-class-for-driver', 'no VolumeSnapshotClass has driver "ebs.csi.aws.com"'],
+    ['of a driver with two classes and no choice', bound('data', 'pv-ontap').result(), {}, 'ambiguous', '2 VolumeSnapshotClasses have driver'],
+  ])('skips a PVC %s with a warning', (_, pvc, backup, reason, warning) => {
+    const plan = planOne(pvc, backup);
+    expect(plan).toMatchObject({ kind: 'skip', reason });
+    expect(plan.kind === 'skip' && plan.warning).toContain(warning);
+  });
+
+  it('skips every PVC without a warning when the backup has snapshotVolumes false', () => {
+    const plan = planOne(bound('data', 'pv-longhorn').result(), { snapshotVolumes: false });
+    expect(plan).toMatchObject({ kind: 'skip', reason: 'snapshots-disabled', pv: { metadata: { name: 'pv-longhorn' } } });
+    expect(plan.kind === 'skip' && plan.warning).toBeUndefined();
+  });
+
+  it('passes over an annotation naming a missing class and says so', () => {
+    const plan = planOne(bound('data', 'pv-longhorn').annotations({ 'velero.io/csi-volumesnapshot-class': 'nope' }).result());
+    expect(plan).toMatchObject({ kind: 'snapshot', snapshotClass: { metadata: { name: 'longhorn-only' } } });
+    expect(plan.notes.join()).toContain('PVC app/data annotation velero.io/csi-volumesnapshot-class names VolumeSnapshotClass "nope"');
+  });
+
+  it('keeps the order of the PVCs and their labels', () => {
+    const plans = planCsiSnapshots({
+      pvcs: [bound('b', 'pv-host').result(), bound('a', 'pv-longhorn').labels({ app: 'db' }).result()],
+      persistentVolumes: PVS,
+      storageClasses: [],
+      snapshotClasses: CLASSES,
+      backup: {},
+    });
+    expect(plans.map((p) => [p.kind, p.pvc.name])).toEqual([
+      ['skip', 'b'],
+      ['snapshot', 'a'],
+    ]);
+    expect(plans[1]).toMatchObject({ labels: { app: 'db' }, driver: LONGHORN });
+  });
+});

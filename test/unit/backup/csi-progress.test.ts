@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { assessSnapshot, contentNeeded, nextPollDelayMs, type AssessSnapshotInput } from '../../../lib/backup/csi-progress';
+import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';
+
+const vs = () => forVolumeSnapshot('app', 'velero-data-x').source('data');
+const vsc = () => forVolumeSnapshotContent('snapcontent-1').driver('driver.longhorn.io');
+
+function assess(partial: Partial<AssessSnapshotInput>) {
+  return assessSnapshot({
+    pvc: { namespace: 'app', name: 'data' },
+    driver: 'driver.longhorn.io',
+    volumeSnapshot: vs().result(),
+    content: undefined,
+    elapsedMs: 1000,
+    timeoutMs: 60_000,
+    timeoutText: '1m0s',
+    ...partial,
+  });
+}
+
+describe('Module: backup/csi-progress', () => {
+  it.each([
+    ['a new VolumeSnapshot waits for binding', vs(), undefined, 'binding'],
+    ['a bound one waits for the handle', vs().boundTo('snapcontent-1'), vsc(), 'handle'],
+    ['a cut but unready snapshot waits for readiness', vs().boundTo('snapcontent-1'), vsc().handle('bak://v/b'), 'ready'],
+    ['a ready content waits for its VolumeSnapshot to say so', vs().boundTo('snapcontent-1'), vsc().handle('bak://v/b').ready(), 'ready'],
+    ['an error on the VolumeSnapshot alone waits (the controller retries)', vs().error('transient'), undefined, 'binding'],
+  ])('%s', (_, snapshot, content, waitingFor) => {
+    expect(assess({ volumeSnapshot: snapshot.result(), content: content?.result() })).toEqual({ kind: 'pending', waitingFor });
+  });
+
+  it('is ready once its VolumeSnapshot says so, which the controller only says of a cut, ready content', () => {
+    expect(assess({ volumeSnapshot: vs().boundTo('snapcontent-1').ready().result() })).toEqual({ kind: 'ready' });
+  });
+
+  it('does not fail a snapshot whose content got over an earlier error', () => {
+    const content = vsc().error('first try failed').handle('h').ready().result();
+    const snapshot = vs().boundTo('snapcontent-1').error('first try failed').result();
+    expect(assess({ volumeSnapshot: snapshot, content })).toEqual({ kind: 'pending', waitingFor: 'ready' });
+  });
+
+  it.each([
+    ['a new VolumeSnapshot', vs(), 1000, false],
+    ['a bound one on its way', vs().boundTo('c'), 1000, false],
+    ['a bound one with an error', vs().boundTo('c').error('e'), 1000, true],
+    ['an unbound one with an error (no content to read)', vs().error('e'), 1000, false],
+    ['a bound one out of time', vs().boundTo('c'), 60_000, true],
+    ['a ready one', vs().boundTo('c').ready(), 60_000, false],
+  ])('reads the content of %s after %i ms: %s', (_, snapshot, elapsedMs, needed) => {
+    expect(contentNeeded(snapshot.result(), elapsedMs, 60_000)).toBe(needed);
+  });
+
+  it.each([
+    ['an error on its content (final, as in Velero)', vs().boundTo('snapcontent-1').result(), vsc().error('disk on fire').result(), [
+      'the CSI driver driver.longhorn.io could not snapshot PVC app/data',
+      'VolumeSnapshotContent snapcontent-1): disk on fire',
+    ]],
+    ['its VolumeSnapshot deleted', undefined, undefined, ['the VolumeSnapshot of PVC app/data was deleted by someone else']],
+    ['its VolumeSnapshot being deleted', vs().deleting().result(), undefined, ['deleted by someone else']],
+  ])('fails a snapshot on %s', (_, snapshot, content, parts) => {
+    const result = assess({ volumeSnapshot: snapshot, content });
+    expect(result.kind).toBe('failed');
+    for (const part of parts) expect(result.kind === 'failed' && result.message).toContain(part);
+  });
+
+  it.each([
+    ['binding', vs().error('class not found'), undefined, ['did not bind it to a VolumeSnapshotContent', 'last error: class not found']],
+    ['the handle', vs().boundTo('snapcontent-1'), vsc(), ['did not report a snapshot handle on VolumeSnapshotContent snapcontent-1']],
+    ['readiness', vs().boundTo('snapcontent-1'), vsc().handle('bak://v/b'), ['cut (handle bak://v/b) but did not become ready']],
+  ])('times out waiting for %s, saying what to do', (_, snapshot, content, parts) => {
+    const result = assess({ volumeSnapshot: snapshot.result(), content: content?.result(), elapsedMs: 60_000 });
+    expect(result.kind).toBe('timed-out');
+    const message = result.kind === 'timed-out' ? result.message : '';
+    expect(message).toContain('PVC app/data (VolumeSnapshot app/velero-data-x) was not ready within csiSnapshotTimeout 1m0s');
+    expect(message).toContain('raise spec.csiSnapshotTimeout');
+    for (const part of parts) expect(message).toContain(part);
+  });
+
+  it.each([
+    ['a snapshot just started', 0, 250],
+    ['a snapshot 1 s old', 1000, 500],
+    ['a snapshot 3 s old', 3000, 1500],
+    ['a snapshot a minute old', 60_000, 2000],
+  ])('polls %s (age %i ms) again after %i ms', (_, age, delay) => {
+    expect(nextPollDelayMs({ now: 100_000, newestStartAt: 100_000 - age, earliestDeadlineAt: 1e9 })).toBe(delay);
+  });
+
+  it.each([
+    ['a deadline sooner than the backoff', 100_050, 50],
+    ['a deadline that has passed', 99_000, 0],
+  ])('never sleeps past %s', (_, deadline, delay) => {
+    expect(nextPollDelayMs({ now: 100_000, newestStartAt: 40_000, earliestDeadlineAt: deadline })).toBe(delay);
+  });
+
+  it('follows a custom schedule', () => {
+    expect(nextPollDelayMs({ now: 10_000, newestStartAt: 0, earliestDeadlineAt: 1e9 }, { minMs: 10, maxMs: 100 })).toBe(100);
+  });
+});
