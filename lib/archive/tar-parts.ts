@@ -1,7 +1,6 @@
 import { createGzip, type Gzip } from 'node:zlib';
 import { ValidationError, type FieldIssue } from '../errors';
 import { MIN_PART_SIZE } from '../store/limits';
-import { DEFAULT_GZIP_LEVEL } from './tarball-writer';
 import { END_OF_ARCHIVE, encodeFileHeader, paddingSize } from './tar-header';
 
 /**
@@ -21,6 +20,13 @@ import { END_OF_ARCHIVE, encodeFileHeader, paddingSize } from './tar-header';
 
 /** Part size when none is given: large enough for 80 GB in 10,000 parts, small for Lambda memory. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * zlib level when none is given: the one Go's gzip (and so Velero) uses, as in
+ * tarball-writer.ts. Not imported from there, which would bundle tar-stream into every
+ * function that writes parts.
+ */
+const DEFAULT_GZIP_LEVEL = 6;
 
 /**
  * Mode of every file entry, as Velero writes them (and tarball-writer.ts): its extractor

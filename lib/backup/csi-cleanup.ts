@@ -119,6 +119,6 @@ async function waitUntilGone(
     }
     const now = options.now();
     if (now >= deadline) return current;
-    await options.sleep(nextPollDelayMs({ now, newestStartAt: start, earliestDeadlineAt: deadline }, options.schedule ?? DEFAULT_POLL_SCHEDULE));
+    await options.sleep(nextPollDelayMs({ now, lastChangeAt: start, earliestDeadlineAt: deadline }, options.schedule ?? DEFAULT_POLL_SCHEDULE));
   }
 }

@@ -110,20 +110,22 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = { minMs: 250, maxMs: 2000 };
 
 export interface NextPollInput {
   now: number;
-  /** When the most recently created pending snapshot was created. */
-  newestStartAt: number;
+  /** When the last snapshot was started or settled: things are moving, look again soon. */
+  lastChangeAt: number;
   /** The earliest deadline of the pending snapshots. */
   earliestDeadlineAt: number;
 }
 
 /**
- * How long to wait before the next look at all pending snapshots: half the age of the
- * youngest one (a backoff that starts over whenever a snapshot starts), within the
- * schedule's bounds, but never past a deadline, so a timeout is declared on time.
+ * How long to wait before the next look at all pending snapshots: half the time since
+ * the last change (a snapshot started, became ready or failed) within the schedule's
+ * bounds, so the wait backs off while nothing happens and speeds up again when
+ * snapshots start finishing, as they tend to do together; never past a deadline, so a
+ * timeout is declared on time.
  */
 export function nextPollDelayMs(input: NextPollInput, schedule: PollSchedule = DEFAULT_POLL_SCHEDULE): number {
-  const age = Math.max(0, input.now - input.newestStartAt);
-  const backoff = Math.min(schedule.maxMs, Math.max(schedule.minMs, age / 2));
+  const quiet = Math.max(0, input.now - input.lastChangeAt);
+  const backoff = Math.min(schedule.maxMs, Math.max(schedule.minMs, quiet / 2));
   const untilDeadline = Math.max(0, input.earliestDeadlineAt - input.now);
   return Math.round(Math.min(backoff, untilDeadline));
 }

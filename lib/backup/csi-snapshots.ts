@@ -216,6 +216,8 @@ class SnapshotRun {
   private readonly progress: CsiSnapshotProgress;
   private progressChain: Promise<void> = Promise.resolve();
   private lastReported = '';
+  /** When a snapshot was last started or settled; the polling backs off from it. */
+  private lastChangeAt = 0;
 
   constructor(
     private readonly options: TakeCsiSnapshotsOptions,
@@ -248,7 +250,7 @@ class SnapshotRun {
         nextPollDelayMs(
           {
             now,
-            newestStartAt: Math.max(...this.pending.map((p) => p.startedAt)),
+            lastChangeAt: this.lastChangeAt,
             earliestDeadlineAt: Math.min(...this.pending.map((p) => p.deadline)),
           },
           this.schedule,
@@ -266,6 +268,7 @@ class SnapshotRun {
     const batch = this.queue.splice(0, Math.max(0, this.concurrency - this.pending.length));
     if (batch.length === 0) return;
     await Promise.all(batch.map((item) => this.start(item.index, item.plan)));
+    this.lastChangeAt = this.clock.now();
     this.report();
   }
 
@@ -315,6 +318,7 @@ class SnapshotRun {
         return assessment.kind === 'pending';
       }),
     );
+    if (verdicts.includes(false)) this.lastChangeAt = this.clock.now();
     this.pending = this.pending.filter((_, i) => verdicts[i]);
     this.report();
   }

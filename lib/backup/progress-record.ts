@@ -26,9 +26,14 @@ export interface BackupProgressRecord {
 
 /** What the snapshot stage leaves for the tarball and the CSI lists. */
 export interface SnapshotStageResult {
+  /** For the CSI lists, as they are in the cluster. */
   volumeSnapshots: unknown[];
   volumeSnapshotContents: unknown[];
   volumeSnapshotClasses: unknown[];
+  /** The same objects as the tarball holds them (Velero's item actions applied). */
+  tarballItems: unknown[];
+  /** Labels and annotations Velero adds to each snapshotted PVC in the tarball, by `namespace/name`. */
+  pvcAdditions: Record<string, { labels: Record<string, string>; annotations: Record<string, string> }>;
   volumeInfos: unknown[];
   attempted: number;
   completed: number;

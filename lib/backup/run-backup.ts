@@ -233,6 +233,8 @@ function emptySnapshots(pvcs: KubeObject[]): SnapshotStageResult {
     volumeSnapshots: [],
     volumeSnapshotContents: [],
     volumeSnapshotClasses: [],
+    tarballItems: [],
+    pvcAdditions: {},
     volumeInfos: [],
     attempted: 0,
     completed: 0,

@@ -27,6 +27,9 @@ export interface BackupServiceDeps {
 const createRequestSchema = z.looseObject({
   cluster: z.string({ error: 'required: the name of a configured cluster' }).min(1),
   name: z.string().optional(),
+  /** The Backup object's own labels and annotations (e.g. velero.io/csi-volumesnapshot-class_<driver>). */
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
 });
 
 export interface CreateBackupOptions {
@@ -54,7 +57,7 @@ export async function createBackup(
 ): Promise<CreatedBackup> {
   const parsed = createRequestSchema.safeParse(request);
   if (!parsed.success) throw new ValidationError('backup request', fieldIssuesFromZod(parsed.error));
-  const { cluster: clusterName, name: requestedName, ...spec } = parsed.data;
+  const { cluster: clusterName, name: requestedName, labels, annotations, ...spec } = parsed.data;
   const cluster = findCluster(deps.config, clusterName);
   const now = deps.now();
   const name = requestedName ?? defaultBackupName(options.schedule?.name ?? cluster.name, options.schedule?.slot ?? now);
@@ -74,7 +77,8 @@ export async function createBackup(
   const backup = newBackup({
     name,
     spec: { ...spec, storageLocation },
-    labels: { ...options.labels, [CLUSTER_LABEL]: cluster.name },
+    labels: { ...labels, ...options.labels, [CLUSTER_LABEL]: cluster.name },
+    ...(annotations ? { annotations } : {}),
     ...(options.schedule ? { scheduleName: options.schedule.name } : {}),
     now,
     defaults: {

@@ -2,7 +2,7 @@ import { itemPaths, VERSION_FILE_CONTENT, VERSION_FILE_PATH } from '../archive/p
 import type { KubeClient } from '../kube/client';
 import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
-import { collectItems, type ListTarget, type TypeCursor } from './collect';
+import { collectItems, itemKey, type ListTarget, type TypeCursor } from './collect';
 import type { BackupFilters } from './filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -121,7 +121,8 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
         onItem: (item, target) =>
           exclusive(async () => {
             if (input.shouldPause()) throw new PauseSignal();
-            await writeObject(item, target.groupResource, target.resource.version, target.resource.preferredVersion);
+            const object = withBackupAdditions(item, record);
+            await writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
             live.cursors = Object.fromEntries(cursors);
             await checkpointAfterPart();
           }),
@@ -225,9 +226,21 @@ class LiveState {
 }
 
 function snapshotObjects(record: BackupProgressRecord): KubeObject[] {
-  const s = record.snapshots;
-  if (!s) return [];
-  return [...s.volumeSnapshotClasses, ...s.volumeSnapshotContents, ...s.volumeSnapshots] as KubeObject[];
+  return (record.snapshots?.tarballItems ?? []) as KubeObject[];
+}
+
+/** A snapshotted PVC carries, in the tarball, the name of its VolumeSnapshot (restore needs it). */
+function withBackupAdditions(item: KubeObject, record: BackupProgressRecord): KubeObject {
+  const additions = record.snapshots?.pvcAdditions[itemKey(item)];
+  if (!additions || item.kind !== 'PersistentVolumeClaim') return item;
+  return {
+    ...item,
+    metadata: {
+      ...item.metadata,
+      labels: { ...item.metadata.labels, ...additions.labels },
+      annotations: { ...item.metadata.annotations, ...additions.annotations },
+    },
+  };
 }
 
 function splitApiVersion(apiVersion: string): [string, string] {

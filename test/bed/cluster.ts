@@ -209,6 +209,10 @@ export async function startControllers(plane: ControlPlane): Promise<void> {
       const component = supervisor.start(`${name}/snapshot-controller`, binaries.snapshotController, [
         `--kubeconfig=${kubeconfigFor(plane, 'snapshot-controller', pki.snapshotController)}`,
         '--leader-election=false',
+        // Its defaults (5 QPS, burst 10) serialise many snapshots; a production
+        // install raises them too, and tests measure snapshot concurrency.
+        '--kube-api-qps=100',
+        '--kube-api-burst=200',
         // Without the group-snapshot CRDs it would first wait 30s for them; Skiff
         // does not use group snapshots.
         '--feature-gates=CSIVolumeGroupSnapshot=false',

@@ -77,22 +77,22 @@ describe('Module: backup/csi-progress', () => {
   });
 
   it.each([
-    ['a snapshot just started', 0, 250],
-    ['a snapshot 1 s old', 1000, 500],
-    ['a snapshot 3 s old', 3000, 1500],
-    ['a snapshot a minute old', 60_000, 2000],
-  ])('polls %s (age %i ms) again after %i ms', (_, age, delay) => {
-    expect(nextPollDelayMs({ now: 100_000, newestStartAt: 100_000 - age, earliestDeadlineAt: 1e9 })).toBe(delay);
+    ['right after a change', 0, 250],
+    ['1 s after the last change', 1000, 500],
+    ['3 s after the last change', 3000, 1500],
+    ['a minute after the last change', 60_000, 2000],
+  ])('polls %s (%i ms) again after %i ms', (_, quiet, delay) => {
+    expect(nextPollDelayMs({ now: 100_000, lastChangeAt: 100_000 - quiet, earliestDeadlineAt: 1e9 })).toBe(delay);
   });
 
   it.each([
     ['a deadline sooner than the backoff', 100_050, 50],
     ['a deadline that has passed', 99_000, 0],
   ])('never sleeps past %s', (_, deadline, delay) => {
-    expect(nextPollDelayMs({ now: 100_000, newestStartAt: 40_000, earliestDeadlineAt: deadline })).toBe(delay);
+    expect(nextPollDelayMs({ now: 100_000, lastChangeAt: 40_000, earliestDeadlineAt: deadline })).toBe(delay);
   });
 
   it('follows a custom schedule', () => {
-    expect(nextPollDelayMs({ now: 10_000, newestStartAt: 0, earliestDeadlineAt: 1e9 }, { minMs: 10, maxMs: 100 })).toBe(100);
+    expect(nextPollDelayMs({ now: 10_000, lastChangeAt: 0, earliestDeadlineAt: 1e9 }, { minMs: 10, maxMs: 100 })).toBe(100);
   });
 });
