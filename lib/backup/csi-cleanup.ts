@@ -30,6 +30,7 @@ import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './csi
  * created it in between.
  */
 
+/** Time and patience for discardVolumeSnapshot. */
 export interface DiscardOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;

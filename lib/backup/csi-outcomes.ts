@@ -35,6 +35,7 @@ export interface CompletedSnapshot {
   volumeInfo: BackupVolumeInfo;
 }
 
+/** A PVC that gets no snapshot, and why. */
 export interface SkippedSnapshot {
   kind: 'skipped';
   pvc: PvcRef;
@@ -59,6 +60,7 @@ export interface FailedSnapshot {
   notes: string[];
 }
 
+/** What became of one PVC's snapshot. */
 export type CsiSnapshotOutcome = CompletedSnapshot | SkippedSnapshot | FailedSnapshot;
 
 /** The outcome of a PVC the plan skipped. */

@@ -48,14 +48,17 @@ export interface PvcRef {
   name: string;
 }
 
+/** Why a PVC gets no snapshot. */
 export type SnapshotSkipReason =
   | 'snapshots-disabled'
   | 'not-bound'
   | 'pv-missing'
   | 'not-csi'
+  | 'no-snapshot-api'
   | 'no-class-for-driver'
   | 'ambiguous';
 
+/** What to do about one PVC: snapshot it with a class, or skip it (with a warning unless asked to). */
 export type CsiSnapshotPlan =
   | {
       kind: 'snapshot';
@@ -78,12 +81,15 @@ export type CsiSnapshotPlan =
       notes: string[];
     };
 
+/** Everything the plan is made from, listed once per backup. */
 export interface PlanCsiSnapshotsInput {
   pvcs: readonly PersistentVolumeClaimLike[];
   persistentVolumes: readonly PersistentVolumeLike[];
   storageClasses: readonly StorageClassLike[];
   /** Every VolumeSnapshotClass of the cluster, in the order the API server lists them. */
   snapshotClasses: readonly VolumeSnapshotClass[];
+  /** False when the cluster does not serve snapshot.storage.k8s.io/v1 at all. */
+  snapshotApiServed?: boolean;
   backup: { annotations?: Record<string, string>; snapshotVolumes?: boolean };
 }
 
@@ -117,11 +123,24 @@ export function planCsiSnapshots(input: PlanCsiSnapshotsInput): CsiSnapshotPlan[
         notes: [],
       };
     }
+    const driver = pv.spec?.csi?.driver;
+    if (driver && input.snapshotApiServed === false) {
+      return {
+        kind: 'skip',
+        pvc: ref,
+        pv,
+        reason: 'no-snapshot-api',
+        warning:
+          `${where} is a CSI volume of driver "${driver}", but the cluster does not serve snapshot.storage.k8s.io/v1; ` +
+          'install the external-snapshotter CRDs and snapshot-controller to snapshot it. Skipped',
+        notes: [],
+      };
+    }
     const storageClassName = pvc.spec?.storageClassName;
     const choice = selectSnapshotClass({
       // Named namespace/name so that its messages say which namespace the PVC is in.
       pvc: { metadata: { ...pvc.metadata, name: `${ref.namespace}/${ref.name}` } },
-      pvDriver: pv.spec?.csi?.driver,
+      pvDriver: driver,
       backupAnnotations: input.backup.annotations,
       storageClass: storageClassName ? storageClassByName.get(storageClassName) : undefined,
       classes: input.snapshotClasses,
@@ -134,7 +153,7 @@ export function planCsiSnapshots(input: PlanCsiSnapshotsInput): CsiSnapshotPlan[
       pvc: ref,
       labels: pvc.metadata.labels,
       pv,
-      driver: pv.spec!.csi!.driver,
+      driver: driver!,
       // selectSnapshotClass returns one of the classes it was given.
       snapshotClass: choice.snapshotClass as VolumeSnapshotClass,
       notes: choice.notes,

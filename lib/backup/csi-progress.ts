@@ -20,12 +20,14 @@ import type { PvcRef } from './csi-plan';
 /** What a pending snapshot waits for. */
 export type SnapshotStage = 'binding' | 'handle' | 'ready';
 
+/** The verdict on one snapshot at one look. */
 export type SnapshotAssessment =
   | { kind: 'pending'; waitingFor: SnapshotStage }
   | { kind: 'ready' }
   | { kind: 'failed'; message: string }
   | { kind: 'timed-out'; message: string };
 
+/** What is known about one snapshot at one look. */
 export interface AssessSnapshotInput {
   pvc: PvcRef;
   driver: string;
@@ -108,6 +110,7 @@ export interface PollSchedule {
  */
 export const DEFAULT_POLL_SCHEDULE: PollSchedule = { minMs: 250, maxMs: 2000 };
 
+/** What the next poll's timing depends on. */
 export interface NextPollInput {
   now: number;
   /** When the last snapshot was started or settled: things are moving, look again soon. */

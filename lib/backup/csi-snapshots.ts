@@ -90,6 +90,7 @@ export interface SnapshotBackup {
   spec: Pick<BackupSpec, 'csiSnapshotTimeout' | 'snapshotVolumes'>;
 }
 
+/** What takeCsiSnapshots works with: the cluster, the backup, its PVCs, and how to pace itself. */
 export interface TakeCsiSnapshotsOptions {
   client: KubeClient;
   backup: SnapshotBackup;
@@ -114,6 +115,7 @@ export interface TakeCsiSnapshotsOptions {
   cleanupTimeoutMs?: number;
 }
 
+/** Everything a backup needs from its snapshots. */
 export interface CsiSnapshotsResult {
   /** One per PVC, in the order given. */
   outcomes: CsiSnapshotOutcome[];
@@ -175,15 +177,26 @@ async function planInput(options: TakeCsiSnapshotsOptions) {
   const [persistentVolumes, storageClasses, snapshotClasses] = await Promise.all([
     known?.persistentVolumes ?? listAll<KubeObject & PersistentVolumeLike>(client, '/api/v1/persistentvolumes'),
     known?.storageClasses ?? listAll<KubeObject & StorageClassLike>(client, '/apis/storage.k8s.io/v1/storageclasses'),
-    known?.snapshotClasses ?? listAll<VolumeSnapshotClass>(client, volumeSnapshotClassesPath()),
+    known?.snapshotClasses ?? snapshotClassesOrNone(client),
   ]);
   return {
     pvcs: options.pvcs,
     persistentVolumes,
     storageClasses,
-    snapshotClasses,
+    snapshotClasses: snapshotClasses ?? [],
+    snapshotApiServed: snapshotClasses !== undefined,
     backup: { annotations: options.backup.annotations, snapshotVolumes: options.backup.spec.snapshotVolumes },
   };
+}
+
+/** The cluster's VolumeSnapshotClasses, or undefined when it has no snapshot API (the CRDs are not installed). */
+async function snapshotClassesOrNone(client: KubeClient): Promise<VolumeSnapshotClass[] | undefined> {
+  try {
+    return await listAll<VolumeSnapshotClass>(client, volumeSnapshotClassesPath());
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 type SnapshotPlan = Extract<CsiSnapshotPlan, { kind: 'snapshot' }>;

@@ -6,33 +6,34 @@ import type { KubeObject } from './list-all';
  * Objects stay plain JSON so fields this version does not know survive into backups.
  */
 
+/** The API group of the CSI snapshot CRDs. */
 export const SNAPSHOT_GROUP = 'snapshot.storage.k8s.io';
+/** The version Skiff reads and writes. */
 export const SNAPSHOT_API_VERSION = `${SNAPSHOT_GROUP}/v1`;
 
 const BASE = `/apis/${SNAPSHOT_API_VERSION}`;
-
-/** Velero's group-resource names, as the tarball's `resources/<group-resource>/` folders use them. */
-export const VOLUME_SNAPSHOTS_RESOURCE = `volumesnapshots.${SNAPSHOT_GROUP}`;
-export const VOLUME_SNAPSHOT_CONTENTS_RESOURCE = `volumesnapshotcontents.${SNAPSHOT_GROUP}`;
-export const VOLUME_SNAPSHOT_CLASSES_RESOURCE = `volumesnapshotclasses.${SNAPSHOT_GROUP}`;
 
 /** VolumeSnapshots of one namespace, or of all namespaces when `namespace` is undefined. */
 export function volumeSnapshotsPath(namespace?: string): string {
   return namespace === undefined ? `${BASE}/volumesnapshots` : `${BASE}/namespaces/${namespace}/volumesnapshots`;
 }
 
+/** One VolumeSnapshot. */
 export function volumeSnapshotPath(namespace: string, name: string): string {
   return `${volumeSnapshotsPath(namespace)}/${name}`;
 }
 
+/** All VolumeSnapshotContents (cluster-scoped). */
 export function volumeSnapshotContentsPath(): string {
   return `${BASE}/volumesnapshotcontents`;
 }
 
+/** One VolumeSnapshotContent. */
 export function volumeSnapshotContentPath(name: string): string {
   return `${volumeSnapshotContentsPath()}/${name}`;
 }
 
+/** All VolumeSnapshotClasses (cluster-scoped). */
 export function volumeSnapshotClassesPath(): string {
   return `${BASE}/volumesnapshotclasses`;
 }
@@ -46,6 +47,7 @@ export function dynamicContentName(volumeSnapshotUid: string): string {
   return `snapcontent-${volumeSnapshotUid}`;
 }
 
+/** What happens to the storage snapshot when its content is deleted. */
 export type DeletionPolicy = 'Delete' | 'Retain';
 
 /** status.error of a VolumeSnapshot or VolumeSnapshotContent. */
@@ -54,6 +56,7 @@ export interface SnapshotError {
   message?: string;
 }
 
+/** A VolumeSnapshot's metadata: namespaced, so the namespace is always there. */
 export interface VolumeSnapshotMetadata {
   name: string;
   namespace: string;
@@ -66,6 +69,7 @@ export interface VolumeSnapshotMetadata {
   [key: string]: unknown;
 }
 
+/** A request for a snapshot of a PVC (dynamic) or a claim on an existing content (static). */
 export interface VolumeSnapshot extends KubeObject {
   metadata: VolumeSnapshotMetadata;
   spec: {
@@ -82,6 +86,7 @@ export interface VolumeSnapshot extends KubeObject {
   };
 }
 
+/** The cluster's record of one storage snapshot, bound to a VolumeSnapshot. */
 export interface VolumeSnapshotContent extends KubeObject {
   spec: {
     deletionPolicy: DeletionPolicy;
@@ -102,6 +107,7 @@ export interface VolumeSnapshotContent extends KubeObject {
   };
 }
 
+/** How a driver takes snapshots, and the deletion policy their contents get. */
 export interface VolumeSnapshotClass extends KubeObject {
   driver: string;
   deletionPolicy: DeletionPolicy;

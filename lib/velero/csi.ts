@@ -18,4 +18,5 @@ export const VSC_DELETION_POLICY_ANNOTATION = 'velero.io/csi-vsc-deletion-policy
 export const MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION = 'backup.velero.io/must-include-additional-items';
 /** On a VolumeSnapshotContent: the Secret the driver needs to delete the snapshot. */
 export const DELETION_SECRET_NAME_ANNOTATION = 'snapshot.storage.kubernetes.io/deletion-secret-name';
+/** See DELETION_SECRET_NAME_ANNOTATION. */
 export const DELETION_SECRET_NAMESPACE_ANNOTATION = 'snapshot.storage.kubernetes.io/deletion-secret-namespace';

@@ -10,8 +10,10 @@ import { formatTime } from './backup';
 
 /** How a volume's data was backed up; Skiff only takes CSI snapshots. */
 export type VolumeBackupMethod = 'NativeSnapshot' | 'PodVolumeBackup' | 'CSISnapshot';
+/** Whether the volume's data was backed up. */
 export type VolumeResult = 'succeeded' | 'failed';
 
+/** The CSI snapshot of a volume: Velero's CSISnapshotInfo. */
 export interface CsiSnapshotInfo {
   /** The storage system's snapshot ID (the content's status.snapshotHandle). */
   snapshotHandle: string;
@@ -32,6 +34,7 @@ export interface PvInfo {
   labels: Record<string, string> | null;
 }
 
+/** One volume of a backup: Velero's BackupVolumeInfo. */
 export interface BackupVolumeInfo {
   pvcName?: string;
   pvcNamespace?: string;
@@ -64,6 +67,7 @@ function pvInfo(pv: VolumeInfoPv): PvInfo {
   return { reclaimPolicy: pv.reclaimPolicy ?? '', labels: pv.labels && Object.keys(pv.labels).length > 0 ? pv.labels : null };
 }
 
+/** What csiSnapshotVolumeInfo needs to know about a snapshot. */
 export interface CsiSnapshotVolumeInfoInput {
   pvcNamespace: string;
   pvcName: string;

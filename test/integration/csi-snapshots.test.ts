@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../lib/backup/csi-objects';
-import { takeCsiSnapshots, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
+import { takeCsiSnapshots, type CsiSnapshotProgress, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
 import type { PersistentVolumeClaimLike } from '../../lib/backup/csi-plan';
 import { clusterSchema } from '../../lib/config/schema';
 import type { KubeClient } from '../../lib/kube/client';
@@ -105,12 +105,19 @@ async function boundPvcs(namespace: string, count: number): Promise<PersistentVo
   );
 }
 
-async function snapshotsOf(namespace: string, pvcs: readonly PersistentVolumeClaimLike[], backupName: string, csiSnapshotTimeout = '1m') {
+async function snapshotsOf(
+  namespace: string,
+  pvcs: readonly PersistentVolumeClaimLike[],
+  backupName: string,
+  csiSnapshotTimeout = '1m',
+  onProgress?: (progress: CsiSnapshotProgress) => void,
+) {
   const started = performance.now();
   const result = await takeCsiSnapshots({
     client,
     backup: { name: backupName, spec: { csiSnapshotTimeout } },
     pvcs,
+    onProgress,
   });
   const endedAt = Date.now();
   return { result, ms: performance.now() - started, endedAt };
@@ -181,8 +188,9 @@ describe('takeCsiSnapshots', () => {
     await createPvc(namespace, 'data', { snapshotClass: 'sim-longhorn-delete', labels: { app: 'db' } });
     const pvcs = await boundPvcs(namespace, 1);
     const backupName = uniqueName('one');
+    const progress: CsiSnapshotProgress[] = [];
 
-    const { result, ms } = await snapshotsOf(namespace, pvcs, backupName);
+    const { result, ms } = await snapshotsOf(namespace, pvcs, backupName, '1m', (p) => progress.push(p));
 
     expect(result.outcomes).toHaveLength(1);
     const outcome = result.outcomes[0]!;
@@ -231,6 +239,10 @@ describe('takeCsiSnapshots', () => {
     ]);
     expect(outcome.pvcAdditions.annotations).toMatchObject({ 'velero.io/volume-snapshot-name': vs.metadata.name });
     expect([result.attempted, result.completed]).toEqual([1, 1]);
+    expect(progress).toEqual([
+      { total: 1, attempted: 1, completed: 0, failed: 0 },
+      { total: 1, attempted: 1, completed: 1, failed: 0 },
+    ]);
     expect(result.results.errors.namespaces).toEqual({});
     expect(result.results.warnings.namespaces).toEqual({});
 

@@ -76,6 +76,20 @@ describe('Module: backup/csi-plan', () => {
     expect(plan.kind === 'skip' && plan.warning).toBeUndefined();
   });
 
+  it('skips CSI volumes with a warning saying what to install when the cluster has no snapshot API', () => {
+    const [csi, host] = planCsiSnapshots({
+      pvcs: [bound('data', 'pv-longhorn').result(), bound('cache', 'pv-host').result()],
+      persistentVolumes: PVS,
+      storageClasses: [],
+      snapshotClasses: [],
+      snapshotApiServed: false,
+      backup: {},
+    });
+    expect(csi).toMatchObject({ kind: 'skip', reason: 'no-snapshot-api' });
+    expect(csi?.kind === 'skip' && csi.warning).toContain('does not serve snapshot.storage.k8s.io/v1; install the external-snapshotter CRDs');
+    expect(host).toMatchObject({ kind: 'skip', reason: 'not-csi' });
+  });
+
   it('passes over an annotation naming a missing class and says so', () => {
     const plan = planOne(bound('data', 'pv-longhorn').annotations({ 'velero.io/csi-volumesnapshot-class': 'nope' }).result());
     expect(plan).toMatchObject({ kind: 'snapshot', snapshotClass: { metadata: { name: 'longhorn-only' } } });

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startBed } from '../test/bed/bed';
+import { startOffline } from '../test/bed/offline';
+import { skiffConfigForBed } from '../test/bed/skiff-config';
+
+/**
+ * `npm start`: Skiff's main job on embedded defaults. Starts the local stack (two
+ * clusters, snapshot controller, storage simulator, MinIO), serves the functions with
+ * serverless offline, and backs up a demo workload over HTTP, as a user would.
+ */
+const DEMO_NAMESPACE = 'demo-shop';
+const exitAfterDemo = process.env.SKIFF_EXIT_AFTER_DEMO === '1';
+
+async function main(): Promise<void> {
+  const bed = await startBed();
+  const stops: (() => Promise<void>)[] = [() => bed.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  process.on('SIGINT', () => void stopAll().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+  try {
+    const { state } = bed;
+    const bucket = 'skiff-demo';
+    const s3 = new S3Client({
+      endpoint: state.minio.endpoint,
+      region: state.minio.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: state.minio.accessKey, secretAccessKey: state.minio.secretKey },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const apiToken = randomBytes(24).toString('hex');
+    const tokenFile = join(state.workDir, 'api-token');
+    writeFileSync(tokenFile, apiToken, { mode: 0o600 });
+
+    console.log('starting serverless offline...');
+    const offline = await startOffline({
+      config: skiffConfigForBed(state, { bucket, apiToken }),
+      logDir: join(state.workDir, 'logs'),
+    });
+    stops.push(() => offline.stop());
+
+    await createDemoWorkload(state.clusters.alpha!.adminKubeconfigPath);
+    const name = `demo-${Date.now()}`;
+    const headers = { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' };
+    const created = await fetch(`${offline.httpUrl}/backups`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ cluster: 'alpha', name, includedNamespaces: [DEMO_NAMESPACE], ttl: '24h' }),
+    });
+    console.log(`POST /backups -> ${created.status} ${await created.text()}`);
+
+    const backup = await waitForBackup(`${offline.httpUrl}/backups/${name}`, headers);
+    const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `backups/${name}/` }));
+    console.log(
+      [
+        '',
+        `backup ${name}: ${backup.status.phase}`,
+        `  items backed up   ${backup.status.progress?.itemsBackedUp ?? 0}`,
+        `  CSI snapshots     ${backup.status.csiVolumeSnapshotsCompleted ?? 0}/${backup.status.csiVolumeSnapshotsAttempted ?? 0}`,
+        `  expires           ${backup.status.expiration}`,
+        `  objects in s3://${bucket}/backups/${name}/:`,
+        ...(objects.Contents ?? []).map((o) => `    ${o.Key!.split('/').pop()!.padEnd(48)} ${o.Size} bytes`),
+        '',
+        `API: ${offline.httpUrl} (bearer token in ${tokenFile}); functions log: ${offline.logFile}`,
+      ].join('\n'),
+    );
+    if (exitAfterDemo) {
+      await stopAll();
+      process.exit(backup.status.phase === 'Completed' ? 0 : 1);
+    }
+    console.log('serving until Ctrl-C');
+    setInterval(() => {}, 1 << 30);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+async function createDemoWorkload(kubeconfigPath: string): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const namespace = DEMO_NAMESPACE;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'shop-settings' }, data: { currency: 'EUR' } } });
+  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'shop-db' }, stringData: { password: randomBytes(8).toString('hex') } } });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'shop' },
+      spec: {
+        selector: { matchLabels: { app: 'shop' } },
+        template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'shop', image: 'nginx' }] } },
+      },
+    },
+  });
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace,
+    body: {
+      metadata: { name: 'shop-data', annotations: { 'velero.io/csi-volumesnapshot-class': 'sim-longhorn-retain' } },
+      spec: { storageClassName: 'sim-longhorn', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    },
+  });
+  for (let i = 0; i < 120; i++) {
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ namespace, name: 'shop-data' });
+    if (pvc.status?.phase === 'Bound') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the demo PVC was not bound within 60 s');
+}
+
+interface BackupView {
+  status: {
+    phase?: string;
+    expiration?: string;
+    failureReason?: string;
+    progress?: { itemsBackedUp?: number };
+    csiVolumeSnapshotsAttempted?: number;
+    csiVolumeSnapshotsCompleted?: number;
+  };
+}
+
+async function waitForBackup(url: string, headers: Record<string, string>): Promise<BackupView> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const answer = await fetch(url, { headers });
+    const backup = (await answer.json()) as BackupView;
+    const phase = backup.status?.phase;
+    if (phase && ['Completed', 'PartiallyFailed', 'Failed'].includes(phase)) return backup;
+    if (Date.now() > deadline) throw new Error(`backup still ${phase} after 5 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+void main();
