@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { backupRunnerDeps } from '../lib/backup/runner-wiring';
 import { runBackup } from '../lib/backup/run-backup';
 import { reconcileBackups } from '../lib/backup/reconcile';
+import { storeResolver } from '../lib/backup/wiring';
 import { lambdaStartRun } from '../lib/dispatch';
 import { logger } from '../lib/logger';
 import { runtime } from '../lib/runtime';
 
 const { config } = runtime();
 const startRun = lambdaStartRun();
+const storeFor = storeResolver(config);
 
 const runEventSchema = z.union([
   z.strictObject({ backup: z.string().min(1) }),
@@ -28,7 +30,7 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
   }
   const remainingMs = () => context?.getRemainingTimeInMillis() ?? 15 * 60_000;
   if ('reconcile' in parsed.data) {
-    return reconcileBackups(config, startRun, new Date());
+    return reconcileBackups({ config, storeFor, startRun }, new Date());
   }
   const name = parsed.data.backup;
   const outcome = await runBackup(await backupRunnerDeps(config, remainingMs, name), name);

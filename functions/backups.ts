@@ -2,35 +2,52 @@ import middy from '@middy/core';
 import { createBackup, getBackup, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/wiring';
 import { lambdaStartRun } from '../lib/dispatch';
-import { SkiffError, ValidationError } from '../lib/errors';
+import { ValidationError } from '../lib/errors';
 import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
-import { httpErrorHandler } from '../lib/http/error-handler';
+import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
 import { jsonResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/velero/backup';
+import { logger } from '../lib/logger';
 import { runtime } from '../lib/runtime';
 
 const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
 let credentials: Promise<ApiCredentials> | undefined;
-const apiCredentials = () => (credentials ??= resolveApiCredentials(config.api));
+/** Resolved on first use and kept; a failed resolution (Secrets Manager down) is retried by the next request. */
+const apiCredentials = () =>
+  (credentials ??= resolveApiCredentials(config.api).catch((error: unknown) => {
+    credentials = undefined;
+    throw error;
+  }));
+
+/**
+ * Records a backup and starts its run. The answer does not depend on the start: once
+ * recorded, a backup whose run could not be started now is started by the scheduler's
+ * reconcile within a minute, and a caller told "failed" would retry into a 409.
+ */
+async function createAndStart(request: unknown) {
+  const created = await createBackup(deps, request);
+  try {
+    await startRun(created.name);
+  } catch (error) {
+    logger.error('backup recorded, but its run could not be started; the scheduler will start it', { backup: created.name, error });
+  }
+  return created;
+}
 
 /** POST /backups, GET /backups, GET /backups/{name}. */
 const http = middy(async (event: HttpApiEvent) => {
   switch (event.routeKey) {
-    case 'POST /backups': {
-      const created = await createBackup(deps, jsonBody(event));
-      await startRun(created.name);
-      return jsonResponse(202, created);
-    }
+    case 'POST /backups':
+      return jsonResponse(202, await createAndStart(jsonBody(event)));
     case 'GET /backups/{name}':
       return jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? ''));
     default: {
       const filter = listFilterSchema.safeParse(event.queryStringParameters ?? {});
       if (!filter.success) throw new ValidationError('query', fieldIssuesFromZod(filter.error));
-      const backups = await listBackups(deps, filter.data);
-      return jsonResponse(200, { items: backups });
+      return jsonResponse(200, await listBackups(deps, filter.data));
     }
   }
 })
@@ -40,18 +57,14 @@ const http = middy(async (event: HttpApiEvent) => {
 /**
  * The HTTP API, or a direct invocation (`serverless invoke -f backups --data '{...}'`)
  * whose data is the same request body as POST /backups, validated the same way.
- * A direct invocation answers with the created backup or `{ error, message, issues }`.
+ * A direct invocation answers with the created backup or `{ error, message, issues }`,
+ * and a server-side failure with the same generic answer HTTP callers get.
  */
 export const handler = async (event: unknown, context: Parameters<typeof http>[1]) => {
   if (isHttpEvent(event)) return http(event, context);
   try {
-    const created = await createBackup(deps, event);
-    await startRun(created.name);
-    return created;
+    return await createAndStart(event);
   } catch (error) {
-    if (error instanceof SkiffError && error.status < 500) {
-      return { error: error.name, message: error.message, ...(error instanceof ValidationError ? { issues: error.issues } : {}) };
-    }
-    throw error;
+    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
   }
 };

@@ -20,7 +20,8 @@ export const handler = async () => {
     { schedules: config.schedules, createBackup: (request, options) => createBackup(deps, request, options), startRun },
     now,
   );
-  const reconciled = await reconcileBackups(config, startRun, now);
-  if (schedules.created.length > 0 || schedules.failed.length > 0) logger.info('schedules dispatched', { ...schedules });
-  return { ...schedules, restarted: reconciled.restarted };
+  if (schedules.failed.length > 0) logger.error('some scheduled backups could not be started', { ...schedules });
+  else if (schedules.created.length > 0) logger.info('schedules dispatched', { ...schedules });
+  const reconciled = await reconcileBackups({ config, storeFor: deps.storeFor, startRun }, now);
+  return { ...schedules, restarted: reconciled.restarted, reconcileFailed: reconciled.failed };
 };

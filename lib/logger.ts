@@ -37,7 +37,9 @@ function serialise(value: unknown, depth = 0): unknown {
 function write(level: Level, message: string, fields?: Record<string, unknown>): void {
   if (LEVELS[level] < threshold()) return;
   const line = JSON.stringify({ level, time: new Date().toISOString(), message, ...(serialise(fields ?? {}) as object) });
-  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+  // Always stderr: Lambda and serverless offline capture it like stdout, and a CLI's
+  // stdout stays free for its output (tables, JSON).
+  process.stderr.write(`${line}\n`);
 }
 
 export const logger = {

@@ -14,7 +14,7 @@ import { logger } from '../logger';
 import { VELERO_DEFAULTS, type BackupSpec } from '../velero/backup';
 import { formatDuration, parseDuration } from '../velero/duration';
 import { csiSnapshotVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
-import { discardVolumeSnapshot } from './csi-cleanup';
+import { discardVolumeSnapshot, type DiscardOptions } from './csi-cleanup';
 import {
   backupLabelSelector,
   deletionSecretOf,
@@ -42,22 +42,33 @@ import {
   type StorageClassLike,
 } from './csi-plan';
 import { DEFAULT_POLL_SCHEDULE, assessSnapshot, contentNeeded, nextPollDelayMs, type PollSchedule } from './csi-progress';
+import { adoptedStartedAt, adoptionFor } from './csi-resume';
 import type { BackupResults } from './results';
 
 /**
  * Takes the CSI snapshots of a backup's PVCs, as Velero's CSI plugin does: a
  * VolumeSnapshot per PVC bound to a CSI volume, then wait, within the backup's
- * csiSnapshotTimeout, for its content, the storage system's snapshot handle and
- * readiness; the content is labelled for the backup and kept (deletionPolicy Retain)
- * for the backup's life. A snapshot that fails or runs out of time is an error of its
- * PVC's namespace, and what was created for it is taken back (see csi-cleanup.ts).
+ * csiSnapshotTimeout, until it is bound to a content that holds the storage system's
+ * snapshot handle and is ready to use; then the content is labelled for the backup
+ * and kept (deletionPolicy Retain) for the backup's life. A snapshot that fails or
+ * runs out of time is an error of its PVC's namespace, and what was created for it is
+ * taken back (see csi-cleanup.ts).
  *
- * Snapshots are taken concurrently and watched together: each look at them costs
- * one LIST of the backup's VolumeSnapshots and, while some are not yet cut, one LIST
- * of its contents, however many snapshots there are. Per snapshot there are three
- * more requests: create the VolumeSnapshot, patch its content (label, Retain) as soon
- * as it is bound, and annotate the VolumeSnapshot when it is ready. The PVs, classes
- * and StorageClasses are listed once per backup, or taken from the caller.
+ * Snapshots are taken concurrently and watched together: each look at them is one
+ * LIST of the backup's VolumeSnapshots, however many there are (a content is read
+ * only for a snapshot in trouble). Per snapshot there are three more requests: create
+ * the VolumeSnapshot, and once it is ready, patch its content (label, Retain) and
+ * annotate it as Velero does. Contents are left alone until then on purpose: the
+ * snapshot-controller and the CSI sidecar update them while the snapshot is cut, and
+ * a write in between makes their updates conflict and retry with backoff. The PVs,
+ * classes and StorageClasses are listed once per backup, or taken from the caller,
+ * and one more list finds the VolumeSnapshots an interrupted earlier run of the same
+ * backup left, to take them over (csi-resume.ts).
+ *
+ * How fast N snapshots go is mostly up to the cluster: the snapshot-controller makes
+ * several API requests per snapshot (the content, finalizers, status, events) through
+ * its own client rate limit (5 per second by default, --kube-api-qps), and the CSI
+ * sidecar cuts a bounded number at once (--worker-threads).
  */
 
 /** Time, injectable so tests and callers control waiting. */
@@ -145,7 +156,8 @@ const DEFAULT_CLEANUP_TIMEOUT_MS = 60_000;
 /** Takes the CSI snapshots of a backup's PVCs; never throws for one PVC's trouble, only for the lists it needs. */
 export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promise<CsiSnapshotsResult> {
   const requestsBefore = options.client.requestCount;
-  const startedAt = Date.now();
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   const plans = options.pvcs.length === 0 ? [] : planCsiSnapshots(await planInput(options));
   const run = new SnapshotRun(options, plans);
   const outcomes = await run.execute();
@@ -167,7 +179,7 @@ export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promis
     failed: outcomes.filter((o) => o.kind === 'failed').length,
     skipped: outcomes.filter((o) => o.kind === 'skipped').length,
     apiRequests: result.apiRequests,
-    ms: Date.now() - startedAt,
+    ms: clock.now() - startedAt,
   });
   return result;
 }
@@ -255,6 +267,7 @@ class SnapshotRun {
   }
 
   async execute(): Promise<CsiSnapshotOutcome[]> {
+    await this.adoptEarlierSnapshots();
     while (this.queue.length > 0 || this.pending.length > 0) {
       await this.startSnapshots();
       if (this.pending.length === 0) continue;
@@ -274,6 +287,52 @@ class SnapshotRun {
     await Promise.all(this.cleanups);
     await this.progressChain;
     return this.outcomes.map((outcome) => outcome!);
+  }
+
+  /**
+   * Takes over the VolumeSnapshots an earlier, interrupted run of this backup created
+   * (see csi-resume.ts), and deletes extra copies.
+   */
+  private async adoptEarlierSnapshots(): Promise<void> {
+    if (this.queue.length === 0) return;
+    const existing = await this.listSnapshots(new Set(this.queue.map((item) => item.plan.pvc.namespace)));
+    if (!existing || existing.length === 0) return;
+    const now = this.clock.now();
+    const queued = this.queue.splice(0);
+    for (const item of queued) {
+      const { adopt, discard } = adoptionFor(existing, item.plan.pvc);
+      for (const extra of discard) this.cleanups.push(this.discardQuietly(extra));
+      if (!adopt) {
+        this.queue.push(item);
+        continue;
+      }
+      const startedAt = adoptedStartedAt(adopt, now);
+      this.progress.attempted += 1;
+      this.pending.push({
+        index: item.index,
+        plan: item.plan,
+        startedAt,
+        deadline: startedAt + this.timeoutMs,
+        created: { namespace: adopt.metadata.namespace, name: adopt.metadata.name, uid: adopt.metadata.uid },
+        volumeSnapshot: adopt,
+      });
+    }
+    if (this.pending.length > 0) {
+      logger.info('taking over VolumeSnapshots of an earlier run of this backup', {
+        cluster: this.client.cluster,
+        backup: this.options.backup.name,
+        adopted: this.pending.length,
+      });
+      this.lastChangeAt = now;
+      this.report();
+    }
+  }
+
+  private async discardQuietly(snapshot: VolumeSnapshot): Promise<void> {
+    const problems = await discardVolumeSnapshot(this.client, snapshot, this.discardOptions());
+    if (problems.length > 0) {
+      logger.warn('could not delete an extra VolumeSnapshot of an earlier run', { backup: this.options.backup.name, problems });
+    }
   }
 
   /** Creates VolumeSnapshots for queued PVCs while there are free slots. */
@@ -362,12 +421,19 @@ class SnapshotRun {
 
   /** Lists the pending VolumeSnapshots; false when the list failed (the next look tries again). */
   private async refreshVolumeSnapshots(): Promise<boolean> {
-    const namespaces = new Set(this.pending.map((p) => p.plan.pvc.namespace));
+    const listed = await this.listSnapshots(new Set(this.pending.map((p) => p.plan.pvc.namespace)));
+    if (!listed) return false;
+    const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
+    for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
+    return true;
+  }
+
+  /** The backup's VolumeSnapshots in these namespaces; undefined when the list failed. */
+  private async listSnapshots(namespaces: Set<string>): Promise<VolumeSnapshot[] | undefined> {
     // One namespace needs only namespaced rights; several are cheaper as one cluster-wide list.
     const scope = namespaces.size === 1 ? [...namespaces][0] : undefined;
-    let listed: VolumeSnapshot[];
     try {
-      listed = await listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector });
+      return await listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector });
     } catch (error) {
       // As a watch would reconnect; the snapshots' deadlines still bound the whole wait.
       logger.warn('could not list the backup\'s VolumeSnapshots; trying again', {
@@ -375,11 +441,8 @@ class SnapshotRun {
         backup: this.options.backup.name,
         error,
       });
-      return false;
+      return undefined;
     }
-    const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
-    for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
-    return true;
   }
 
   /**
@@ -499,13 +562,17 @@ class SnapshotRun {
   private async discard(p: Pending, outcome: FailedSnapshot): Promise<void> {
     // A VolumeSnapshot that vanished is deleted again all the same: harmless, and its content is still released.
     const snapshot = p.volumeSnapshot ?? { metadata: p.created };
-    const problems = await discardVolumeSnapshot(this.client, snapshot, {
+    const problems = await discardVolumeSnapshot(this.client, snapshot, this.discardOptions());
+    if (problems.length > 0) outcome.message += `; cleanup incomplete: ${problems.join('; ')}`;
+  }
+
+  private discardOptions(): DiscardOptions {
+    return {
       now: () => this.clock.now(),
       sleep: (ms) => this.clock.sleep(ms),
       timeoutMs: this.options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS,
       schedule: this.schedule,
-    });
-    if (problems.length > 0) outcome.message += `; cleanup incomplete: ${problems.join('; ')}`;
+    };
   }
 
   /** Tells the caller the counts, when they changed since the last time. */

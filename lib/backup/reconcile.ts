@@ -2,28 +2,58 @@ import type { SkiffConfig } from '../config';
 import type { StartRun } from '../dispatch';
 import { logger } from '../logger';
 import type { BackupProgressRecord } from './progress-record';
-import { storeResolver } from './wiring';
+import type { StoreFor } from './service';
+
+export interface ReconcileDeps {
+  config: SkiffConfig;
+  storeFor: StoreFor;
+  startRun: StartRun;
+}
+
+/** What one reconcile pass did; a location or backup that failed does not stop the others. */
+export interface ReconcileReport {
+  restarted: string[];
+  failed: { storageLocation: string; backup?: string; error: string }[];
+}
 
 /**
  * Hands every unfinished backup whose lease has run out to a fresh runner: the
- * safety net for an invocation that died (crash, timeout) without handing itself on.
- * Finished and failed records are left alone.
+ * safety net for an invocation that died (crash, timeout) without handing itself on,
+ * and for a backup whose first run could not be started. Finished and failed records
+ * are left alone. An unreadable location or a run that cannot be started is reported
+ * and retried on the next pass, without holding up the rest.
  */
-export async function reconcileBackups(config: SkiffConfig, startRun: StartRun, now: Date): Promise<{ restarted: string[] }> {
-  const storeFor = storeResolver(config);
-  const restarted: string[] = [];
+export async function reconcileBackups(deps: ReconcileDeps, now: Date): Promise<ReconcileReport> {
+  const { config, storeFor, startRun } = deps;
+  const report: ReconcileReport = { restarted: [], failed: [] };
   for (const location of config.storageLocations) {
     if (location.accessMode === 'ReadOnly') continue;
     const store = storeFor(location.name);
-    for (const name of await store.listProgressNames()) {
-      const progress = await store.getProgress(name);
-      const record = progress?.record as BackupProgressRecord | undefined;
-      if (!record || record.stage === 'Done' || record.stage === 'Failed') continue;
-      if (record.lease && Date.parse(record.lease.until) > now.getTime()) continue;
-      await startRun(name);
-      restarted.push(name);
+    let names: string[];
+    try {
+      names = await store.listProgressNames();
+    } catch (error) {
+      report.failed.push({ storageLocation: location.name, error: messageOf(error) });
+      continue;
+    }
+    for (const name of names) {
+      try {
+        const progress = await store.getProgress(name);
+        const record = progress?.record as BackupProgressRecord | undefined;
+        if (!record || record.stage === 'Done' || record.stage === 'Failed') continue;
+        if (record.lease && Date.parse(record.lease.until) > now.getTime()) continue;
+        await startRun(name);
+        report.restarted.push(name);
+      } catch (error) {
+        report.failed.push({ storageLocation: location.name, backup: name, error: messageOf(error) });
+      }
     }
   }
-  if (restarted.length > 0) logger.info('restarted stalled backups', { backups: restarted });
-  return { restarted };
+  if (report.restarted.length > 0) logger.info('restarted stalled backups', { backups: report.restarted });
+  if (report.failed.length > 0) logger.error('could not check or restart some backups', { failed: report.failed });
+  return report;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,7 +3,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
 import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, type Backup, type BackupPhase } from '../velero/backup';
-import { defaultBackupName, dns1123LabelIssues } from '../velero/names';
+import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues } from '../velero/names';
+import { logger } from '../logger';
 import { fieldIssuesFromZod } from '../velero/backup';
 import type { BackupProgressRecord } from './progress-record';
 import { emptyResults } from './results';
@@ -106,15 +107,31 @@ export async function createBackup(
   return { name, phase: 'New', cluster: cluster.name, storageLocation };
 }
 
-/** A backup as GET /backups/{name} shows it: finished from its metadata, running from its progress. */
+/**
+ * A backup as GET /backups/{name} shows it: finished from its metadata, running from its
+ * progress. A location that cannot be read does not hide a backup another location
+ * holds; when the backup is found nowhere and some location could not be read, that
+ * failure is the answer, since "not found" would not be known to be true.
+ */
 export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
-  for (const location of deps.config.storageLocations) {
-    const store = deps.storeFor(location.name);
-    const progress = await store.getProgress(name);
-    if (progress) return (progress.record as BackupProgressRecord).backup;
-    const finished = await store.getBackupMetadata(name);
-    if (finished) return finished;
+  const nameIssues = dns1123SubdomainIssues(name);
+  if (nameIssues.length > 0) {
+    throw new ValidationError('backup name', nameIssues.map((m) => ({ path: 'name', message: `${JSON.stringify(name)} ${m}` })));
   }
+  let unreadable: unknown;
+  for (const location of deps.config.storageLocations) {
+    try {
+      const store = deps.storeFor(location.name);
+      const progress = await store.getProgress(name);
+      if (progress) return (progress.record as BackupProgressRecord).backup;
+      const finished = await store.getBackupMetadata(name);
+      if (finished) return finished;
+    } catch (error) {
+      logger.error('could not look up a backup in a storage location', { backup: name, storageLocation: location.name, error });
+      unreadable ??= error;
+    }
+  }
+  if (unreadable !== undefined) throw unreadable;
   throw new NotFoundError('backup', name, 'it is in no configured storage location');
 }
 
@@ -125,25 +142,52 @@ export const listFilterSchema = z.strictObject({
 });
 export type ListFilter = z.infer<typeof listFilterSchema>;
 
-/** Every backup of every storage location, finished and running, filtered. */
-export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = {}): Promise<Backup[]> {
+/** The backups found, and what could not be read (a whole location, or one backup's record). */
+export interface BackupList {
+  items: Backup[];
+  unreadable: { storageLocation: string; backup?: string }[];
+}
+
+/**
+ * Every backup of every storage location, finished and running, filtered. A location
+ * or a stored record that cannot be read is logged and named in `unreadable`; it does
+ * not hide the backups that can be read.
+ */
+export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = {}): Promise<BackupList> {
   const found = new Map<string, Backup>();
+  const unreadable: BackupList['unreadable'] = [];
+  const attempt = async <T>(what: { storageLocation: string; backup?: string }, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      logger.error('could not read from a storage location while listing backups', { ...what, error });
+      unreadable.push(what);
+      return undefined;
+    }
+  };
   for (const location of deps.config.storageLocations) {
-    const store = deps.storeFor(location.name);
-    const [names, running] = await Promise.all([store.listBackupNames(), store.listProgressNames()]);
-    const finished = await Promise.all(names.map((n) => store.getBackupMetadata(n)));
+    const storageLocation = location.name;
+    const listed = await attempt({ storageLocation }, async () => {
+      const store = deps.storeFor(storageLocation);
+      const [names, running] = await Promise.all([store.listBackupNames(), store.listProgressNames()]);
+      return { store, names, running };
+    });
+    if (!listed) continue;
+    const { store, names, running } = listed;
+    const finished = await Promise.all(names.map((n) => attempt({ storageLocation, backup: n }, () => store.getBackupMetadata(n))));
     for (const backup of finished) if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
-    const inProgress = await Promise.all(running.map((n) => store.getProgress(n)));
+    const inProgress = await Promise.all(running.map((n) => attempt({ storageLocation, backup: n }, () => store.getProgress(n))));
     for (const p of inProgress) {
       const backup = p && (p.record as BackupProgressRecord).backup;
       if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
     }
   }
-  return [...found.values()]
+  const items = [...found.values()]
     .filter((b) => !filter.cluster || b.metadata.labels?.[CLUSTER_LABEL] === filter.cluster)
     .filter((b) => !filter.schedule || b.metadata.labels?.[SCHEDULE_NAME_LABEL] === filter.schedule)
     .filter((b) => !filter.phase || b.status.phase === filter.phase)
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  return { items, unreadable };
 }
 
 function findCluster(config: SkiffConfig, name: string): ClusterConfig {

@@ -18,6 +18,15 @@ export function checksumModeFor(location: Pick<StorageLocationConfig, 'checksumM
   return location.checksumMode ?? (location.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED');
 }
 
+/** One request as sent: its S3 operation and the key it names (none for bucket-wide ones). */
+export interface S3RequestRecord {
+  operation: string;
+  key?: string;
+}
+
+/** Most requests `log()` keeps; older ones are dropped so a long-lived client stays small. */
+const MAX_LOGGED_REQUESTS = 10_000;
+
 /** Requests sent by one client, by S3 operation (`ListObjectsV2`, `PutObject`, `UploadPart`, ...). */
 export interface S3RequestCounter {
   /** Count of each operation sent so far; retries count as requests. */
@@ -26,6 +35,8 @@ export interface S3RequestCounter {
   count(operation: string): number;
   /** All requests sent so far. */
   total(): number;
+  /** The latest requests in the order they were sent (at most 10,000), e.g. to check write order. */
+  log(): S3RequestRecord[];
   /** Starts counting from zero, e.g. before the part of a benchmark being measured. */
   reset(): void;
 }
@@ -42,10 +53,14 @@ export interface StoreClient {
  */
 function countRequests(client: S3Client): S3RequestCounter {
   const counts = new Map<string, number>();
+  let sent: S3RequestRecord[] = [];
   client.middlewareStack.add(
     (next, context) => (args) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       counts.set(operation, (counts.get(operation) ?? 0) + 1);
+      const key = (args.input as { Key?: unknown } | undefined)?.Key;
+      sent.push(typeof key === 'string' ? { operation, key } : { operation });
+      if (sent.length > MAX_LOGGED_REQUESTS) sent = sent.slice(-MAX_LOGGED_REQUESTS / 2);
       return next(args);
     },
     { step: 'deserialize', name: 'skiffRequestCounter' },
@@ -54,7 +69,11 @@ function countRequests(client: S3Client): S3RequestCounter {
     byOperation: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))),
     count: (operation) => counts.get(operation) ?? 0,
     total: () => [...counts.values()].reduce((sum, n) => sum + n, 0),
-    reset: () => counts.clear(),
+    log: () => [...sent],
+    reset: () => {
+      counts.clear();
+      sent = [];
+    },
   };
 }
 

@@ -33,6 +33,11 @@ export class VolumeSnapshotBuilder {
     return this;
   }
 
+  created(timestamp: string): this {
+    this.object.metadata.creationTimestamp = timestamp;
+    return this;
+  }
+
   boundTo(contentName: string): this {
     this.object.status = { ...this.object.status, boundVolumeSnapshotContentName: contentName, readyToUse: false };
     return this;

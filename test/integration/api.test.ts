@@ -172,6 +172,7 @@ describe('API: POST /backups over HTTP', () => {
 
     const all = await call('GET', '/backups');
     expect(all.status).toBe(200);
+    expect(all.json.unreadable).toEqual([]);
     expect((all.json.items as BackupView[]).map((b) => b.metadata.name)).toContain(name);
 
     const alpha = await call('GET', '/backups?cluster=alpha');
@@ -208,6 +209,12 @@ describe('API: POST /backups over HTTP', () => {
     const answer = await call('GET', '/backups/no-such-backup');
     expect(answer.status, answer.text).toBe(404);
     expect(answer.json.message).toContain('no-such-backup');
+  });
+
+  it('answers 400 for a name no backup can have', async () => {
+    const answer = await call('GET', '/backups/..%2F..%2Fmetadata');
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.json.issues[0].path).toBe('name');
   });
 });
 

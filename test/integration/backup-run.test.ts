@@ -16,14 +16,14 @@ async function tarEntries(bytes: Buffer): Promise<Map<string, string>> {
   const parser = extract();
   parser.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c) => chunks.push(c as Buffer));
     stream.on('end', () => {
       entries.set(header.name, Buffer.concat(chunks).toString('utf8'));
       next();
     });
   });
   const done = new Promise((resolve, reject) => {
-    parser.on('finish', resolve);
+    parser.on('finish', () => resolve(undefined));
     parser.on('error', reject);
   });
   parser.end(gunzipSync(bytes));

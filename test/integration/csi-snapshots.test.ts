@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../lib/backup/csi-objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION, volumeSnapshotFor } from '../../lib/backup/csi-objects';
 import { takeCsiSnapshots, type CsiSnapshotProgress, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
 import type { PersistentVolumeClaimLike } from '../../lib/backup/csi-plan';
 import { clusterSchema } from '../../lib/config/schema';
@@ -282,6 +282,29 @@ describe('takeCsiSnapshots', () => {
     expect(many.endedAt - lastReady).toBeLessThan(3000);
     // Three lists to plan, three requests per snapshot, and one shared list per look (at most every 250 ms).
     expect(many.result.apiRequests - 3 - 3 * 10).toBeLessThanOrEqual(Math.ceil(many.ms / 250));
+  });
+
+  it('takes over the VolumeSnapshots of an interrupted earlier run instead of cutting new ones', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-resume');
+    await createPvc(namespace, 'data', { snapshotClass: 'sim-longhorn-retain' });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('resume');
+    // What a run stopped half way leaves: its VolumeSnapshot, and here a second copy too.
+    const manifest = volumeSnapshotFor({ namespace, name: 'data' }, 'sim-longhorn-retain', backupName);
+    const first = await client.create<VolumeSnapshot>(volumeSnapshotsPath(namespace), manifest);
+    const copy = await client.create<VolumeSnapshot>(volumeSnapshotsPath(namespace), manifest);
+    await waitFor(async () => (await volumeSnapshotsIn(namespace, backupName)).every((vs) => vs.status?.readyToUse), {
+      what: 'the earlier VolumeSnapshots to be ready',
+    });
+
+    const { result } = await snapshotsOf(namespace, pvcs, backupName);
+
+    const outcome = result.outcomes[0];
+    expect(outcome?.kind).toBe('completed');
+    const adopted = outcome?.kind === 'completed' ? outcome.volumeSnapshot.metadata.uid : undefined;
+    expect([first.metadata.uid, copy.metadata.uid]).toContain(adopted);
+    expect([result.attempted, result.completed]).toEqual([1, 1]);
+    expect((await volumeSnapshotsIn(namespace, backupName)).map((vs) => vs.metadata.uid)).toEqual([adopted]);
   });
 
   it('skips a PVC whose driver has no VolumeSnapshotClass, with a warning', async () => {

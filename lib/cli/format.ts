@@ -1,0 +1,69 @@
+import type { Backup } from '../velero/backup';
+
+/** `velero backup get`'s table: one line per backup. */
+export function backupTable(backups: readonly Backup[]): string {
+  const rows = [
+    ['NAME', 'STATUS', 'ERRORS', 'WARNINGS', 'CREATED', 'EXPIRES', 'STORAGE LOCATION', 'SELECTOR'],
+    ...backups.map((b) => [
+      b.metadata.name,
+      b.status.phase ?? 'New',
+      String(b.status.errors ?? 0),
+      String(b.status.warnings ?? 0),
+      b.metadata.creationTimestamp ?? '',
+      b.status.expiration ?? '',
+      b.spec.storageLocation ?? '',
+      selectorText(b),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
+}
+
+/** `velero backup describe`'s essentials, for people. */
+export function describeBackup(b: Backup): string {
+  const s = b.status;
+  const lines = [
+    `Name:         ${b.metadata.name}`,
+    `Namespace:    ${b.metadata.namespace}`,
+    `Labels:       ${Object.entries(b.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'}`,
+    '',
+    `Phase:        ${s.phase ?? 'New'}`,
+    ...(s.failureReason ? [`Failure:      ${s.failureReason}`] : []),
+    `Errors:       ${s.errors ?? 0}`,
+    `Warnings:     ${s.warnings ?? 0}`,
+    '',
+    `Namespaces:`,
+    `  Included:   ${(b.spec.includedNamespaces ?? ['*']).join(', ')}`,
+    `  Excluded:   ${(b.spec.excludedNamespaces ?? []).join(', ') || '<none>'}`,
+    `Resources:`,
+    `  Included:   ${(b.spec.includedResources ?? ['*']).join(', ')}`,
+    `  Excluded:   ${(b.spec.excludedResources ?? []).join(', ') || '<none>'}`,
+    `Label selector: ${selectorText(b)}`,
+    `Storage Location: ${b.spec.storageLocation ?? ''}`,
+    `TTL:          ${b.spec.ttl ?? ''}`,
+    `CSI Snapshot Timeout: ${b.spec.csiSnapshotTimeout ?? ''}`,
+    '',
+    `Started:      ${s.startTimestamp ?? '<n/a>'}`,
+    `Completed:    ${s.completionTimestamp ?? '<n/a>'}`,
+    `Expiration:   ${s.expiration ?? '<n/a>'}`,
+    `Total items to be backed up:  ${s.progress?.totalItems ?? 0}`,
+    `Items backed up:              ${s.progress?.itemsBackedUp ?? 0}`,
+    `CSI Snapshots: ${s.csiVolumeSnapshotsCompleted ?? 0} of ${s.csiVolumeSnapshotsAttempted ?? 0} completed`,
+  ];
+  return lines.join('\n');
+}
+
+/** A one-line progress bar: `[#####.....]  512/1024 items`. */
+export function progressBar(done: number, total: number, width = 30): string {
+  const ratio = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} items`;
+}
+
+function selectorText(b: Backup): string {
+  const selector = b.spec.labelSelector;
+  if (!selector) return b.spec.orLabelSelectors?.length ? '<or-selectors>' : '<none>';
+  const labels = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const expressions = (selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} (${(e.values ?? []).join(',')})`);
+  return [...labels, ...expressions].join(',') || '<none>';
+}

@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bedState, freshBucket, freshNamespace, kubeConfigFor } from '../bed/context';
+import { skiffConfigForBed } from '../bed/skiff-config';
+
+const run = promisify(execFile);
+
+describe('skiff backup (CLI)', () => {
+  let env: NodeJS.ProcessEnv;
+  let namespace: string;
+  let workDir: string;
+
+  beforeAll(async () => {
+    namespace = await freshNamespace('alpha', 'cli');
+    await kubeConfigFor('alpha')
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace, body: { metadata: { name: 'app-config' }, data: { k: 'v' } } });
+    const bucket = await freshBucket('cli');
+    env = { ...process.env, SKIFF_CONFIG: JSON.stringify(skiffConfigForBed(bedState(), { bucket, apiToken: 'unused' })) };
+    workDir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
+  });
+
+  const skiff = (...args: string[]) => run('node', ['bin/skiff.mjs', 'backup', ...args], { env, cwd: process.cwd() });
+
+  it('creates a backup, then gets, describes, shows logs of and downloads it', async () => {
+    const name = `cli-${namespace}`;
+    const created = await skiff('create', name, '--cluster', 'alpha', '--include-namespaces', namespace, '-o', 'json');
+    expect(JSON.parse(created.stdout).status).toMatchObject({ phase: 'Completed' });
+
+    const table = await skiff('get');
+    expect(table.stdout).toMatch(new RegExp(`^NAME\\s+STATUS[\\s\\S]*\\n${name}\\s+Completed`));
+
+    const described = await skiff('describe', name);
+    expect(described.stdout).toContain('Phase:        Completed');
+    expect(described.stdout).toContain(`Included:   ${namespace}`);
+
+    const logs = await skiff('logs', name);
+    expect(logs.stdout).toContain('backup completed');
+
+    const file = join(workDir, 'backup.tar.gz');
+    await skiff('download', name, '--file', file);
+    const tar = gunzipSync(readFileSync(file)).toString('latin1');
+    expect(tar).toContain(`resources/configmaps/namespaces/${namespace}/app-config.json`);
+  });
+
+  it('says which field is wrong and exits 2 for bad input', async () => {
+    const failure = await skiff('create', 'Bad_Name', '--cluster', 'alpha').catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(/name.*"Bad_Name"/);
+  });
+});
