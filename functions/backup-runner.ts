@@ -5,6 +5,7 @@ import { runBackup } from '../lib/backup/run-backup';
 import { reconcileBackups } from '../lib/backup/reconcile';
 import { storeResolver } from '../lib/backup/wiring';
 import { lambdaStartRun } from '../lib/dispatch';
+import { NotFoundError } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { runtime } from '../lib/runtime';
 
@@ -33,7 +34,16 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
     return reconcileBackups({ config, storeFor, startRun }, new Date());
   }
   const name = parsed.data.backup;
-  const outcome = await runBackup(await backupRunnerDeps(config, remainingMs, name), name);
+  let outcome;
+  try {
+    outcome = await runBackup(await backupRunnerDeps(config, remainingMs, name), name);
+  } catch (error) {
+    // A duplicate start (a hand-off and the reconcile, or a retried invocation) can
+    // arrive after the backup finished and its progress record is gone: nothing to do.
+    if (!(error instanceof NotFoundError)) throw error;
+    logger.info('nothing to run: the backup has finished or was never created', { backup: name });
+    return { backup: name, state: 'gone' };
+  }
   logger.info('backup run ended', { backup: name, ...outcome });
   if (outcome.state === 'paused') await startRun(name);
   return { backup: name, ...outcome };

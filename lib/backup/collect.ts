@@ -42,11 +42,13 @@ export function planListTargets(
   options: { includedNamespaces?: string[]; allNamespaces: boolean; relatedPersistentVolumes: ReadonlySet<string> },
 ): ListTarget[] {
   const targets: ListTarget[] = [];
-  for (const resource of resources) {
-    if (resource.version !== resource.preferredVersion || !resource.verbs.includes('list')) continue;
+  const listable = resources.filter((r) => r.version === r.preferredVersion && r.verbs.includes('list'));
+  const served = new Set(listable.map(groupResource));
+  for (const resource of listable) {
     const gr = groupResource(resource);
     // Namespace objects are written from the namespaces actually backed up, at the end.
     if (gr === 'namespaces') continue;
+    if (cohabitsWithIncluded(resource, served, filters)) continue;
     if (filters.shouldIncludeResource(gr, resource.namespaced)) {
       targets.push({
         resource,
@@ -60,6 +62,27 @@ export function planListTargets(
     }
   }
   return targets.sort((a, b) => (a.groupResource < b.groupResource ? -1 : a.groupResource > b.groupResource ? 1 : 0));
+}
+
+/**
+ * Types served under two groups, the same objects twice (Velero's cohabitatingResources):
+ * the first group listed here is backed up and the other skipped, as Velero does by
+ * listing the core group first.
+ */
+const COHABITATING: Record<string, readonly [string, string]> = {
+  events: ['', 'events.k8s.io'],
+  deployments: ['apps', 'extensions'],
+  daemonsets: ['apps', 'extensions'],
+  replicasets: ['apps', 'extensions'],
+  networkpolicies: ['networking.k8s.io', 'extensions'],
+};
+
+/** Whether `resource` is the second home of a type whose first home is served and included. */
+function cohabitsWithIncluded(resource: ApiResource, served: ReadonlySet<string>, filters: BackupFilters): boolean {
+  const pair = COHABITATING[resource.resource];
+  if (!pair || resource.group !== pair[1]) return false;
+  const first = groupResource({ group: pair[0], resource: resource.resource });
+  return served.has(first) && filters.shouldIncludeResource(first, resource.namespaced);
 }
 
 /** The storage key order the API server lists in, used to resume after a cut. */
@@ -104,8 +127,11 @@ async function collectTarget(
   const cursor: TypeCursor = cursors.get(target.groupResource) ?? { done: false };
   cursors.set(target.groupResource, cursor);
   const resumeAfter = cursor.lastKey;
+  // Namespaces in storage key order (`a/...` sorts after `a-b/...`), the order `resumeAfter` compares in.
   const paths = target.namespaces
-    ? [...target.namespaces].sort().map((ns) => ({ path: collectionPath(target.resource, ns), namespace: ns }))
+    ? [...target.namespaces]
+        .sort((a, b) => (`${a}/` < `${b}/` ? -1 : `${a}/` > `${b}/` ? 1 : 0))
+        .map((ns) => ({ path: collectionPath(target.resource, ns), namespace: ns }))
     : [{ path: collectionPath(target.resource), namespace: undefined }];
   for (const { path, namespace } of paths) {
     // Whole namespaces already done before a cut are not listed again.

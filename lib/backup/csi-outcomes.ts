@@ -1,6 +1,12 @@
 import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../kube/snapshot-api';
-import { skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
-import type { MetadataAdditions, SecretRef } from './csi-objects';
+import { csiSnapshotVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import {
+  deletionSecretOf,
+  originalDeletionPolicy,
+  pvcBackupAdditions,
+  type MetadataAdditions,
+  type SecretRef,
+} from './csi-objects';
 import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from './csi-plan';
 import { addMessage, emptyResults, type BackupResults } from './results';
 
@@ -62,6 +68,54 @@ export interface FailedSnapshot {
 
 /** What became of one PVC's snapshot. */
 export type CsiSnapshotOutcome = CompletedSnapshot | SkippedSnapshot | FailedSnapshot;
+
+/** What completedOutcome is made of: the plan, and the objects after Skiff's patches. */
+export interface CompletedOutcomeInput {
+  plan: Extract<CsiSnapshotPlan, { kind: 'snapshot' }>;
+  volumeSnapshot: VolumeSnapshot;
+  /** Must have its snapshot handle. */
+  content: VolumeSnapshotContent;
+  backupName: string;
+  notes: string[];
+  startedAt: Date;
+  completedAt: Date;
+}
+
+/** The outcome of a snapshot that is ready and kept for the backup. */
+export function completedOutcome(input: CompletedOutcomeInput): CompletedSnapshot {
+  const { plan, volumeSnapshot, content, completedAt } = input;
+  const snapshotHandle = content.status?.snapshotHandle ?? '';
+  const pv = plan.pv;
+  return {
+    kind: 'completed',
+    pvc: plan.pvc,
+    pvName: pv.metadata.name,
+    driver: plan.driver,
+    snapshotClass: plan.snapshotClass,
+    volumeSnapshot,
+    content,
+    originalDeletionPolicy: originalDeletionPolicy(content),
+    snapshotHandle,
+    restoreSizeBytes: content.status?.restoreSize,
+    pvcAdditions: pvcBackupAdditions(volumeSnapshot.metadata.name, input.backupName),
+    deletionSecret: deletionSecretOf(content),
+    notes: input.notes,
+    startedAt: input.startedAt,
+    completedAt,
+    volumeInfo: csiSnapshotVolumeInfo({
+      pvcNamespace: plan.pvc.namespace,
+      pvcName: plan.pvc.name,
+      pv: { name: pv.metadata.name, reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy, labels: pv.metadata.labels },
+      snapshotHandle,
+      sizeBytes: content.status?.restoreSize ?? 0,
+      driver: content.spec.driver,
+      vscName: content.metadata.name,
+      readyToUse: volumeSnapshot.status?.readyToUse,
+      startTimestamp: volumeSnapshot.status?.creationTime,
+      completedAt,
+    }),
+  };
+}
 
 /** The outcome of a PVC the plan skipped. */
 export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>): SkippedSnapshot {

@@ -71,7 +71,7 @@ export function assessSnapshot(input: AssessSnapshotInput): SnapshotAssessment {
     };
   }
   const vsText = `VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name}`;
-  if (snapshot.status?.readyToUse === true) return { kind: 'ready' };
+  if (snapshot.status?.readyToUse === true && snapshot.status.boundVolumeSnapshotContentName) return { kind: 'ready' };
   if (content?.status?.error && content.status.readyToUse !== true) {
     return {
       kind: 'failed',

@@ -13,24 +13,16 @@ import {
 import { logger } from '../logger';
 import { VELERO_DEFAULTS, type BackupSpec } from '../velero/backup';
 import { formatDuration, parseDuration } from '../velero/duration';
-import { csiSnapshotVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import type { BackupVolumeInfo } from '../velero/volume-info';
 import { discardVolumeSnapshot, type DiscardOptions } from './csi-cleanup';
+import { backupLabelSelector, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotFor } from './csi-objects';
 import {
-  backupLabelSelector,
-  deletionSecretOf,
-  originalDeletionPolicy,
-  pvcBackupAdditions,
-  retainContentPatch,
-  volumeSnapshotAnnotations,
-  volumeSnapshotFor,
-} from './csi-objects';
-import {
+  completedOutcome,
   csiBackupObjects,
   csiSnapshotResults,
   csiVolumeInfos,
   countCsiSnapshots,
   skippedOutcome,
-  type CompletedSnapshot,
   type CsiSnapshotOutcome,
   type FailedSnapshot,
 } from './csi-outcomes';
@@ -370,7 +362,8 @@ class SnapshotRun {
         reason: 'error',
         message:
           `could not create a VolumeSnapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} ` +
-          `(class ${plan.snapshotClass.metadata.name}): ${(error as Error).message}`,
+          `(class ${plan.snapshotClass.metadata.name}): ${(error as Error).message}; ` +
+          `check that Skiff may create volumesnapshots in namespace ${plan.pvc.namespace}`,
         notes: plan.notes,
       };
     }
@@ -378,7 +371,7 @@ class SnapshotRun {
 
   /** One look at every pending snapshot: one list of their VolumeSnapshots, then settle the finished. */
   private async look(): Promise<void> {
-    if (!(await this.refreshVolumeSnapshots())) return;
+    await this.refreshVolumeSnapshots();
     const verdicts = await Promise.all(
       this.pending.map(async (p) => {
         const elapsedMs = this.clock.now() - p.startedAt;
@@ -419,13 +412,15 @@ class SnapshotRun {
     }
   }
 
-  /** Lists the pending VolumeSnapshots; false when the list failed (the next look tries again). */
-  private async refreshVolumeSnapshots(): Promise<boolean> {
+  /**
+   * Reads the pending VolumeSnapshots again. When the list fails they keep their last
+   * known state, so that deadlines still pass and the next look tries again.
+   */
+  private async refreshVolumeSnapshots(): Promise<void> {
     const listed = await this.listSnapshots(new Set(this.pending.map((p) => p.plan.pvc.namespace)));
-    if (!listed) return false;
+    if (!listed) return;
     const byUid = new Map(listed.map((vs) => [vs.metadata.uid, vs]));
     for (const p of this.pending) p.volumeSnapshot = byUid.get(p.created.uid);
-    return true;
   }
 
   /** The backup's VolumeSnapshots in these namespaces; undefined when the list failed. */
@@ -435,7 +430,6 @@ class SnapshotRun {
     try {
       return await listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(scope), { labelSelector: this.labelSelector });
     } catch (error) {
-      // As a watch would reconnect; the snapshots' deadlines still bound the whole wait.
       logger.warn('could not list the backup\'s VolumeSnapshots; trying again', {
         cluster: this.client.cluster,
         backup: this.options.backup.name,
@@ -471,8 +465,7 @@ class SnapshotRun {
       );
       return;
     }
-    const handle = content.status?.snapshotHandle;
-    if (!handle) {
+    if (!content.status?.snapshotHandle) {
       this.fail(p, 'failed', `${vsText} is ready but its VolumeSnapshotContent ${contentName} has no snapshot handle; check the CSI driver ${plan.driver}`);
       return;
     }
@@ -498,40 +491,15 @@ class SnapshotRun {
           'the backup has the annotations, the cluster\'s object does not; Skiff needs patch on volumesnapshots',
       );
     }
-    const completedAt = new Date(this.clock.now());
-    const outcome: CompletedSnapshot = {
-      kind: 'completed',
-      pvc: plan.pvc,
-      pvName: plan.pv.metadata.name,
-      driver: plan.driver,
-      snapshotClass: plan.snapshotClass,
+    const outcome = completedOutcome({
+      plan,
       volumeSnapshot: annotated,
       content,
-      originalDeletionPolicy: originalDeletionPolicy(content),
-      snapshotHandle: handle,
-      restoreSizeBytes: content.status?.restoreSize,
-      pvcAdditions: pvcBackupAdditions(snapshot.metadata.name, this.options.backup.name),
-      deletionSecret: deletionSecretOf(content),
+      backupName: this.options.backup.name,
       notes,
       startedAt: new Date(p.startedAt),
-      completedAt,
-      volumeInfo: csiSnapshotVolumeInfo({
-        pvcNamespace: plan.pvc.namespace,
-        pvcName: plan.pvc.name,
-        pv: {
-          name: plan.pv.metadata.name,
-          reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
-          labels: plan.pv.metadata.labels,
-        },
-        snapshotHandle: handle,
-        sizeBytes: content.status?.restoreSize ?? 0,
-        driver: content.spec.driver,
-        vscName: content.metadata.name,
-        readyToUse: annotated.status?.readyToUse,
-        startTimestamp: annotated.status?.creationTime,
-        completedAt,
-      }),
-    };
+      completedAt: new Date(this.clock.now()),
+    });
     this.progress.completed += 1;
     this.outcomes[p.index] = outcome;
   }

@@ -49,6 +49,8 @@ export interface TarballState {
   itemsBackedUp: number;
   resourceList: Record<string, string[]>;
   namespacesSeen: string[];
+  /** Group-resources with listed objects in `parts`, for adding their CRDs at the end (absent in older records). */
+  listedTypesBackedUp?: string[];
   /** Whether the fixed entries (metadata/version, snapshot objects) are already in `parts`. */
   preambleWritten: boolean;
 }

@@ -4,6 +4,14 @@ import { logger } from '../logger';
 import type { BackupProgressRecord } from './progress-record';
 import type { StoreFor } from './service';
 
+/**
+ * How long a new backup may wait for its first run before it counts as stalled. Its run
+ * was started when it was created; restarting it at once would only race that
+ * invocation (one of the two finds the other's lease and stops, or finds nothing left
+ * to do).
+ */
+export const FIRST_RUN_GRACE_MS = 2 * 60_000;
+
 export interface ReconcileDeps {
   config: SkiffConfig;
   storeFor: StoreFor;
@@ -41,7 +49,7 @@ export async function reconcileBackups(deps: ReconcileDeps, now: Date): Promise<
         const progress = await store.getProgress(name);
         const record = progress?.record as BackupProgressRecord | undefined;
         if (!record || record.stage === 'Done' || record.stage === 'Failed') continue;
-        if (record.lease && Date.parse(record.lease.until) > now.getTime()) continue;
+        if (!isStalled(record, now)) continue;
         await startRun(name);
         report.restarted.push(name);
       } catch (error) {
@@ -52,6 +60,16 @@ export async function reconcileBackups(deps: ReconcileDeps, now: Date): Promise<
   if (report.restarted.length > 0) logger.info('restarted stalled backups', { backups: report.restarted });
   if (report.failed.length > 0) logger.error('could not check or restart some backups', { failed: report.failed });
   return report;
+}
+
+/** Whether an unfinished backup has nobody working on it and nobody about to. */
+export function isStalled(record: BackupProgressRecord, now: Date): boolean {
+  if (record.lease) return Date.parse(record.lease.until) <= now.getTime();
+  if (record.stage === 'New') {
+    const created = Date.parse(record.backup.metadata.creationTimestamp ?? '');
+    return !Number.isFinite(created) || now.getTime() - created >= FIRST_RUN_GRACE_MS;
+  }
+  return true;
 }
 
 function messageOf(error: unknown): string {

@@ -61,6 +61,12 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     next.lease = { owner, until: formatTime(new Date(deps.now().getTime() + deps.remainingMs())) };
     etag = await deps.store.putProgress(name, next, etag);
   };
+  /** A paused run gives its lease back, so the invocation it hands on to can take over at once. */
+  const release = async (next: BackupProgressRecord) => {
+    next.log = log.snapshot();
+    delete next.lease;
+    etag = await deps.store.putProgress(name, next, etag);
+  };
   const margin = deps.safetyMarginMs ?? 60_000;
   const shouldPause = () => deps.remainingMs() < margin;
 
@@ -100,6 +106,9 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
         relatedPersistentVolumes: new Set(record.snapshots?.relatedPersistentVolumes ?? []),
       });
       log.info('collecting resources', { types: targets.length });
+      const crdType = resources.find(
+        (r) => r.group === 'apiextensions.k8s.io' && r.resource === 'customresourcedefinitions' && r.version === r.preferredVersion,
+      );
       const outcome = await runTarballStage({
         client,
         record,
@@ -114,8 +123,12 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
         log,
         partSize: deps.partSize,
         labelSelector: serverSideSelector(record),
+        ...(crdType && addsDefinitions(filters, crdType) ? { customResourceDefinitions: crdType } : {}),
       });
-      if (outcome === 'paused') return { state: 'paused' };
+      if (outcome === 'paused') {
+        await release(record);
+        return { state: 'paused' };
+      }
       record.stage = 'Finalizing';
       await checkpoint(record);
     }
@@ -188,6 +201,16 @@ async function prepare(client: KubeClient, record: BackupProgressRecord) {
     resolveResource: resolve,
   });
   return { filters, resources };
+}
+
+/**
+ * Whether the definitions of backed-up custom resources are added one by one (Velero's
+ * backupCRD): only when CRDs are neither included (then they are all listed anyway)
+ * nor excluded (includeClusterResources false, or left out by the resource filters).
+ */
+function addsDefinitions(filters: BackupFilters, crdType: ApiResource): boolean {
+  const gr = groupResource(crdType);
+  return !filters.shouldIncludeResource(gr, false) && !filters.shouldExcludeResource(gr, false);
 }
 
 /** Resolves `deploy`, `Deployment`, `deployments`, `deployments.apps` through discovery. */

@@ -1,5 +1,7 @@
 import { itemPaths, VERSION_FILE_CONTENT, VERSION_FILE_PATH } from '../archive/paths';
 import type { KubeClient } from '../kube/client';
+import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
+import { KubeApiError, isNotFound } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
 import { collectItems, itemKey, type ListTarget, type TypeCursor } from './collect';
@@ -38,6 +40,11 @@ export interface TarballStageInput {
   log: BackupLog;
   partSize: number;
   labelSelector?: string;
+  /**
+   * The CustomResourceDefinition type, when the definitions of the custom resources the
+   * backup holds are to be added (Velero's backupCRD: CRDs neither included nor excluded).
+   */
+  customResourceDefinitions?: ApiResource;
 }
 
 class PauseSignal extends Error {}
@@ -63,6 +70,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
       itemsBackedUp: 0,
       resourceList: {},
       namespacesSeen: [],
+      listedTypesBackedUp: [],
       preambleWritten: false,
     };
     await input.checkpoint(record);
@@ -118,11 +126,15 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
       input.filters,
       cursors,
       {
-        onItem: (item, target) =>
+        onItem: (item, target, key) =>
           exclusive(async () => {
             if (input.shouldPause()) throw new PauseSignal();
             const object = withBackupAdditions(item, record);
             await writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
+            live.listedTypeBackedUp(target.groupResource);
+            // The object is in the open part now, so a checkpoint after this part must not
+            // list it again: the cursor moves before the part can close, not after onItem.
+            cursors.get(target.groupResource)!.lastKey = key;
             live.cursors = Object.fromEntries(cursors);
             await checkpointAfterPart();
           }),
@@ -143,6 +155,12 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     live.cursors = Object.fromEntries(cursors);
 
     await exclusive(async () => {
+      if (input.customResourceDefinitions) {
+        for (const crd of await definitionsOf(input, live.listedTypes)) {
+          const type = input.customResourceDefinitions;
+          await writeObject(crd, groupResource(type), type.version, type.preferredVersion);
+        }
+      }
       const wanted = new Set(input.filters.namespaceObjectsToBackUp(live.namespacesSeen));
       for (const namespace of await input.listNamespaces()) {
         if (wanted.has(namespace.metadata.name)) await writeObject(namespace, 'namespaces', 'v1', 'v1');
@@ -171,6 +189,31 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
   return 'complete';
 }
 
+/**
+ * The definitions of the custom resource types the backup took objects of, as Velero's
+ * backupCRD adds them: one GET per type whose group could be a CRD's (it has a dot);
+ * built-in types answer 404 and are skipped. A definition that cannot be read is a
+ * problem for the results, not a failed backup.
+ */
+async function definitionsOf(input: TarballStageInput, types: readonly string[]): Promise<KubeObject[]> {
+  const crdType = input.customResourceDefinitions!;
+  const crdResource = groupResource(crdType);
+  const definitions: KubeObject[] = [];
+  for (const type of [...types].sort()) {
+    if (type === crdResource || !type.slice(type.indexOf('.') + 1).includes('.')) continue;
+    try {
+      definitions.push(await input.client.get<KubeObject>(`${collectionPath(crdType)}/${type}`));
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      if (!(error instanceof KubeApiError)) throw error;
+      const message = `could not read the CustomResourceDefinition of ${type}: ${error.message}`;
+      addMessage(error.code === 403 ? input.record.results.warnings : input.record.results.errors, undefined, message);
+      (error.code === 403 ? input.log.warn : input.log.error).call(input.log, message);
+    }
+  }
+  return definitions;
+}
+
 /** The stage's running totals, copied into the record at each part boundary. */
 class LiveState {
   cursors: Record<string, TypeCursor>;
@@ -178,6 +221,7 @@ class LiveState {
   preambleWritten: boolean;
   private readonly resources: ResourceList;
   private readonly namespaces: Set<string>;
+  private readonly types: Set<string>;
   private estimated = 0;
 
   constructor(state: TarballState) {
@@ -186,10 +230,20 @@ class LiveState {
     this.preambleWritten = state.preambleWritten;
     this.resources = ResourceList.fromJSON(state.resourceList);
     this.namespaces = new Set(state.namespacesSeen);
+    this.types = new Set(state.listedTypesBackedUp ?? []);
   }
 
   get namespacesSeen(): string[] {
     return [...this.namespaces];
+  }
+
+  /** Group-resources of which at least one listed object went into the backup. */
+  get listedTypes(): string[] {
+    return [...this.types];
+  }
+
+  listedTypeBackedUp(groupResource: string): void {
+    this.types.add(groupResource);
   }
 
   recordObject(object: KubeObject): void {
@@ -220,6 +274,7 @@ class LiveState {
       itemsBackedUp: this.itemsBackedUp,
       resourceList: this.resources.toJSON(),
       namespacesSeen: this.namespacesSeen,
+      listedTypesBackedUp: this.listedTypes,
       preambleWritten: this.preambleWritten,
     };
   }

@@ -41,10 +41,8 @@ export function signBody(secret: string, timestamp: string, body: string): strin
  */
 export function authenticate(event: HttpEventLike, credentials: ApiCredentials, now: Date): void {
   const headers = lowerCaseKeys(event.headers ?? {});
-  const authorization = headers.authorization;
-  if (authorization) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization);
-    if (match && credentials.bearerTokens.some((token) => safeEqual(token, match[1]!.trim()))) return;
+  if (headers.authorization) {
+    if (authenticateBearer(headers, credentials)) return;
     throw new AuthenticationError('the bearer token is not valid');
   }
   const signature = headers[SIGNATURE_HEADER];
@@ -71,6 +69,18 @@ export function httpAuth(credentials: () => Promise<ApiCredentials>, now: () => 
       authenticate(request.event, await credentials(), now());
     },
   };
+}
+
+/** Whether the headers carry one of the configured bearer tokens. */
+export function authenticateBearer(headers: Record<string, string | undefined>, credentials: ApiCredentials): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(lowerCaseKeys(headers).authorization ?? '');
+  return !!match && credentials.bearerTokens.some((token) => safeEqual(token, match[1]!.trim()));
+}
+
+/** Whether the headers carry a webhook signature (checked where the body is known). */
+export function hasSignatureHeaders(headers: Record<string, string | undefined>): boolean {
+  const lower = lowerCaseKeys(headers);
+  return !!lower[SIGNATURE_HEADER] && !!lower[TIMESTAMP_HEADER];
 }
 
 function safeEqual(a: string, b: string): boolean {

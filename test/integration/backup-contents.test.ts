@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
 import { getBackup } from '../../lib/backup/service';
-import { backupServiceDeps } from '../../lib/backup/wiring';
+import type { BackupProgressRecord } from '../../lib/backup/progress-record';
+import { backupServiceDeps, storeResolver } from '../../lib/backup/wiring';
 import type { SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
@@ -48,7 +49,7 @@ let backupName: string;
 let entries: TarEntry[];
 let stored: Backup;
 let s3Log: S3RequestRecord[];
-let seenWhileRunning: { metadata: number; polls: number; phases: Set<string> };
+let seenWhileRunning: { metadata: number; polls: number; phases: Set<string>; stages: Set<string> };
 let apiPathsBefore: Set<string>;
 
 const keyOf = (suffix: string) => `backups/${backupName}/${suffix}`;
@@ -80,13 +81,20 @@ beforeAll(async () => {
 
   // Slow snapshots down so the run lasts a while, and watch the bucket meanwhile.
   const previous = await simulatorConfig({ snapshotDelayMs: SNAPSHOT_DELAY_MS });
-  seenWhileRunning = { metadata: 0, polls: 0, phases: new Set() };
+  seenWhileRunning = { metadata: 0, polls: 0, phases: new Set(), stages: new Set() };
+  const store = storeResolver(config)('default');
   let running = true;
   const watcher = (async () => {
     while (running) {
-      if (await exists(bucket, keyOf('velero-backup.json'))) seenWhileRunning.metadata += 1;
-      const live = await getBackup(backupServiceDeps(config), backupName).catch(() => undefined);
-      if (live?.status.phase) seenWhileRunning.phases.add(live.status.phase);
+      // Metadata first, then the record: a record still short of Finalizing after the
+      // metadata was seen proves the metadata existed while the backup was running.
+      const metadataSeen = await exists(bucket, keyOf('velero-backup.json'));
+      const record = (await store.getProgress(backupName))?.record as BackupProgressRecord | undefined;
+      if (record) {
+        seenWhileRunning.stages.add(record.stage);
+        if (record.backup.status.phase) seenWhileRunning.phases.add(record.backup.status.phase);
+        if (metadataSeen && ['New', 'Snapshots', 'Resources'].includes(record.stage)) seenWhileRunning.metadata += 1;
+      }
       seenWhileRunning.polls += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -115,7 +123,7 @@ describe('a backup of one namespace', () => {
 
     const apiPathsAfter = await namespacePaths(client, workload.namespace, (gr) => gr.startsWith('events'));
     // Objects that exist before and after the backup must be in it; the backup's own VolumeSnapshots are new.
-    const namespaced = new Set(paths.filter((p) => p.includes('/namespaces/') && !p.startsWith('resources/events')));
+    const namespaced = new Set(paths.filter((p) => /^resources\/[^/]+\/([^/]+\/)?namespaces\//.test(p) && !p.startsWith('resources/events')));
     for (const path of apiPathsBefore) if (apiPathsAfter.has(path)) expect(namespaced).toContain(path);
     for (const path of namespaced) expect(apiPathsAfter).toContain(path);
     for (const path of namespaced) expect(path).toContain(`/namespaces/${workload.namespace}/`);
@@ -198,7 +206,6 @@ describe('a backup of one namespace', () => {
       status: {
         phase: 'Completed',
         formatVersion: '1.1.0',
-        errors: 0,
         csiVolumeSnapshotsAttempted: 2,
         csiVolumeSnapshotsCompleted: 2,
       },
@@ -206,6 +213,8 @@ describe('a backup of one namespace', () => {
     const { startTimestamp, expiration, completionTimestamp } = document.status;
     expect(Date.parse(expiration!) - Date.parse(startTimestamp!)).toBe(parseDuration('72h'));
     expect(Date.parse(completionTimestamp!)).toBeGreaterThanOrEqual(Date.parse(startTimestamp!));
+    // Go's omitempty: no errors and no warnings are left out.
+    expect(document.status.errors ?? 0).toBe(0);
   });
 
   it('writes the results, log, volume info, item operations and CSI lists, each parseable', async () => {
@@ -279,6 +288,7 @@ describe('a backup of one namespace', () => {
     expect(seenWhileRunning.polls).toBeGreaterThan(5);
     expect(seenWhileRunning.metadata).toBe(0);
     expect([...seenWhileRunning.phases]).toContain('InProgress');
+    expect([...seenWhileRunning.stages]).toEqual(expect.arrayContaining(['Snapshots', 'Resources']));
 
     const writes = s3Log.filter((r) => ['PutObject', 'UploadPart', 'CompleteMultipartUpload', 'CreateMultipartUpload', 'DeleteObject'].includes(r.operation));
     const metadataPuts = writes.filter((r) => r.key === keyOf('velero-backup.json'));

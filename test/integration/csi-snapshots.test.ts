@@ -277,9 +277,10 @@ describe('takeCsiSnapshots', () => {
     );
     // All ten VolumeSnapshots are created at once (timestamps have whole seconds)...
     expect(Math.max(...created) - Math.min(...created)).toBeLessThanOrEqual(1000);
-    // ...and Skiff is done within one poll (2 s at most) and its patches of the last one ready.
+    // ...and Skiff is done within one poll (2 s at most) and two patches of the last one ready,
+    // with room for a busy machine.
     expect(readyAt.size).toBe(10);
-    expect(many.endedAt - lastReady).toBeLessThan(3000);
+    expect(many.endedAt - lastReady).toBeLessThan(4000);
     // Three lists to plan, three requests per snapshot, and one shared list per look (at most every 250 ms).
     expect(many.result.apiRequests - 3 - 3 * 10).toBeLessThanOrEqual(Math.ceil(many.ms / 250));
   });

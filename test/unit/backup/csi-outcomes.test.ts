@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pvcBackupAdditions } from '../../../lib/backup/csi-objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/backup/csi-objects';
 import {
+  completedOutcome,
   countCsiSnapshots,
   csiBackupObjects,
   csiSnapshotResults,
@@ -12,40 +13,34 @@ import {
   type SkippedSnapshot,
 } from '../../../lib/backup/csi-outcomes';
 import type { VolumeSnapshotClass } from '../../../lib/kube/snapshot-api';
-import { csiSnapshotVolumeInfo } from '../../../lib/velero/volume-info';
 import { forPersistentVolume, forVolumeSnapshot, forVolumeSnapshotClass, forVolumeSnapshotContent } from '../../builders';
 
 const longhorn = forVolumeSnapshotClass('longhorn').driver('driver.longhorn.io').result() as VolumeSnapshotClass;
 
 function completed(namespace: string, name: string, snapshotClass = longhorn): CompletedSnapshot {
-  const content = forVolumeSnapshotContent(`snapcontent-${name}`).driver('driver.longhorn.io').handle('h').ready().result();
-  return {
-    kind: 'completed',
-    pvc: { namespace, name },
-    pvName: `pv-${name}`,
-    driver: 'driver.longhorn.io',
-    snapshotClass,
+  const content = forVolumeSnapshotContent(`snapcontent-${name}`)
+    .driver('driver.longhorn.io')
+    .deletionPolicy('Retain')
+    .annotations({ [ORIGINAL_DELETION_POLICY_ANNOTATION]: 'Delete' })
+    .handle('bak://pvc-1/backup-1')
+    .ready()
+    .result();
+  return completedOutcome({
+    plan: {
+      kind: 'snapshot',
+      pvc: { namespace, name },
+      pv: forPersistentVolume(`pv-${name}`).csi('driver.longhorn.io', `pv-${name}`).labels({ zone: 'a' }).result(),
+      driver: 'driver.longhorn.io',
+      snapshotClass,
+      notes: [],
+    },
     volumeSnapshot: forVolumeSnapshot(namespace, `velero-${name}-x`).boundTo(content.metadata.name).ready().result(),
     content,
-    originalDeletionPolicy: 'Delete',
-    snapshotHandle: 'h',
-    restoreSizeBytes: 1073741824,
-    pvcAdditions: pvcBackupAdditions(`velero-${name}-x`, 'b1'),
+    backupName: 'b1',
     notes: [],
     startedAt: new Date(0),
-    completedAt: new Date(1000),
-    volumeInfo: csiSnapshotVolumeInfo({
-      pvcNamespace: namespace,
-      pvcName: name,
-      pv: { name: `pv-${name}` },
-      snapshotHandle: 'h',
-      sizeBytes: 1073741824,
-      driver: 'driver.longhorn.io',
-      vscName: content.metadata.name,
-      readyToUse: true,
-      completedAt: new Date(1000),
-    }),
-  };
+    completedAt: new Date(3000),
+  });
 }
 
 function skipped(namespace: string, name: string, warning?: string): SkippedSnapshot {
@@ -64,6 +59,37 @@ function failed(namespace: string, name: string, created: boolean): FailedSnapsh
 }
 
 describe('Module: backup/csi-outcomes', () => {
+  it('describes a kept snapshot: original policy, what the PVC gets, its volume information', () => {
+    const outcome = completed('app', 'data');
+    expect(outcome).toMatchObject({
+      pvName: 'pv-data',
+      snapshotHandle: 'bak://pvc-1/backup-1',
+      restoreSizeBytes: 1073741824,
+      originalDeletionPolicy: 'Delete',
+      pvcAdditions: { annotations: { 'velero.io/volume-snapshot-name': 'velero-data-x' } },
+    });
+    expect(outcome.volumeInfo).toEqual({
+      pvcName: 'data',
+      pvcNamespace: 'app',
+      pvName: 'pv-data',
+      backupMethod: 'CSISnapshot',
+      snapshotDataMoved: false,
+      preserveLocalSnapshot: true,
+      skipped: false,
+      startTimestamp: '2024-05-01T10:00:00Z',
+      completionTimestamp: '1970-01-01T00:00:03Z',
+      result: 'succeeded',
+      csiSnapshotInfo: {
+        snapshotHandle: 'bak://pvc-1/backup-1',
+        size: 1073741824,
+        driver: 'driver.longhorn.io',
+        vscName: 'snapcontent-data',
+        ReadyToUse: true,
+      },
+      pvInfo: { reclaimPolicy: '', labels: { zone: 'a' } },
+    });
+  });
+
   it('turns skips into warnings and failures into errors, each in its namespace', () => {
     const outcomes: CsiSnapshotOutcome[] = [
       completed('a', 'ok'),

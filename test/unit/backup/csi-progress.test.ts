@@ -25,6 +25,7 @@ describe('Module: backup/csi-progress', () => {
     ['a cut but unready snapshot waits for readiness', vs().boundTo('snapcontent-1'), vsc().handle('bak://v/b'), 'ready'],
     ['a ready content waits for its VolumeSnapshot to say so', vs().boundTo('snapcontent-1'), vsc().handle('bak://v/b').ready(), 'ready'],
     ['an error on the VolumeSnapshot alone waits (the controller retries)', vs().error('transient'), undefined, 'binding'],
+    ['a VolumeSnapshot claiming readiness without a content waits for binding', vs().ready(), undefined, 'binding'],
   ])('%s', (_, snapshot, content, waitingFor) => {
     expect(assess({ volumeSnapshot: snapshot.result(), content: content?.result() })).toEqual({ kind: 'pending', waitingFor });
   });

@@ -1,0 +1,357 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { listPages } from '../lib/kube/list-all';
+import { startBed, type Bed } from '../test/bed/bed';
+import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
+import type { ListOnceArgs, ListOnceResult } from './list-once';
+import { runInChild } from './spawn-child';
+import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
+import {
+  CREATE_CONCURRENCY,
+  configMap,
+  createBoundPvcs,
+  createConfigMaps,
+  createNamespace,
+  simulatorConfig,
+  workloadClient,
+} from './workload';
+
+/**
+ * `npm run bench`: Skiff's performance goals (/work/shared/performance.md) measured on
+ * the test bed, each as a ratio against a baseline measured in the same run. It starts
+ * its own bed (cluster alpha, the snapshot controller, the storage simulator, MinIO),
+ * builds the workload, runs every measurement in a child process of its own, prints a
+ * markdown table and writes bench/results.json. It reports; it never fails on a slow
+ * machine (it exits non-zero only when it could not measure).
+ *
+ * Environment:
+ *   BENCH_LARGE=1               also 100k ConfigMaps (creating them takes minutes)
+ *   BENCH_REPEAT=3              runs per size (list and backup alternate); medians are reported
+ *   BENCH_SNAPSHOTS=20          PVCs in the N-snapshot namespace
+ *   BENCH_SNAPSHOT_DELAY_MS=1000  how long the simulated storage takes per snapshot
+ */
+
+const CLUSTER = 'alpha';
+const LARGE = process.env.BENCH_LARGE === '1';
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+const SNAPSHOTS = Math.max(2, Number(process.env.BENCH_SNAPSHOTS ?? 20));
+const SNAPSHOT_DELAY_MS = Math.max(0, Number(process.env.BENCH_SNAPSHOT_DELAY_MS ?? 1000));
+const SNAPSHOT_REPEAT = 2;
+const SNAPSHOT_CLASS_ANNOTATION = 'velero.io/csi-volumesnapshot-class_driver.longhorn.io';
+const SNAPSHOT_CLASS = 'sim-longhorn-retain';
+/** The API's page size, and the goal's requests per object. */
+const PAGE = 500;
+const REQUESTS_PER_OBJECT_GOAL = 1 / 400;
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = dirname(benchDir);
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+interface SizeResult {
+  objects: number;
+  namespace: string;
+  createMs: number;
+  lists: ListOnceResult[];
+  backups: BackupOnceResult[];
+}
+
+interface SnapshotResult {
+  pvcs: number;
+  namespace: string;
+  backups: BackupOnceResult[];
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  progress('building the test bed (cached after the first build)');
+  const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
+
+  const bedStart = performance.now();
+  const bed = await startBed({ clusters: [CLUSTER] });
+  const bedStartMs = performance.now() - bedStart;
+  try {
+    const results = await measure(bed);
+    const rows = summarize(results);
+    const details = detailTable(results);
+    const output = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 1024 ** 2), node: process.version },
+      settings: { large: LARGE, repeat: REPEAT, snapshots: SNAPSHOTS, snapshotDelayMs: SNAPSHOT_DELAY_MS, createConcurrency: CREATE_CONCURRENCY },
+      bedStartMs,
+      ...results,
+      summary: rows,
+    };
+    writeFileSync(join(benchDir, 'results.json'), `${JSON.stringify(output, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(rows));
+    console.log('\n### Details (medians of the runs)\n');
+    console.log(details);
+    console.log(`\nTest bed started in ${ms(bedStartMs)}. Raw numbers: bench/results.json`);
+  } finally {
+    progress('stopping the test bed');
+    await bed.stop();
+  }
+}
+
+async function measure(bed: Bed) {
+  const { state, statePath } = bed;
+  const bucket = 'skiff-bench';
+  await createBucket(bed, bucket);
+  const client = workloadClient(state, CLUSTER);
+  try {
+    const sizes = [1_000, 10_000, ...(LARGE ? [100_000] : [])];
+    const runId = Date.now().toString(36);
+    const bySize: SizeResult[] = [];
+    for (const objects of sizes) {
+      const namespace = `bench-cm-${count(objects)}-${runId}`;
+      await createNamespace(client, namespace);
+      progress(`creating ${objects} ConfigMaps in ${namespace} (${CREATE_CONCURRENCY} in flight)`);
+      const createMs = await createConfigMaps(client, namespace, objects, (done) => progress(`  ${done}/${objects} created`));
+      progress(`  created in ${ms(createMs)} (${Math.round((objects / createMs) * 1000)}/s)`);
+      bySize.push({ objects, namespace, createMs, lists: [], backups: [] });
+    }
+
+    const gzip = gzipBaseline(10_000);
+
+    for (const size of bySize) {
+      const path = `/api/v1/namespaces/${size.namespace}/configmaps`;
+      // One LIST first, so neither side pays for a cold API server cache.
+      for await (const _ of listPages(client, path, { limit: PAGE })) void _;
+      const repeat = size.objects > 10_000 ? Math.min(REPEAT, 2) : REPEAT;
+      for (let run = 0; run < repeat; run++) {
+        const listArgs: ListOnceArgs = { statePath, cluster: CLUSTER, path, limit: PAGE };
+        const list = await runInChild<ListOnceResult>('list-once.ts', listArgs);
+        size.lists.push(list);
+        const backupArgs: BackupOnceArgs = {
+          statePath,
+          bucket,
+          request: { cluster: CLUSTER, name: `${size.namespace}-${run}`, includedNamespaces: [size.namespace] },
+        };
+        const backup = await runInChild<BackupOnceResult>('backup-once.ts', backupArgs);
+        size.backups.push(backup);
+        progress(
+          `${count(size.objects)} run ${run + 1}/${repeat}: LIST ${ms(list.ms)} (${list.items} objects), ` +
+            `backup ${ms(backup.ms)} (${backup.phase}, ${backup.items} items, ${backup.kubeRequests} API requests, ` +
+            `${backup.s3Requests} S3 requests, peak ${mb(backup.peakRssMb)})`,
+        );
+      }
+    }
+
+    const snapshots = await measureSnapshots(bed, client, bucket, runId);
+    return { bySize, snapshots, gzip };
+  } finally {
+    client.close();
+  }
+}
+
+async function measureSnapshots(bed: Bed, client: ReturnType<typeof workloadClient>, bucket: string, runId: string) {
+  const results: SnapshotResult[] = [];
+  for (const pvcs of [1, SNAPSHOTS]) {
+    const namespace = `bench-snap-${pvcs}-${runId}`;
+    await createNamespace(client, namespace);
+    progress(`creating ${pvcs} PVC(s) on sim-longhorn in ${namespace}`);
+    await createBoundPvcs(client, namespace, pvcs);
+    results.push({ pvcs, namespace, backups: [] });
+  }
+  const before = await simulatorConfig(bed.state);
+  await simulatorConfig(bed.state, { snapshotDelayMs: SNAPSHOT_DELAY_MS });
+  try {
+    for (let run = 0; run < SNAPSHOT_REPEAT; run++) {
+      for (const result of results) {
+        const args: BackupOnceArgs = {
+          statePath: bed.statePath,
+          bucket,
+          request: {
+            cluster: CLUSTER,
+            name: `${result.namespace}-${run}`,
+            includedNamespaces: [result.namespace],
+            includedResources: ['persistentvolumeclaims'],
+            annotations: { [SNAPSHOT_CLASS_ANNOTATION]: SNAPSHOT_CLASS },
+          },
+        };
+        const backup = await runInChild<BackupOnceResult>('backup-once.ts', args);
+        result.backups.push(backup);
+        progress(
+          `${result.pvcs} snapshot(s) run ${run + 1}/${SNAPSHOT_REPEAT}: snapshot stage ${ms(backup.snapshotStageMs)}, ` +
+            `backup ${ms(backup.ms)} (${backup.phase}, ${backup.csiSnapshotsCompleted}/${backup.csiSnapshotsAttempted} snapshots)`,
+        );
+      }
+    }
+  } finally {
+    await simulatorConfig(bed.state, { snapshotDelayMs: before.snapshotDelayMs });
+  }
+  return results;
+}
+
+/** gzip level 6 of the same kind of objects, in this process: what compression alone costs. */
+function gzipBaseline(objects: number) {
+  const json = Buffer.from(
+    Array.from({ length: objects }, (_, i) => JSON.stringify(configMap('bench', i))).join('\n'),
+  );
+  const start = performance.now();
+  const compressed = gzipSync(json, { level: 6 });
+  const gzipMs = performance.now() - start;
+  return { objects, inputBytes: json.length, outputBytes: compressed.length, ms: gzipMs, mbPerSecond: json.length / 1024 ** 2 / (gzipMs / 1000) };
+}
+
+async function createBucket(bed: Bed, bucket: string): Promise<void> {
+  const { minio } = bed.state;
+  const s3 = new S3Client({
+    endpoint: minio.endpoint,
+    region: minio.region,
+    credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+type Results = Awaited<ReturnType<typeof measure>>;
+
+function summarize({ bySize, snapshots, gzip }: Results): Row[] {
+  const rows: Row[] = [];
+  for (const size of bySize) {
+    const list = median(size.lists.map((l) => l.ms));
+    const backup = median(size.backups.map((b) => b.ms));
+    const value = backup / list;
+    const goalApplies = size.objects >= 10_000;
+    rows.push({
+      measurement: `backup time / bare LIST (limit ${PAGE}), ${count(size.objects)} ConfigMaps`,
+      baseline: ms(list),
+      skiff: ms(backup),
+      ratio: ratio(value),
+      goal: goalApplies ? '<= 1.3' : '(informative)',
+      met: goalApplies ? met(value <= 1.3) : '',
+    });
+  }
+  for (const size of bySize.filter((s) => s.objects >= 10_000)) {
+    const backup = size.backups[size.backups.length - 1]!;
+    const b = backup.kubeBreakdown;
+    const overhead = b ? b.discovery + b.emptyFirstPages : 0;
+    const perObject = (backup.kubeRequests - overhead) / backup.items;
+    const detail = b
+      ? `${backup.kubeRequests} requests / ${backup.items} objects; ${b.discovery} discovery, ` +
+        `${b.listFirstPages} type lists (${b.emptyFirstPages} empty), ${b.listContinuations} continue pages, ${b.other} other`
+      : `${backup.kubeRequests} requests / ${backup.items} objects`;
+    rows.push({
+      measurement: `Kubernetes API requests per backed-up object, ${count(size.objects)} (without discovery and empty type lists)`,
+      baseline: `1/${PAGE} per page (${ratio(1 / PAGE, 4)})`,
+      skiff: detail,
+      ratio: ratio(perObject, 4),
+      goal: `<= ${ratio(REQUESTS_PER_OBJECT_GOAL, 4)} (+ discovery)`,
+      met: met(perObject <= REQUESTS_PER_OBJECT_GOAL),
+    });
+  }
+  const peak = (objects: number) => median(bySize.find((s) => s.objects === objects)!.backups.map((b) => b.peakRssMb));
+  const [small, large] = LARGE ? [10_000, 100_000] : [1_000, 10_000];
+  const memory = peak(large) / peak(small);
+  rows.push({
+    measurement: `peak memory of a backup, ${count(large)} / ${count(small)} objects${LARGE ? '' : ' (100k: BENCH_LARGE=1)'}`,
+    baseline: mb(peak(small)),
+    skiff: mb(peak(large)),
+    ratio: ratio(memory),
+    goal: LARGE ? '<= 1.2 and < 512 MB' : '<= 1.2 (goal is 100k/10k) and < 512 MB',
+    met: met(memory <= 1.2 && peak(large) < 512),
+  });
+  const [one, many] = snapshots;
+  if (one && many) {
+    const stage = (r: SnapshotResult) => median(r.backups.map((b) => b.snapshotStageMs));
+    const wall = (r: SnapshotResult) => median(r.backups.map((b) => b.ms));
+    const goal = 1 + many.pvcs / 50;
+    const allCompleted = [...one.backups, ...many.backups].every((b) => b.csiSnapshotsCompleted === b.csiSnapshotsAttempted && b.csiSnapshotsAttempted > 0);
+    rows.push({
+      measurement: `${many.pvcs} snapshots / 1 snapshot, snapshot stage (storage takes ${SNAPSHOT_DELAY_MS} ms each)${allCompleted ? '' : ' — NOT ALL COMPLETED'}`,
+      baseline: ms(stage(one)),
+      skiff: ms(stage(many)),
+      ratio: ratio(stage(many) / stage(one)),
+      goal: `<= ${ratio(goal)}`,
+      met: met(stage(many) / stage(one) <= goal && allCompleted),
+    });
+    rows.push({
+      measurement: `${many.pvcs} snapshots / 1 snapshot, whole backup (PVCs only)`,
+      baseline: ms(wall(one)),
+      skiff: ms(wall(many)),
+      ratio: ratio(wall(many) / wall(one)),
+      goal: `<= ${ratio(goal)}`,
+      met: met(wall(many) / wall(one) <= goal && allCompleted),
+    });
+  }
+  const tenK = bySize.find((s) => s.objects === 10_000);
+  if (tenK) {
+    const backup = median(tenK.backups.map((b) => b.ms));
+    rows.push({
+      measurement: `backup time / gzip -6 alone of 10k such objects (in-process, ${gzip.mbPerSecond.toFixed(0)} MB/s)`,
+      baseline: ms(gzip.ms),
+      skiff: ms(backup),
+      ratio: ratio(backup / gzip.ms),
+      goal: '(informative)',
+      met: '',
+    });
+  }
+  return rows;
+}
+
+function detailTable({ bySize, snapshots }: Results): string {
+  const rows: string[][] = [];
+  for (const size of bySize) {
+    const backups = size.backups;
+    const med = (pick: (b: BackupOnceResult) => number) => median(backups.map(pick));
+    rows.push([
+      `${count(size.objects)} ConfigMaps`,
+      `${ms(size.createMs)} (${Math.round((size.objects / size.createMs) * 1000)}/s)`,
+      `${ms(median(size.lists.map((l) => l.ms)))}, ${size.lists[0]?.pages ?? 0} pages, peak ${mb(median(size.lists.map((l) => l.peakRssMb)))}`,
+      ms(med((b) => b.ms)),
+      `${Math.round(med((b) => b.items) / (med((b) => b.ms) / 1000))}`,
+      String(med((b) => b.items)),
+      String(med((b) => b.kubeRequests)),
+      formatOps(backups[backups.length - 1]?.s3ByOperation ?? {}),
+      `${mb(med((b) => b.peakRssMb))} (${mb(med((b) => b.startRssMb))} before the run)`,
+      backups.map((b) => b.phase ?? b.state).join(', '),
+    ]);
+  }
+  for (const result of snapshots) {
+    const backups = result.backups;
+    const med = (pick: (b: BackupOnceResult) => number) => median(backups.map(pick));
+    rows.push([
+      `${result.pvcs} PVC(s), snapshots`,
+      '',
+      '',
+      `${ms(med((b) => b.ms))} (snapshot stage ${ms(med((b) => b.snapshotStageMs))})`,
+      '',
+      String(med((b) => b.items)),
+      String(med((b) => b.kubeRequests)),
+      formatOps(backups[backups.length - 1]?.s3ByOperation ?? {}),
+      mb(med((b) => b.peakRssMb)),
+      backups.map((b) => `${b.phase ?? b.state} ${b.csiSnapshotsCompleted}/${b.csiSnapshotsAttempted}`).join(', '),
+    ]);
+  }
+  return markdownTable(
+    ['workload', 'create', 'bare LIST', 'backup', 'objects/s', 'items', 'API requests', 'S3 requests', 'backup peak RSS', 'phases'],
+    rows,
+  );
+}
+
+function formatOps(ops: Record<string, number>): string {
+  const total = Object.values(ops).reduce((a, b) => a + b, 0);
+  return `${total} (${Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ')})`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
