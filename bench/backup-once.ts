@@ -6,6 +6,7 @@ import type { KubeClient } from '../lib/kube/client';
 import { createBackupStore } from '../lib/store/backup-store';
 import { createS3Client } from '../lib/store/s3-client';
 import { benchConfig } from './bed-config';
+import { BusyTimer } from './busy-timer';
 import { childArgs, peakRssMb, runChild } from './child-common';
 import { trackRequests, type KubeRequestBreakdown } from './kube-requests';
 
@@ -39,6 +40,10 @@ export interface BackupOnceResult {
   kubeBreakdown: KubeRequestBreakdown | undefined;
   s3Requests: number;
   s3ByOperation: Record<string, number>;
+  /** Milliseconds with at least one S3 request in flight. */
+  s3BusyMs: number;
+  /** Each S3 request: start (ms since runBackup began), duration, operation. Capped at 300. */
+  s3Timeline: { at: number; ms: number; what: string }[];
   /** Peak RSS before runBackup (modules loaded, backup created), MiB. */
   startRssMb: number;
   /** Peak RSS of the whole process, MiB. */
@@ -55,13 +60,30 @@ async function main(): Promise<BackupOnceResult> {
   const location = config.storageLocations.find((l) => l.name === created.storageLocation)!;
   const s3 = createS3Client(location);
   deps.store = createBackupStore(s3.s3, location);
+  const s3Busy = new BusyTimer();
+  const s3Timeline: BackupOnceResult['s3Timeline'] = [];
+  let origin = performance.now();
+  s3.s3.middlewareStack.add(
+    (next, context) => async (input) => {
+      const at = performance.now();
+      try {
+        return await s3Busy.time(() => next(input));
+      } finally {
+        if (s3Timeline.length < 300) {
+          const what = `${(context.commandName ?? 'Unknown').replace(/Command$/, '')} ${(input.input as { Key?: string }).Key ?? ''}`.trim();
+          s3Timeline.push({ at: Math.round(at - origin), ms: Math.round(performance.now() - at), what });
+        }
+      }
+    },
+    { step: 'initialize', name: 'benchS3Timer' },
+  );
 
   let client: KubeClient | undefined;
   let breakdown: (() => KubeRequestBreakdown) | undefined;
   const connect = deps.connect;
   deps.connect = async (cluster) => {
     client = await connect(cluster);
-    breakdown = trackRequests(client);
+    breakdown = trackRequests(client, origin);
     return client;
   };
   let snapshotStageMs = 0;
@@ -77,6 +99,7 @@ async function main(): Promise<BackupOnceResult> {
 
   const startRssMb = peakRssMb();
   const start = performance.now();
+  origin = start;
   const outcome = await runBackup(deps, created.name);
   const ms = performance.now() - start;
   const rss = peakRssMb();
@@ -94,6 +117,8 @@ async function main(): Promise<BackupOnceResult> {
     kubeBreakdown: breakdown?.(),
     s3Requests: s3.requests.total(),
     s3ByOperation: s3.requests.byOperation(),
+    s3BusyMs: s3Busy.busyMs,
+    s3Timeline,
     startRssMb,
     peakRssMb: rss,
   };

@@ -31,7 +31,7 @@ import { validLabelValue } from '../velero/names';
 export const ORIGINAL_DELETION_POLICY_ANNOTATION = 'skiff.io/original-deletion-policy';
 
 /** The label value that marks objects of a backup (Velero's label.GetValidName). */
-export function backupLabelValue(backupName: string): string {
+function backupLabelValue(backupName: string): string {
   return validLabelValue(backupName);
 }
 

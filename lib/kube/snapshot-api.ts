@@ -23,14 +23,9 @@ export function volumeSnapshotPath(namespace: string, name: string): string {
   return `${volumeSnapshotsPath(namespace)}/${name}`;
 }
 
-/** All VolumeSnapshotContents (cluster-scoped). */
-export function volumeSnapshotContentsPath(): string {
-  return `${BASE}/volumesnapshotcontents`;
-}
-
-/** One VolumeSnapshotContent. */
+/** One VolumeSnapshotContent (cluster-scoped). */
 export function volumeSnapshotContentPath(name: string): string {
-  return `${volumeSnapshotContentsPath()}/${name}`;
+  return `${BASE}/volumesnapshotcontents/${name}`;
 }
 
 /** All VolumeSnapshotClasses (cluster-scoped). */

@@ -275,6 +275,9 @@ describe('takeCsiSnapshots', () => {
         `10 snapshots: ${many.ms.toFixed(0)} ms, ${many.result.apiRequests} requests; ratio ${(many.ms / one.ms).toFixed(2)}; ` +
         `done ${(many.endedAt - lastReady).toFixed(0)} ms after the cluster had the last one ready`,
     );
+    // Far from ten times one (about 2x on an idle bed; what is left is the cluster's: the
+    // snapshot-controller's own rate limit and a busy machine).
+    expect(many.ms / one.ms).toBeLessThan(7);
     // All ten VolumeSnapshots are created at once (timestamps have whole seconds)...
     expect(Math.max(...created) - Math.min(...created)).toBeLessThanOrEqual(1000);
     // ...and Skiff is done within one poll (2 s at most) and two patches of the last one ready,
