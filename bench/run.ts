@@ -1,18 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { listPages } from '../lib/kube/list-all';
 import { startBed, type Bed } from '../test/bed/bed';
+import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { runInChild } from './spawn-child';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
 import {
   CREATE_CONCURRENCY,
+  bedSnapshotTime,
   configMap,
   createBoundPvcs,
   createConfigMaps,
@@ -34,10 +36,15 @@ import {
  *   BENCH_REPEAT=3              runs per size (list and backup alternate); medians are reported
  *   BENCH_SNAPSHOTS=20          PVCs in the N-snapshot namespace
  *   BENCH_SNAPSHOT_DELAY_MS=1000  how long the simulated storage takes per snapshot
+ *   BENCH_OBJECTS=1000,5000     other ConfigMap counts (quick runs); default 1000,10000[,100000]
+ *   SKIFF_BED_STATE=<path>      use a running bed (`npm run bed:up`) and leave it running
  */
 
 const CLUSTER = 'alpha';
 const LARGE = process.env.BENCH_LARGE === '1';
+const SIZES = process.env.BENCH_OBJECTS
+  ? process.env.BENCH_OBJECTS.split(',').map((n) => Number(n.trim())).filter((n) => n > 0).sort((a, b) => a - b)
+  : [1_000, 10_000, ...(LARGE ? [100_000] : [])];
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const SNAPSHOTS = Math.max(2, Number(process.env.BENCH_SNAPSHOTS ?? 20));
 const SNAPSHOT_DELAY_MS = Math.max(0, Number(process.env.BENCH_SNAPSHOT_DELAY_MS ?? 1000));
@@ -67,6 +74,8 @@ interface SnapshotResult {
   pvcs: number;
   namespace: string;
   backups: BackupOnceResult[];
+  /** The bed's own time for the same snapshots, without Skiff (bedSnapshotTime), ms. */
+  bedMs: number[];
 }
 
 async function main(): Promise<void> {
@@ -75,8 +84,9 @@ async function main(): Promise<void> {
   const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
 
+  const loadBefore = loadavg();
   const bedStart = performance.now();
-  const bed = await startBed({ clusters: [CLUSTER] });
+  const bed = await bedToUse();
   const bedStartMs = performance.now() - bedStart;
   try {
     const results = await measure(bed);
@@ -86,7 +96,8 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 1024 ** 2), node: process.version },
-      settings: { large: LARGE, repeat: REPEAT, snapshots: SNAPSHOTS, snapshotDelayMs: SNAPSHOT_DELAY_MS, createConcurrency: CREATE_CONCURRENCY },
+      loadAverage: { before: loadBefore, after: loadavg() },
+      settings: { sizes: SIZES, large: LARGE, repeat: REPEAT, snapshots: SNAPSHOTS, snapshotDelayMs: SNAPSHOT_DELAY_MS, createConcurrency: CREATE_CONCURRENCY },
       bedStartMs,
       ...results,
       summary: rows,
@@ -96,11 +107,27 @@ async function main(): Promise<void> {
     console.log(resultsTable(rows));
     console.log('\n### Details (medians of the runs)\n');
     console.log(details);
-    console.log(`\nTest bed started in ${ms(bedStartMs)}. Raw numbers: bench/results.json`);
+    const load = loadavg()[1]!;
+    const bedNote = process.env.SKIFF_BED_STATE ? 'Used a running test bed.' : `Test bed started in ${ms(bedStartMs)}.`;
+    console.log(`\n${bedNote} Load average (5 min) ${load.toFixed(1)} on ${cpus().length} cores at the end.`);
+    if (load > cpus().length) {
+      console.log('The machine was busy with other work: timings are noisy, compare the ratios of paired runs in bench/results.json.');
+    }
+    console.log('Raw numbers: bench/results.json');
   } finally {
     progress('stopping the test bed');
     await bed.stop();
   }
+}
+
+/** The bed named by SKIFF_BED_STATE (left running), or a new one of cluster alpha only. */
+async function bedToUse(): Promise<Bed> {
+  const statePath = process.env.SKIFF_BED_STATE;
+  if (!statePath) return startBed({ clusters: [CLUSTER] });
+  progress(`using the running bed of ${statePath}`);
+  const state = readBedState(statePath);
+  if (!state.clusters[CLUSTER]) throw new Error(`the bed of ${statePath} has no cluster "${CLUSTER}"`);
+  return { state, statePath, workDir: state.workDir, stop: async () => undefined };
 }
 
 async function measure(bed: Bed) {
@@ -109,7 +136,7 @@ async function measure(bed: Bed) {
   await createBucket(bed, bucket);
   const client = workloadClient(state, CLUSTER);
   try {
-    const sizes = [1_000, 10_000, ...(LARGE ? [100_000] : [])];
+    const sizes = SIZES;
     const runId = Date.now().toString(36);
     const bySize: SizeResult[] = [];
     for (const objects of sizes) {
@@ -121,7 +148,7 @@ async function measure(bed: Bed) {
       bySize.push({ objects, namespace, createMs, lists: [], backups: [] });
     }
 
-    const gzip = gzipBaseline(10_000);
+    const gzip = gzipBaseline(gzipSize(bySize).objects);
 
     for (const size of bySize) {
       const path = `/api/v1/namespaces/${size.namespace}/configmaps`;
@@ -161,13 +188,15 @@ async function measureSnapshots(bed: Bed, client: ReturnType<typeof workloadClie
     await createNamespace(client, namespace);
     progress(`creating ${pvcs} PVC(s) on sim-longhorn in ${namespace}`);
     await createBoundPvcs(client, namespace, pvcs);
-    results.push({ pvcs, namespace, backups: [] });
+    results.push({ pvcs, namespace, backups: [], bedMs: [] });
   }
   const before = await simulatorConfig(bed.state);
   await simulatorConfig(bed.state, { snapshotDelayMs: SNAPSHOT_DELAY_MS });
   try {
     for (let run = 0; run < SNAPSHOT_REPEAT; run++) {
       for (const result of results) {
+        const bedMs = await bedSnapshotTime(client, result.namespace, SNAPSHOT_CLASS, `${runId}-${run}`);
+        result.bedMs.push(bedMs);
         const args: BackupOnceArgs = {
           statePath: bed.statePath,
           bucket,
@@ -182,7 +211,7 @@ async function measureSnapshots(bed: Bed, client: ReturnType<typeof workloadClie
         const backup = await runInChild<BackupOnceResult>('backup-once.ts', args);
         result.backups.push(backup);
         progress(
-          `${result.pvcs} snapshot(s) run ${run + 1}/${SNAPSHOT_REPEAT}: snapshot stage ${ms(backup.snapshotStageMs)}, ` +
+          `${result.pvcs} snapshot(s) run ${run + 1}/${SNAPSHOT_REPEAT}: bed alone ${ms(bedMs)}, Skiff's snapshot stage ${ms(backup.snapshotStageMs)}, ` +
             `backup ${ms(backup.ms)} (${backup.phase}, ${backup.csiSnapshotsCompleted}/${backup.csiSnapshotsAttempted} snapshots)`,
         );
       }
@@ -198,9 +227,14 @@ function gzipBaseline(objects: number) {
   const json = Buffer.from(
     Array.from({ length: objects }, (_, i) => JSON.stringify(configMap('bench', i))).join('\n'),
   );
-  const start = performance.now();
-  const compressed = gzipSync(json, { level: 6 });
-  const gzipMs = performance.now() - start;
+  let compressed = gzipSync(json, { level: 6 });
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const start = performance.now();
+    compressed = gzipSync(json, { level: 6 });
+    times.push(performance.now() - start);
+  }
+  const gzipMs = median(times);
   return { objects, inputBytes: json.length, outputBytes: compressed.length, ms: gzipMs, mbPerSecond: json.length / 1024 ** 2 / (gzipMs / 1000) };
 }
 
@@ -223,15 +257,21 @@ async function createBucket(bed: Bed, bucket: string): Promise<void> {
 
 type Results = Awaited<ReturnType<typeof measure>>;
 
+/** The workload the gzip baseline compresses: 10k objects, or the largest below. */
+function gzipSize(bySize: SizeResult[]): SizeResult {
+  return [...bySize].reverse().find((s) => s.objects <= 10_000) ?? bySize[0]!;
+}
+
 function summarize({ bySize, snapshots, gzip }: Results): Row[] {
   const rows: Row[] = [];
   for (const size of bySize) {
     const list = median(size.lists.map((l) => l.ms));
     const backup = median(size.backups.map((b) => b.ms));
     const value = backup / list;
+    const paired = median(size.backups.map((b, i) => b.ms / size.lists[i]!.ms));
     const goalApplies = size.objects >= 10_000;
     rows.push({
-      measurement: `backup time / bare LIST (limit ${PAGE}), ${count(size.objects)} ConfigMaps`,
+      measurement: `backup time / bare LIST (limit ${PAGE}), ${count(size.objects)} ConfigMaps (median of ${size.backups.length}; median of paired runs' ratios ${ratio(paired)})`,
       baseline: ms(list),
       skiff: ms(backup),
       ratio: ratio(value),
@@ -239,7 +279,7 @@ function summarize({ bySize, snapshots, gzip }: Results): Row[] {
       met: goalApplies ? met(value <= 1.3) : '',
     });
   }
-  for (const size of bySize.filter((s) => s.objects >= 10_000)) {
+  for (const size of bySize.filter((s, i) => s.objects >= 10_000 || i === bySize.length - 1)) {
     const backup = size.backups[size.backups.length - 1]!;
     const b = backup.kubeBreakdown;
     const overhead = b ? b.discovery + b.emptyFirstPages : 0;
@@ -253,29 +293,34 @@ function summarize({ bySize, snapshots, gzip }: Results): Row[] {
       baseline: `1/${PAGE} per page (${ratio(1 / PAGE, 4)})`,
       skiff: detail,
       ratio: ratio(perObject, 4),
-      goal: `<= ${ratio(REQUESTS_PER_OBJECT_GOAL, 4)} (+ discovery)`,
-      met: met(perObject <= REQUESTS_PER_OBJECT_GOAL),
+      goal: `<= ${ratio(REQUESTS_PER_OBJECT_GOAL, 4)} (+ discovery)${size.objects >= 10_000 ? '' : ', at 10k and more'}`,
+      met: size.objects >= 10_000 ? met(perObject <= REQUESTS_PER_OBJECT_GOAL) : '',
     });
   }
   const peak = (objects: number) => median(bySize.find((s) => s.objects === objects)!.backups.map((b) => b.peakRssMb));
-  const [small, large] = LARGE ? [10_000, 100_000] : [1_000, 10_000];
+  const small = bySize[bySize.length - 2]?.objects ?? bySize[0]!.objects;
+  const large = bySize[bySize.length - 1]!.objects;
   const memory = peak(large) / peak(small);
   rows.push({
-    measurement: `peak memory of a backup, ${count(large)} / ${count(small)} objects${LARGE ? '' : ' (100k: BENCH_LARGE=1)'}`,
+    measurement: `peak memory of a backup, ${count(large)} / ${count(small)} objects${large >= 100_000 ? '' : ' (100k: BENCH_LARGE=1)'}`,
     baseline: mb(peak(small)),
     skiff: mb(peak(large)),
     ratio: ratio(memory),
-    goal: LARGE ? '<= 1.2 and < 512 MB' : '<= 1.2 (goal is 100k/10k) and < 512 MB',
+    goal: large >= 100_000 && small >= 10_000 ? '<= 1.2 and < 512 MB' : '<= 1.2 (goal is 100k/10k) and < 512 MB',
     met: met(memory <= 1.2 && peak(large) < 512),
   });
   const [one, many] = snapshots;
   if (one && many) {
     const stage = (r: SnapshotResult) => median(r.backups.map((b) => b.snapshotStageMs));
     const wall = (r: SnapshotResult) => median(r.backups.map((b) => b.ms));
+    const bed = (r: SnapshotResult) => median(r.bedMs);
     const goal = 1 + many.pvcs / 50;
-    const allCompleted = [...one.backups, ...many.backups].every((b) => b.csiSnapshotsCompleted === b.csiSnapshotsAttempted && b.csiSnapshotsAttempted > 0);
+    const allCompleted = [...one.backups, ...many.backups].every(
+      (b) => b.csiSnapshotsAttempted > 0 && b.csiSnapshotsCompleted === b.csiSnapshotsAttempted,
+    );
+    const storage = `storage takes ${SNAPSHOT_DELAY_MS} ms per snapshot`;
     rows.push({
-      measurement: `${many.pvcs} snapshots / 1 snapshot, snapshot stage (storage takes ${SNAPSHOT_DELAY_MS} ms each)${allCompleted ? '' : ' — NOT ALL COMPLETED'}`,
+      measurement: `${many.pvcs} snapshots / 1 snapshot: Skiff's snapshot stage (${storage})${allCompleted ? '' : ' - NOT ALL COMPLETED'}`,
       baseline: ms(stage(one)),
       skiff: ms(stage(many)),
       ratio: ratio(stage(many) / stage(one)),
@@ -283,7 +328,23 @@ function summarize({ bySize, snapshots, gzip }: Results): Row[] {
       met: met(stage(many) / stage(one) <= goal && allCompleted),
     });
     rows.push({
-      measurement: `${many.pvcs} snapshots / 1 snapshot, whole backup (PVCs only)`,
+      measurement: `${many.pvcs} snapshots / 1 snapshot: the bed alone (VolumeSnapshots created at once, no Skiff)`,
+      baseline: ms(bed(one)),
+      skiff: ms(bed(many)),
+      ratio: ratio(bed(many) / bed(one)),
+      goal: '(what this bed allows)',
+      met: '',
+    });
+    rows.push({
+      measurement: `${many.pvcs} snapshots: Skiff's snapshot stage / the bed alone`,
+      baseline: ms(bed(many)),
+      skiff: ms(stage(many)),
+      ratio: ratio(stage(many) / bed(many)),
+      goal: '(informative; 1 = no overhead)',
+      met: '',
+    });
+    rows.push({
+      measurement: `${many.pvcs} snapshots / 1 snapshot: whole backup (PVCs only)`,
       baseline: ms(wall(one)),
       skiff: ms(wall(many)),
       ratio: ratio(wall(many) / wall(one)),
@@ -291,11 +352,11 @@ function summarize({ bySize, snapshots, gzip }: Results): Row[] {
       met: met(wall(many) / wall(one) <= goal && allCompleted),
     });
   }
-  const tenK = bySize.find((s) => s.objects === 10_000);
+  const tenK = gzipSize(bySize);
   if (tenK) {
     const backup = median(tenK.backups.map((b) => b.ms));
     rows.push({
-      measurement: `backup time / gzip -6 alone of 10k such objects (in-process, ${gzip.mbPerSecond.toFixed(0)} MB/s)`,
+      measurement: `backup time / gzip -6 alone of ${count(tenK.objects)} such objects (in-process, ${gzip.mbPerSecond.toFixed(0)} MB/s)`,
       baseline: ms(gzip.ms),
       skiff: ms(backup),
       ratio: ratio(backup / gzip.ms),
@@ -316,6 +377,7 @@ function detailTable({ bySize, snapshots }: Results): string {
       `${ms(size.createMs)} (${Math.round((size.objects / size.createMs) * 1000)}/s)`,
       `${ms(median(size.lists.map((l) => l.ms)))}, ${size.lists[0]?.pages ?? 0} pages, peak ${mb(median(size.lists.map((l) => l.peakRssMb)))}`,
       ms(med((b) => b.ms)),
+      `${ms(med((b) => b.kubeBreakdown?.busyMs ?? 0))} / ${ms(med((b) => b.s3BusyMs))}`,
       `${Math.round(med((b) => b.items) / (med((b) => b.ms) / 1000))}`,
       String(med((b) => b.items)),
       String(med((b) => b.kubeRequests)),
@@ -331,7 +393,8 @@ function detailTable({ bySize, snapshots }: Results): string {
       `${result.pvcs} PVC(s), snapshots`,
       '',
       '',
-      `${ms(med((b) => b.ms))} (snapshot stage ${ms(med((b) => b.snapshotStageMs))})`,
+      `${ms(med((b) => b.ms))} (snapshot stage ${ms(med((b) => b.snapshotStageMs))}; bed alone ${ms(median(result.bedMs))})`,
+      `${ms(med((b) => b.kubeBreakdown?.busyMs ?? 0))} / ${ms(med((b) => b.s3BusyMs))}`,
       '',
       String(med((b) => b.items)),
       String(med((b) => b.kubeRequests)),
@@ -341,7 +404,7 @@ function detailTable({ bySize, snapshots }: Results): string {
     ]);
   }
   return markdownTable(
-    ['workload', 'create', 'bare LIST', 'backup', 'objects/s', 'items', 'API requests', 'S3 requests', 'backup peak RSS', 'phases'],
+    ['workload', 'create', 'bare LIST', 'backup', 'waiting on API / S3', 'objects/s', 'items', 'API requests', 'S3 requests', 'backup peak RSS', 'phases'],
     rows,
   );
 }

@@ -143,3 +143,32 @@ export async function simulatorConfig(state: BedState, patch?: Record<string, un
   if (!res.ok) throw new Error(`simulator ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
+
+/**
+ * The bed's own time for snapshots, without Skiff: one VolumeSnapshot per PVC, all
+ * created at once, then the namespace's snapshots looked at every 100 ms until every
+ * one is ready to use. What the snapshot controller and the simulated storage allow.
+ */
+export async function bedSnapshotTime(client: KubeClient, namespace: string, snapshotClass: string, tag: string): Promise<number> {
+  const pvcs = await listAll(client, `/api/v1/namespaces/${namespace}/persistentvolumeclaims`);
+  const path = `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`;
+  const start = performance.now();
+  await Promise.all(
+    pvcs.map((pvc) =>
+      client.create(path, {
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name: `floor-${tag}-${pvc.metadata.name}`, labels: { 'skiff.bench/floor': tag } },
+        spec: { volumeSnapshotClassName: snapshotClass, source: { persistentVolumeClaimName: pvc.metadata.name } },
+      }),
+    ),
+  );
+  await waitFor(
+    async () => {
+      const snapshots = await listAll(client, path, { labelSelector: `skiff.bench/floor=${tag}` });
+      return snapshots.length === pvcs.length && snapshots.every((vs) => (vs.status as { readyToUse?: boolean } | undefined)?.readyToUse === true);
+    },
+    { what: `${pvcs.length} VolumeSnapshots in ${namespace} ready`, timeoutMs: 300_000, intervalMs: 100 },
+  );
+  return performance.now() - start;
+}

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
-import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, type Backup, type BackupPhase } from '../velero/backup';
-import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues } from '../velero/names';
+import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL, type Backup, type BackupPhase } from '../velero/backup';
+import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
 import { logger } from '../logger';
 import { fieldIssuesFromZod } from '../velero/backup';
 import type { BackupProgressRecord } from './progress-record';
@@ -29,9 +29,37 @@ const createRequestSchema = z.looseObject({
   cluster: z.string({ error: 'required: the name of a configured cluster' }).min(1),
   name: z.string().optional(),
   /** The Backup object's own labels and annotations (e.g. velero.io/csi-volumesnapshot-class_<driver>). */
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  labels: z.record(z.string(), z.string()).superRefine(labelIssues).optional(),
+  annotations: z.record(z.string(), z.string()).superRefine(annotationKeyIssues).optional(),
 });
+
+/** Labels Skiff sets itself; a request setting them would mislabel the backup (e.g. as a schedule's). */
+const RESERVED_LABELS = [CLUSTER_LABEL, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL];
+
+/**
+ * Velero creates a Backup object in a cluster from velero-backup.json when it syncs a
+ * storage location; labels the API server would refuse would keep the backup from
+ * ever showing up there, so they are refused here, each at its own path.
+ */
+function labelIssues(labels: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [key, value] of Object.entries(labels)) {
+    if (RESERVED_LABELS.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `label ${JSON.stringify(key)} is set by Skiff; leave it out` });
+    }
+    for (const message of labelKeyIssues(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `label key ${JSON.stringify(key)}: ${message}` });
+    }
+    for (const message of labelValueIssues(value)) ctx.addIssue({ code: 'custom', path: [key], message });
+  }
+}
+
+function annotationKeyIssues(annotations: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(annotations)) {
+    for (const message of labelKeyIssues(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `annotation key ${JSON.stringify(key)}: ${message}` });
+    }
+  }
+}
 
 export interface CreateBackupOptions {
   /** Set for backups a schedule starts; names the backup after the schedule's slot. */

@@ -1,5 +1,4 @@
 import type { SkiffConfig } from '../config';
-import { connectCluster } from '../kube/connect';
 import { createBackupStore, type BackupStore } from '../store/backup-store';
 import { createS3Client } from '../store/s3-client';
 import { NotFoundError } from '../errors';
@@ -25,13 +24,4 @@ export function storeResolver(config: SkiffConfig): (location: string) => Backup
 
 export function backupServiceDeps(config: SkiffConfig): BackupServiceDeps {
   return { config, storeFor: storeResolver(config), now: () => new Date() };
-}
-
-/** Connects to a configured cluster by name. */
-export function clusterConnector(config: SkiffConfig) {
-  return async (name: string) => {
-    const cluster = config.clusters.find((c) => c.name === name);
-    if (!cluster) throw new NotFoundError('cluster', name, 'it is no longer configured');
-    return connectCluster(cluster);
-  };
 }

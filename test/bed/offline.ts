@@ -50,15 +50,25 @@ export async function startOffline(options: {
     },
   });
   closeSync(out);
-  const killGroup = () => {
+  const signalGroup = (signal: NodeJS.Signals) => {
     try {
-      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      if (child.pid) process.kill(-child.pid, signal);
     } catch {
       // Already gone.
     }
   };
+  const killGroup = () => signalGroup('SIGTERM');
   process.once('exit', killGroup);
+  let ready = false;
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A stack that dies under a test (an unhandled error in a handler ends serverless
+  // offline) otherwise shows only as "fetch failed" in whatever request came next.
+  child.once('exit', (code, signal) => {
+    if (!ready || stopping) return;
+    const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+    console.error(`serverless offline exited unexpectedly (${signal ?? `code ${code}`}); ${logFile} ends with:\n${tail}`);
+  });
   const deadline = Date.now() + 180_000;
   while (!readFileSync(logFile, 'utf8').includes('Server ready')) {
     const ended = await Promise.race([exited.then(() => true), sleep(500).then(() => false)]);
@@ -68,14 +78,18 @@ export async function startOffline(options: {
       throw new Error(`serverless offline did not start (${ended ? 'it exited' : 'timed out'}); ${logFile}:\n${tail}`);
     }
   }
+  ready = true;
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
     lambdaUrl,
     functionName: (short) => `skiff-dev-${short}`,
     logFile,
     stop: async () => {
+      stopping = true;
       killGroup();
-      await Promise.race([exited, sleep(5_000)]);
+      const gone = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+      // Workers busy in a handler can ignore SIGTERM; nothing may outlive the test file.
+      if (!gone) signalGroup('SIGKILL');
       process.removeListener('exit', killGroup);
     },
   };

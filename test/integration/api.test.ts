@@ -168,7 +168,11 @@ describe('API: POST /backups over HTTP', () => {
     // Progress: the final status counts what was backed up, and every answer on the way had a phase.
     expect(backup.status.progress?.itemsBackedUp).toBeGreaterThan(0);
     expect(backup.status.progress?.totalItems).toBe(backup.status.progress?.itemsBackedUp);
-    expect(seen.every((b) => b.status.phase)).toBe(true);
+    // Every answer on the way showed a phase, and phases only moved forward.
+    const order = ['New', 'InProgress', 'Finalizing', 'Completed'];
+    const steps = seen.map((b) => order.indexOf(b.status.phase ?? ''));
+    expect(steps.every((i) => i >= 0), JSON.stringify(seen.map((b) => b.status.phase))).toBe(true);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
 
     const all = await call('GET', '/backups');
     expect(all.status).toBe(200);
@@ -332,6 +336,20 @@ describe('API: bad input', () => {
     expect(answer.status, answer.text).toBe(400);
     expect(answer.json.issues[0].path).toBe('name');
     expect(answer.json.issues[0].message).toMatch(/upper-case/);
+  });
+
+  it('answers 400 to labels a cluster would refuse, or that Skiff sets itself', async () => {
+    const answer = await call('POST', '/backups', {
+      body: {
+        cluster: 'alpha',
+        labels: { 'bad key': 'x', team: 'not a value', 'velero.io/schedule-name': 'nightly' },
+        annotations: { 'velero.io/csi-volumesnapshot-class_driver.longhorn.io': 'ok', '/empty-prefix': 'x' },
+      },
+    });
+    expect(answer.status, answer.text).toBe(400);
+    expect((answer.json.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(
+      ['annotations./empty-prefix', 'labels.bad key', 'labels.team', 'labels.velero.io/schedule-name'].sort(),
+    );
   });
 
   it('answers 400 to a missing cluster', async () => {

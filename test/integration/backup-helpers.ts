@@ -12,7 +12,7 @@ import { collectionPath, discoverResources, groupResource } from '../../lib/kube
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import { createBackupStore } from '../../lib/store/backup-store';
 import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client';
-import { bedState, freshBucket, s3Client, waitFor } from '../bed/context';
+import { bedState, freshBucket, s3Client, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
 
 /**
@@ -83,9 +83,13 @@ export async function bedConfig(prefix: string): Promise<{ config: SkiffConfig; 
   return { bucket, config: validateConfig(skiffConfigForBed(bedState(), { bucket, apiToken: 'test-api-token' }), 'test') };
 }
 
-/** Records a backup (phase New) as POST /backups would, and returns its name. */
+/**
+ * Records a backup (phase New) as POST /backups would, and returns its name: a unique
+ * one unless the request names it (default names have one-second resolution).
+ */
 export async function requestBackup(config: SkiffConfig, request: Record<string, unknown>): Promise<string> {
-  return (await createBackup(backupServiceDeps(config), request)).name;
+  const name = (request.name as string | undefined) ?? uniqueName(String(request.cluster));
+  return (await createBackup(backupServiceDeps(config), { ...request, name })).name;
 }
 
 export interface ObservedDeps {
