@@ -50,32 +50,25 @@ export async function* listPages<T extends KubeObject = KubeObject>(
   options: ListOptions = {},
 ): AsyncGenerator<T[]> {
   const limit = options.limit ?? 500;
-  const fetchPage = (token: string | undefined) => {
-    const request = client.get<ListPage<T>>(path, {
-      limit,
-      continue: token,
-      labelSelector: options.labelSelector,
-      fieldSelector: options.fieldSelector,
-    });
-    // A page fetched ahead for a caller that stopped early must not become an unhandled rejection.
-    request.catch(() => undefined);
-    return { token, request };
-  };
-  let next = fetchPage(undefined);
+  let token: string | undefined;
   let lastKey: string | undefined;
   let skipping = false;
   for (;;) {
-    const requested = next.token;
     let page: ListPage<T>;
     try {
-      page = await next.request;
+      page = await client.get<ListPage<T>>(path, {
+        limit,
+        continue: token,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+      });
     } catch (error) {
-      if (!(error instanceof KubeApiError) || error.code !== 410 || requested === undefined) throw error;
-      skipping = error.continueToken === undefined;
-      next = fetchPage(error.continueToken);
+      if (!(error instanceof KubeApiError) || error.code !== 410 || token === undefined) throw error;
+      token = error.continueToken;
+      skipping = token === undefined;
       continue;
     }
-    if (options.onSizeEstimate && requested === undefined && !skipping) {
+    if (options.onSizeEstimate && token === undefined && !skipping) {
       options.onSizeEstimate((page.items?.length ?? 0) + (page.metadata.remainingItemCount ?? 0));
     }
     const itemApiVersion = page.apiVersion;
@@ -86,10 +79,6 @@ export async function* listPages<T extends KubeObject = KubeObject>(
       items = items.filter((item) => storageKey(item) > after);
       if (items.length > 0 || !page.metadata.continue) skipping = false;
     }
-    const token = page.metadata.continue || undefined;
-    // The next page is on its way while the caller works through this one, so a
-    // backup takes about as long as the LIST or the work, not the two added up.
-    if (token) next = fetchPage(token);
     if (items.length > 0) {
       for (const item of items) {
         item.apiVersion ??= itemApiVersion;
@@ -98,6 +87,7 @@ export async function* listPages<T extends KubeObject = KubeObject>(
       lastKey = storageKey(items[items.length - 1]!);
       yield items;
     }
+    token = page.metadata.continue || undefined;
     if (!token) return;
   }
 }
