@@ -10,6 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -19,8 +20,11 @@ export default defineConfig({
           globalSetup: ['test/bed/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Two cores: the bed itself needs one.
-          maxWorkers: 2,
+          // One file at a time: the bed's storage simulator settings (delays,
+          // failures) are shared, and on two cores the bed needs one of them.
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
