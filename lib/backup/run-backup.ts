@@ -20,7 +20,7 @@ export type SnapshotTaker = (input: {
   record: BackupProgressRecord;
   pvcs: KubeObject[];
   log: BackupLog;
-  onProgress: (attempted: number, completed: number) => void;
+  onProgress: (attempted: number, completed: number) => Promise<void>;
 }) => Promise<SnapshotStageResult>;
 
 export interface BackupRunnerDeps {
@@ -88,9 +88,11 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
               record,
               pvcs,
               log,
-              onProgress: (attempted, completed) => {
+              onProgress: async (attempted, completed) => {
                 record.backup.status.csiVolumeSnapshotsAttempted = attempted;
                 record.backup.status.csiVolumeSnapshotsCompleted = completed;
+                // Shown by GET /backups/{name} while the snapshots are being cut.
+                await checkpoint(record);
               },
             });
       record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;

@@ -49,6 +49,9 @@ export interface TarballStageInput {
 
 class PauseSignal extends Error {}
 
+/** How often the running counts are saved for GET /backups/{name} between parts. */
+const PROGRESS_INTERVAL_MS = 5_000;
+
 /**
  * Streams the cluster's objects into the backup tarball: each page of objects becomes
  * tar entries, gzip, and multipart parts as it arrives; nothing is staged on disk and
@@ -94,12 +97,19 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     return run;
   };
 
+  // Progress is shown while the backup runs: besides each part's checkpoint, the
+  // counts alone are saved every few seconds (the tarball state stays that of the
+  // last part, which is what a resumed run must start from).
+  let progressSavedAt = Date.now();
   const checkpointAfterPart = async () => {
-    if (writer.openBytes < input.partSize) return;
-    if (!(await writer.flush())) return;
-    record.tarball = live.toState(saved.uploadId, parts);
+    if (writer.openBytes >= input.partSize && (await writer.flush())) {
+      record.tarball = live.toState(saved.uploadId, parts);
+    } else if (Date.now() - progressSavedAt < PROGRESS_INTERVAL_MS) {
+      return;
+    }
     record.backup.status.progress = live.progress();
     await input.checkpoint(record);
+    progressSavedAt = Date.now();
   };
 
   const writeObject = async (object: KubeObject, groupResource: string, version: string, preferredVersion: string) => {
