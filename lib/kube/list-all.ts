@@ -41,6 +41,9 @@ export interface ListOptions {
  * storage key order (namespace/name), so "already yielded" is everything up to the
  * last key seen, and nothing is yielded twice or lost.
  *
+ * One page is fetched ahead while the caller handles the current one (one extra page
+ * in memory at most).
+ *
  * List items lack apiVersion/kind; they are filled in from the list so each item
  * is a complete object, as `kubectl get -o json` shows it.
  */
@@ -50,34 +53,48 @@ export async function* listPages<T extends KubeObject = KubeObject>(
   options: ListOptions = {},
 ): AsyncGenerator<T[]> {
   const limit = options.limit ?? 500;
+  const fetchPage = (continueToken: string | undefined) => {
+    const request = client.get<ListPage<T>>(path, {
+      limit,
+      continue: continueToken,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+    });
+    // Awaited below; this only keeps a page nobody waits for any more (the caller
+    // stopped early) from becoming an unhandled rejection.
+    request.catch(() => undefined);
+    return request;
+  };
+  /** The token of the request in flight; undefined for the first page. */
   let token: string | undefined;
+  let request = fetchPage(token);
   let lastKey: string | undefined;
   let skipping = false;
   for (;;) {
     let page: ListPage<T>;
     try {
-      page = await client.get<ListPage<T>>(path, {
-        limit,
-        continue: token,
-        labelSelector: options.labelSelector,
-        fieldSelector: options.fieldSelector,
-      });
+      page = await request;
     } catch (error) {
       if (!(error instanceof KubeApiError) || error.code !== 410 || token === undefined) throw error;
       token = error.continueToken;
       skipping = token === undefined;
+      request = fetchPage(token);
       continue;
     }
     if (options.onSizeEstimate && token === undefined && !skipping) {
       options.onSizeEstimate((page.items?.length ?? 0) + (page.metadata.remainingItemCount ?? 0));
     }
+    // The next page is asked for before this one is handed on, so the API server
+    // answers while the caller works through this page.
+    token = page.metadata.continue || undefined;
+    if (token) request = fetchPage(token);
     const itemApiVersion = page.apiVersion;
     const itemKind = page.kind?.replace(/List$/, '');
     let items = page.items ?? [];
     if (skipping && lastKey !== undefined) {
       const after = lastKey;
       items = items.filter((item) => storageKey(item) > after);
-      if (items.length > 0 || !page.metadata.continue) skipping = false;
+      if (items.length > 0 || !token) skipping = false;
     }
     if (items.length > 0) {
       for (const item of items) {
@@ -87,7 +104,6 @@ export async function* listPages<T extends KubeObject = KubeObject>(
       lastKey = storageKey(items[items.length - 1]!);
       yield items;
     }
-    token = page.metadata.continue || undefined;
     if (!token) return;
   }
 }
