@@ -135,13 +135,18 @@ function watchReadiness(namespace: string, backupName: string) {
     const observer = await connectCluster(
       clusterSchema.parse({ name: 'alpha', server: alpha.server, caData: alpha.caData, auth: { token: alpha.adminToken }, storageLocations: ['default'] }),
     );
+    const sweep = async () => {
+      for (const vs of await volumeSnapshotsIn(namespace, backupName, observer)) {
+        if (vs.status?.readyToUse && !readyAt.has(vs.metadata.name)) readyAt.set(vs.metadata.name, Date.now());
+      }
+    };
     try {
       while (running) {
-        for (const vs of await volumeSnapshotsIn(namespace, backupName, observer)) {
-          if (vs.status?.readyToUse && !readyAt.has(vs.metadata.name)) readyAt.set(vs.metadata.name, Date.now());
-        }
+        await sweep();
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      // Skiff may see the last one ready between two looks of this observer.
+      await sweep();
     } finally {
       observer.close();
     }
