@@ -28,21 +28,44 @@ export interface FileHeader {
  * segments, backslashes); Velero refuses such paths when it restores.
  */
 export function assertEntryPath(path: string): void {
-  const segments = path.split('/');
-  const bad =
-    path === '' ||
-    path.startsWith('/') ||
-    path.includes('\\') ||
-    path.includes('\0') ||
-    segments.some((segment) => segment === '' || segment === '.' || segment === '..');
-  if (bad) {
-    throw new ValidationError('tarball entry', [
-      {
-        path: 'path',
-        message: `${JSON.stringify(path)} must be a relative path of non-empty segments, without "." or ".." segments, backslashes or NUL`,
-      },
-    ]);
+  fitsUstar(path);
+}
+
+/**
+ * Checks `path` as assertEntryPath does and tells whether it fits a ustar block alone
+ * (printable ASCII, at most 100 bytes). One pass over the characters: it runs for every
+ * entry of a tarball of a whole cluster.
+ */
+export function fitsUstar(path: string): boolean {
+  let printableAscii = true;
+  let segmentStart = 0;
+  for (let i = 0; i <= path.length; i++) {
+    const code = i < path.length ? path.charCodeAt(i) : SLASH;
+    if (code === SLASH) {
+      const length = i - segmentStart;
+      const dots = length <= 2 && path.charCodeAt(segmentStart) === DOT && (length === 1 || path.charCodeAt(segmentStart + 1) === DOT);
+      if (length === 0 || dots) throw unsafePath(path);
+      segmentStart = i + 1;
+    } else if (code === BACKSLASH || code === 0) {
+      throw unsafePath(path);
+    } else if (code < 0x20 || code > 0x7e) {
+      printableAscii = false;
+    }
   }
+  return printableAscii && path.length <= USTAR_NAME_MAX;
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const BACKSLASH = 0x5c;
+
+function unsafePath(path: string): ValidationError {
+  return new ValidationError('tarball entry', [
+    {
+      path: 'path',
+      message: `${JSON.stringify(path)} must be a relative path of non-empty segments, without "." or ".." segments, backslashes or NUL`,
+    },
+  ]);
 }
 
 /** Zero bytes after a body of `size` bytes up to the next block boundary. */
@@ -106,12 +129,70 @@ function paxHeaderName(path: string): string {
  * paddingSize(size) zero bytes.
  */
 export function encodeFileHeader(header: FileHeader): Buffer {
-  assertEntryPath(header.path);
-  const fitsUstar = Buffer.byteLength(header.path) <= USTAR_NAME_MAX && /^[\x20-\x7e]*$/.test(header.path);
-  if (fitsUstar) return ustarBlock(header.path, header.size, header.mode, header.mtime, TYPE_FILE);
-
+  if (fitsUstar(header.path)) {
+    const block = Buffer.alloc(TAR_BLOCK_SIZE);
+    writeUstarFileHeader(block, 0, header);
+    return block;
+  }
   const records = Buffer.from(paxRecord('path', header.path), 'utf8');
   const pax = ustarBlock(paxHeaderName(header.path), records.byteLength, header.mode, header.mtime, TYPE_PAX);
   const file = ustarBlock(ustarFallback(header.path), header.size, header.mode, header.mtime, TYPE_FILE);
   return Buffer.concat([pax, records, Buffer.alloc(paddingSize(records.byteLength)), file]);
+}
+
+/**
+ * Writes the one-block header of a file whose path fitsUstar into `target` at `offset`:
+ * the same bytes as ustarBlock, from a copied template of the fields every entry of a
+ * writer shares, so only the name, size and checksum are computed per entry.
+ */
+export function writeUstarFileHeader(target: Buffer, offset: number, header: FileHeader): void {
+  const template = ustarTemplate(header.mode, header.mtime);
+  template.block.copy(target, offset);
+  const { path, size } = header;
+  let sum = template.sum;
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    target[offset + i] = code;
+    sum += code;
+  }
+  // 11 octal digits and the template's NUL, as writeOctal writes them.
+  let rest = size;
+  for (let i = SIZE_OFFSET + 10; i >= SIZE_OFFSET; i--) {
+    const digit = 0x30 + (rest % 8);
+    target[offset + i] = digit;
+    sum += digit;
+    rest = Math.floor(rest / 8);
+  }
+  // Six octal digits, NUL, space.
+  for (let i = CHECKSUM_OFFSET + 5; i >= CHECKSUM_OFFSET; i--) {
+    target[offset + i] = 0x30 + (sum % 8);
+    sum = Math.floor(sum / 8);
+  }
+  target[offset + CHECKSUM_OFFSET + 6] = 0;
+  target[offset + CHECKSUM_OFFSET + 7] = 0x20;
+}
+
+const SIZE_OFFSET = 124;
+const CHECKSUM_OFFSET = 148;
+
+/** A file block with an empty name, size 0 digits left as NULs, and its byte sum (checksum field as spaces). */
+interface UstarTemplate {
+  mode: number;
+  mtimeSeconds: number;
+  block: Buffer;
+  sum: number;
+}
+
+let lastTemplate: UstarTemplate | undefined;
+
+function ustarTemplate(mode: number, mtime: Date): UstarTemplate {
+  const mtimeSeconds = Math.floor(mtime.getTime() / 1000);
+  if (lastTemplate?.mode === mode && lastTemplate.mtimeSeconds === mtimeSeconds) return lastTemplate;
+  const block = ustarBlock('', 0, mode, mtime, TYPE_FILE);
+  block.fill(0, SIZE_OFFSET, SIZE_OFFSET + 12);
+  block.fill(0x20, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 8);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  lastTemplate = { mode, mtimeSeconds, block, sum };
+  return lastTemplate;
 }

@@ -1,7 +1,7 @@
 import { createGzip, type Gzip } from 'node:zlib';
 import { ValidationError, type FieldIssue } from '../errors';
 import { MIN_PART_SIZE } from '../store/limits';
-import { END_OF_ARCHIVE, encodeFileHeader, paddingSize } from './tar-header';
+import { END_OF_ARCHIVE, TAR_BLOCK_SIZE, encodeFileHeader, fitsUstar, paddingSize, writeUstarFileHeader } from './tar-header';
 
 /**
  * Writes a gzipped tarball as a sequence of parts for a multipart upload. Each part is
@@ -44,6 +44,15 @@ const MAX_PARTS_IN_FLIGHT = 2;
  * is also kept to an eighth of partSize, which bounds how far a part overshoots it.
  */
 const MAX_INPUT_BATCH = 256 * 1024;
+
+/** Input batches handed to zlib and not yet compressed, beyond which ready() waits. */
+const MAX_BATCHES_COMPRESSING = 2;
+
+/**
+ * Room a batch keeps beyond MAX_INPUT_BATCH, so that an ordinary object (both of its
+ * entries) still fits before the batch is handed over; larger ones get a batch of their own.
+ */
+const MAX_ENTRY_OVERSHOOT = 64 * 1024;
 
 /** zlib output buffer size: fewer, larger chunks per part. */
 const GZIP_CHUNK_SIZE = 128 * 1024;
@@ -143,11 +152,16 @@ export class TarParts {
   private partIndex: number;
 
   private member: Member | undefined;
-  private pending: Buffer[] = [];
-  private pendingSize = 0;
+  /** Tar bytes not yet handed to zlib: entries are written straight into it. */
+  private batch: Buffer = EMPTY;
+  private batchUsed = 0;
+  /** Batches handed to the current member's zlib, oldest first, some perhaps done. */
+  private compressions: Promise<void>[] = [];
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   private finishing = false;
+  /** Set while flush or finish runs: entries added then could land on either side of the part boundary. */
+  private closingPart = false;
   /** Operations run one after another, so callers that do not await still keep order. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -165,7 +179,7 @@ export class TarParts {
 
   /**
    * Compressed bytes of the part being written, so far: a lower bound of its size (up to
-   * 256 KiB of input may still wait for compression), for callers that choose part
+   * three input batches may still wait for compression), for callers that choose part
    * boundaries themselves with flush.
    */
   get openMemberBytes(): number {
@@ -178,26 +192,72 @@ export class TarParts {
   }
 
   /**
-   * Adds a file. Resolves once its bytes are taken, which waits while two parts are
-   * being uploaded. An invalid path rejects without harming the writer; any other
-   * failure (compression, a rejected onPart) fails every later call.
+   * Adds a file. Resolves once its bytes are compressed (so openMemberBytes counts
+   * them), which also waits while two parts are being uploaded. An invalid path rejects
+   * without harming the writer; any other failure (compression, a rejected onPart)
+   * fails every later call. append and ready do the same for many entries at less cost.
    */
   addEntry(path: string, bytes: Uint8Array | string): Promise<void> {
-    if (this.finishing) return Promise.reject(new Error(`cannot add ${path}: the tarball is already finished`));
     try {
-      // A view, not a copy: the caller's bytes are held only until compressed.
-      const body =
-        typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const header = encodeFileHeader({ path, size: body.byteLength, mode: FILE_MODE, mtime: this.now() });
-      return this.serialize(async () => {
-        this.queue(header, body, END_OF_ARCHIVE.subarray(0, paddingSize(body.byteLength)));
-        if (this.pendingSize < this.inputBatch) return;
-        await this.compressPending();
-        if ((this.member?.size ?? 0) >= this.partSize) await this.emitMember();
-      });
+      this.append([path], bytes);
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.takeUpTo(0);
+  }
+
+  /**
+   * Adds one file under each of `paths`, the body encoded once and copied (Velero writes
+   * every object twice: under its version and under `<version>-preferredversion`).
+   * Synchronous, so a page of objects costs no trip through the event loop per entry;
+   * the caller awaits ready() every so often, which is the backpressure. Throws without
+   * writing anything when a path is unsafe, and throws once the writer has failed.
+   * Not to be called while flush or finish is pending.
+   */
+  append(paths: readonly string[], body: Uint8Array | string): void {
+    if (this.finishing) throw new Error(`cannot add ${paths[0]}: the tarball is already finished`);
+    if (this.closingPart) throw new Error(`cannot add ${paths[0]} while a part is being closed; await flush() first`);
+    this.throwIfFailed();
+    const ustar = paths.map(fitsUstar);
+    const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+    const padded = size + paddingSize(size);
+    const mtime = this.now();
+    const longHeaders = paths.map((path, i) => (ustar[i] ? undefined : encodeFileHeader({ path, size, mode: FILE_MODE, mtime })));
+    const needed = longHeaders.reduce((total, header) => total + (header?.byteLength ?? TAR_BLOCK_SIZE) + padded, 0);
+    this.reserve(needed);
+
+    const batch = this.batch;
+    let bodyAt = -1;
+    for (const [i, path] of paths.entries()) {
+      const header = longHeaders[i];
+      if (header) header.copy(batch, this.batchUsed);
+      else writeUstarFileHeader(batch, this.batchUsed, { path, size, mode: FILE_MODE, mtime });
+      const start = this.batchUsed + (header?.byteLength ?? TAR_BLOCK_SIZE);
+      if (bodyAt >= 0) batch.copyWithin(start, bodyAt, bodyAt + size);
+      else if (typeof body === 'string') batch.write(body, start, size, 'utf8');
+      else batch.set(body, start);
+      bodyAt = start;
+      batch.fill(0, start + size, start + padded);
+      this.batchUsed = start + padded;
+    }
+    if (this.batchUsed >= this.inputBatch) this.dispatchBatch();
+  }
+
+  /**
+   * Resolves once the writer can take more: at most a few batches wait for zlib, and a
+   * member that reached partSize has been handed over as a part. Rejects once the writer
+   * has failed.
+   */
+  ready(): Promise<void> {
+    return this.takeUpTo(MAX_BATCHES_COMPRESSING);
+  }
+
+  /** Waits until at most `batches` handed-over batches are still compressing; closes a full part. */
+  private takeUpTo(batches: number): Promise<void> {
+    return this.serialize(async () => {
+      while (this.compressions.length > batches) await this.compressions.shift();
+      if ((this.member?.size ?? 0) >= this.partSize) await this.emitMember();
+    });
   }
 
   /**
@@ -207,12 +267,18 @@ export class TarParts {
    * smaller), so then nothing happens and it resolves false; add entries and try again.
    */
   flush(): Promise<boolean> {
+    this.closingPart = true;
     return this.serialize(async () => {
-      await this.compressPending();
-      if (this.member !== undefined && this.member.size < this.minPartSize) return false;
-      await this.emitMember();
-      await this.settleUploads();
-      return true;
+      try {
+        this.dispatchBatch();
+        await this.compressed();
+        if (this.member !== undefined && this.member.size < this.minPartSize) return false;
+        await this.emitMember();
+        await this.settleUploads();
+        return true;
+      } finally {
+        this.closingPart = false;
+      }
     });
   }
 
@@ -223,8 +289,10 @@ export class TarParts {
   finish(): Promise<void> {
     this.finishing = true;
     return this.serialize(async () => {
-      this.queue(END_OF_ARCHIVE);
-      await this.compressPending();
+      this.reserve(END_OF_ARCHIVE.byteLength);
+      END_OF_ARCHIVE.copy(this.batch, this.batchUsed);
+      this.batchUsed += END_OF_ARCHIVE.byteLength;
+      this.dispatchBatch();
       await this.emitMember();
       await this.settleUploads();
     });
@@ -248,21 +316,32 @@ export class TarParts {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private queue(...buffers: Buffer[]): void {
-    for (const buffer of buffers) {
-      if (buffer.byteLength === 0) continue;
-      this.pending.push(buffer);
-      this.pendingSize += buffer.byteLength;
-    }
+  /** Makes room for `bytes` more in the batch, handing the batch to zlib first if it is too full. */
+  private reserve(bytes: number): void {
+    if (this.batchUsed + bytes <= this.batch.byteLength) return;
+    this.dispatchBatch();
+    // A fresh buffer each time: zlib reads the one handed over until it is compressed.
+    this.batch = Buffer.allocUnsafe(Math.max(this.inputBatch + MAX_ENTRY_OVERSHOOT, bytes));
   }
 
-  private async compressPending(): Promise<void> {
-    if (this.pendingSize === 0) return;
-    const input = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingSize);
-    this.pending = [];
-    this.pendingSize = 0;
+  /** Hands the batch's bytes to the current member's zlib without waiting for them. */
+  private dispatchBatch(): void {
+    if (this.batchUsed === 0) return;
+    const input = this.batch.subarray(0, this.batchUsed);
+    this.batch = this.batch.subarray(this.batchUsed);
+    this.batchUsed = 0;
     this.member ??= new Member(this.level);
-    await this.member.write(input);
+    const written = this.member.write(input);
+    // Failures surface through ready, flush and finish; this only keeps them handled.
+    written.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+    this.compressions.push(written);
+  }
+
+  /** Waits until zlib has taken every batch handed over, so `member.size` counts them. */
+  private async compressed(): Promise<void> {
+    while (this.compressions.length > 0) await this.compressions.shift();
   }
 
   /**
@@ -274,6 +353,8 @@ export class TarParts {
     const member = this.member;
     if (member === undefined) return;
     this.member = undefined;
+    // Batches handed to this member are finished by end(); later ones go to the next member.
+    this.compressions = [];
     await member.end();
     while (this.uploads.size >= MAX_PARTS_IN_FLIGHT) await Promise.race(this.uploads);
     this.throwIfFailed();
@@ -298,3 +379,5 @@ export class TarParts {
     this.throwIfFailed();
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -20,9 +20,20 @@ export interface TypeCursor {
   lastKey?: string;
 }
 
+/** An object that belongs in the backup, with its storage key (see itemKey). */
+export interface CollectedItem {
+  item: KubeObject;
+  key: string;
+}
+
 export interface CollectCallbacks {
-  /** Receives every object that belongs in the backup; awaited, so it sets the pace. */
-  onItem(item: KubeObject, target: ListTarget, key: string): Promise<void>;
+  /**
+   * Receives the objects of one listed page that belong in the backup, in key order;
+   * awaited, so it sets the pace. A whole page at once: per-object callbacks cost more
+   * than writing the object. The type's cursor moves past the page once it resolves;
+   * a callback that stops mid-page moves the cursor itself.
+   */
+  onPage(target: ListTarget, items: CollectedItem[]): Promise<void>;
   /** An object or a type that could not be read: a warning or error, not a failed backup. */
   onProblem(problem: { severity: 'error' | 'warning'; namespace?: string; message: string }): void;
   /** The server's estimate of a collection's size, from its first page (called per listed collection). */
@@ -91,10 +102,10 @@ export function itemKey(item: KubeObject): string {
 }
 
 /**
- * Lists every target to the end and hands each object that belongs in the backup to
- * `onItem`. Types are listed `concurrency` at a time; within a type objects come in
- * key order, so `cursors` (updated after each handed-on object) say exactly where to
- * resume. A type that cannot be listed (forbidden, gone) becomes a problem for the
+ * Lists every target to the end and hands the objects that belong in the backup to
+ * `onPage`, a page at a time. Types are listed `concurrency` at a time; within a type
+ * objects come in key order, so `cursors` (updated after each handed-on page) say
+ * exactly where to resume. A type that cannot be listed (forbidden, gone) becomes a problem for the
  * results, not a failed backup; an unreachable cluster stops the collection.
  */
 export async function collectItems(
@@ -139,14 +150,16 @@ async function collectTarget(
     try {
       const onSizeEstimate = (count: number) => callbacks.onEstimate?.(target.groupResource, count);
       for await (const page of listPages(client, path, { labelSelector: options.labelSelector, onSizeEstimate })) {
+        const wanted: CollectedItem[] = [];
+        let lastKey: string | undefined;
         for (const item of page) {
           const key = itemKey(item);
           if (resumeAfter !== undefined && key <= resumeAfter) continue;
-          if (belongs(item, target, filters) && !options.skip?.(item, target)) {
-            await callbacks.onItem(item, target, key);
-          }
-          cursor.lastKey = key;
+          if (belongs(item, target, filters) && !options.skip?.(item, target)) wanted.push({ item, key });
+          lastKey = key;
         }
+        if (wanted.length > 0) await callbacks.onPage(target, wanted);
+        if (lastKey !== undefined) cursor.lastKey = lastKey;
       }
     } catch (error) {
       if (error instanceof KubeUnreachableError) throw error;

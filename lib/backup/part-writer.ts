@@ -17,7 +17,8 @@ export function createPartWriter(onPart: (bytes: Buffer) => Promise<void>, first
     firstPartIndex,
   });
   return {
-    addEntry: (path, bytes) => parts.addEntry(path, bytes),
+    append: (paths, body) => parts.append(paths, body),
+    ready: () => parts.ready(),
     get openBytes() {
       return parts.openMemberBytes;
     },

@@ -4,7 +4,7 @@ import { collectionPath, groupResource, type ApiResource } from '../kube/discove
 import { KubeApiError, isNotFound } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
-import { collectItems, itemKey, type ListTarget, type TypeCursor } from './collect';
+import { collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import type { BackupFilters } from './filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -13,7 +13,10 @@ import type { BackupLog } from './backup-log';
 
 /** The tarball writer the stage drives; parts are whole gzip members of whole entries. */
 export interface PartWriter {
-  addEntry(path: string, bytes: Uint8Array | string): Promise<void>;
+  /** Adds one file under each of `paths` at once; synchronous, with ready() as the backpressure. */
+  append(paths: readonly string[], body: string): void;
+  /** Resolves once the writer can take more (compression and uploads caught up). */
+  ready(): Promise<void>;
   /** Compressed bytes of the member not yet handed out as a part. */
   readonly openBytes: number;
   /** Closes the open member and hands it out as a part; false when it is below S3's 5 MiB minimum. */
@@ -53,6 +56,12 @@ class PauseSignal extends Error {}
 const PROGRESS_INTERVAL_MS = 5_000;
 
 /**
+ * Bytes of objects appended between two waits for the writer: bounds the memory a page
+ * of large objects takes, and is how often a part boundary can be placed.
+ */
+const APPENDED_BETWEEN_WAITS = 512 * 1024;
+
+/**
  * Streams the cluster's objects into the backup tarball: each page of objects becomes
  * tar entries, gzip, and multipart parts as it arrives; nothing is staged on disk and
  * memory does not grow with the cluster.
@@ -79,7 +88,8 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     await input.checkpoint(record);
   }
   const saved = record.tarball;
-  const live = new LiveState(saved);
+  const cursors = new Map(Object.entries(structuredClone(saved.cursors)));
+  const live = new LiveState(saved, cursors);
   const parts: UploadedPart[] = [...saved.parts];
   const writer = input.createWriter(async (bytes) => {
     parts.push(await input.multipart.uploadPart(input.tarballKey, saved.uploadId, parts.length + 1, bytes));
@@ -112,42 +122,55 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     progressSavedAt = Date.now();
   };
 
-  const writeObject = async (object: KubeObject, groupResource: string, version: string, preferredVersion: string) => {
+  /** Adds one object; returns the bytes appended. */
+  const writeObject = (object: KubeObject, groupResource: string, version: string, preferredVersion: string): number => {
     const body = JSON.stringify(object);
     const location = { groupResource, namespace: object.metadata.namespace, name: object.metadata.name };
-    for (const path of itemPaths(location, version, preferredVersion)) await writer.addEntry(path, body);
+    writer.append(itemPaths(location, version, preferredVersion), body);
     live.recordObject(object);
+    return body.length;
+  };
+
+  /**
+   * Writes listed objects, waiting for the writer every APPENDED_BETWEEN_WAITS bytes and
+   * then closing a part if one is full. The cursor moves with each object, before a
+   * part can close, so the checkpoint of that part does not list the object again.
+   */
+  const writeListed = async (target: ListTarget, items: CollectedItem[]) => {
+    if (input.shouldPause()) throw new PauseSignal();
+    const cursor = cursors.get(target.groupResource)!;
+    let appended = 0;
+    for (const { item, key } of items) {
+      appended += writeObject(withBackupAdditions(item, record), target.groupResource, target.resource.version, target.resource.preferredVersion);
+      cursor.lastKey = key;
+      if (appended >= APPENDED_BETWEEN_WAITS) {
+        appended = 0;
+        await writer.ready();
+        await checkpointAfterPart();
+      }
+    }
+    live.listedTypeBackedUp(target.groupResource);
+    await writer.ready();
+    await checkpointAfterPart();
   };
 
   try {
     if (!live.preambleWritten) {
-      await writer.addEntry(VERSION_FILE_PATH, VERSION_FILE_CONTENT);
+      writer.append([VERSION_FILE_PATH], VERSION_FILE_CONTENT);
       for (const object of snapshotObjects(record)) {
         const [group, version] = splitApiVersion(object.apiVersion ?? '');
-        await writeObject(object, `${pluralOf(object.kind ?? '')}.${group}`, version, version);
+        writeObject(object, `${pluralOf(object.kind ?? '')}.${group}`, version, version);
       }
       live.preambleWritten = true;
     }
 
-    const cursors = new Map(Object.entries(live.cursors));
     await collectItems(
       input.client,
       input.targets,
       input.filters,
       cursors,
       {
-        onItem: (item, target, key) =>
-          exclusive(async () => {
-            if (input.shouldPause()) throw new PauseSignal();
-            const object = withBackupAdditions(item, record);
-            await writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
-            live.listedTypeBackedUp(target.groupResource);
-            // The object is in the open part now, so a checkpoint after this part must not
-            // list it again: the cursor moves before the part can close, not after onItem.
-            cursors.get(target.groupResource)!.lastKey = key;
-            live.cursors = Object.fromEntries(cursors);
-            await checkpointAfterPart();
-          }),
+        onPage: (target, items) => exclusive(() => writeListed(target, items)),
         onProblem: (problem) => {
           addMessage(problem.severity === 'error' ? record.results.errors : record.results.warnings, problem.namespace, problem.message);
           (problem.severity === 'error' ? log.error : log.warn).call(log, problem.message);
@@ -162,18 +185,17 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
           item.metadata.labels?.[BACKUP_NAME_LABEL] === record.backup.metadata.name,
       },
     );
-    live.cursors = Object.fromEntries(cursors);
 
     await exclusive(async () => {
       if (input.customResourceDefinitions) {
         for (const crd of await definitionsOf(input, live.listedTypes)) {
           const type = input.customResourceDefinitions;
-          await writeObject(crd, groupResource(type), type.version, type.preferredVersion);
+          writeObject(crd, groupResource(type), type.version, type.preferredVersion);
         }
       }
       const wanted = new Set(input.filters.namespaceObjectsToBackUp(live.namespacesSeen));
       for (const namespace of await input.listNamespaces()) {
-        if (wanted.has(namespace.metadata.name)) await writeObject(namespace, 'namespaces', 'v1', 'v1');
+        if (wanted.has(namespace.metadata.name)) writeObject(namespace, 'namespaces', 'v1', 'v1');
       }
       await writer.finish();
     });
@@ -226,7 +248,6 @@ async function definitionsOf(input: TarballStageInput, types: readonly string[])
 
 /** The stage's running totals, copied into the record at each part boundary. */
 class LiveState {
-  cursors: Record<string, TypeCursor>;
   itemsBackedUp: number;
   preambleWritten: boolean;
   private readonly resources: ResourceList;
@@ -234,8 +255,11 @@ class LiveState {
   private readonly types: Set<string>;
   private estimated = 0;
 
-  constructor(state: TarballState) {
-    this.cursors = structuredClone(state.cursors);
+  /** `cursors` is the collection's own map, moved on as objects are written. */
+  constructor(
+    state: TarballState,
+    private readonly cursors: Map<string, TypeCursor>,
+  ) {
     this.itemsBackedUp = state.itemsBackedUp;
     this.preambleWritten = state.preambleWritten;
     this.resources = ResourceList.fromJSON(state.resourceList);
@@ -280,7 +304,7 @@ class LiveState {
     return {
       uploadId,
       parts: [...parts],
-      cursors: structuredClone(this.cursors),
+      cursors: structuredClone(Object.fromEntries(this.cursors)),
       itemsBackedUp: this.itemsBackedUp,
       resourceList: this.resources.toJSON(),
       namespacesSeen: this.namespacesSeen,
@@ -296,8 +320,9 @@ function snapshotObjects(record: BackupProgressRecord): KubeObject[] {
 
 /** A snapshotted PVC carries, in the tarball, the name of its VolumeSnapshot (restore needs it). */
 function withBackupAdditions(item: KubeObject, record: BackupProgressRecord): KubeObject {
+  if (item.kind !== 'PersistentVolumeClaim') return item;
   const additions = record.snapshots?.pvcAdditions[itemKey(item)];
-  if (!additions || item.kind !== 'PersistentVolumeClaim') return item;
+  if (!additions) return item;
   return {
     ...item,
     metadata: {
