@@ -1,9 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { runBackup } from '../lib/backup/run-backup';
 import { backupRunnerDeps } from '../lib/backup/runner-wiring';
-import { createBackup, getBackup, listBackups, listFilterSchema } from '../lib/backup/service';
+import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/wiring';
 import { backupTable, describeBackup, progressBar } from '../lib/cli/format';
 import { loadConfig } from '../lib/config';
@@ -112,11 +111,9 @@ async function get(name: string | undefined): Promise<void> {
   print(list, () => backupTable(list.items));
 }
 
+/** The backup's log in every phase: running, paused, Failed or finished. */
 async function logs(name: string): Promise<void> {
-  const { store, backup } = await finished(name);
-  const bytes = await store.getObject(store.layout.backupLogKey(backup.metadata.name));
-  if (!bytes) throw new NotFoundError('log of backup', name);
-  process.stdout.write(gunzipSync(bytes));
+  process.stdout.write(await getBackupLog(deps, name));
 }
 
 async function download(name: string): Promise<void> {

@@ -1,12 +1,12 @@
 import middy from '@middy/core';
-import { createBackup, getBackup, listBackups, listFilterSchema } from '../lib/backup/service';
+import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/wiring';
 import { lambdaStartRun } from '../lib/dispatch';
 import { ValidationError } from '../lib/errors';
 import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
-import { jsonResponse } from '../lib/http/responses';
+import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/velero/backup';
 import { logger } from '../lib/logger';
 import { runtime } from '../lib/runtime';
@@ -37,13 +37,15 @@ async function createAndStart(request: unknown) {
   return created;
 }
 
-/** POST /backups, GET /backups, GET /backups/{name}. */
+/** POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs. */
 const http = middy(async (event: HttpApiEvent) => {
   switch (event.routeKey) {
     case 'POST /backups':
       return jsonResponse(202, await createAndStart(jsonBody(event)));
     case 'GET /backups/{name}':
       return jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? ''));
+    case 'GET /backups/{name}/logs':
+      return textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? ''));
     default: {
       const filter = listFilterSchema.safeParse(event.queryStringParameters ?? {});
       if (!filter.success) throw new ValidationError('query', fieldIssuesFromZod(filter.error));

@@ -34,7 +34,7 @@ export class BackupLog {
 
   gzip(): Buffer {
     const tail = this.dropped > 0 ? [`level=warning msg="${this.dropped} earlier log lines were dropped to bound memory"`] : [];
-    return gzipSync(`${[...tail, ...this.lines].join('\n')}\n`);
+    return gzipSync(logText([...tail, ...this.lines]));
   }
 
   private add(level: string, message: string, fields: Record<string, string | number>): void {
@@ -47,6 +47,11 @@ export class BackupLog {
       this.dropped += 1;
     }
   }
+}
+
+/** Log lines as the text of a log file: one line each, each ended by a newline. */
+export function logText(lines: readonly string[]): string {
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 function quote(value: string): string {

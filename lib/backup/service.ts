@@ -1,11 +1,13 @@
+import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
 import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL, type Backup, type BackupPhase } from '../velero/backup';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
 import { logger } from '../logger';
 import { fieldIssuesFromZod } from '../velero/backup';
+import { logText } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
 import { emptyResults } from './results';
 
@@ -136,12 +138,20 @@ export async function createBackup(
 }
 
 /**
- * A backup as GET /backups/{name} shows it: finished from its metadata, running from its
- * progress. A location that cannot be read does not hide a backup another location
- * holds; when the backup is found nowhere and some location could not be read, that
- * failure is the answer, since "not found" would not be known to be true.
+ * Where a backup was found, and what of it: its progress record while it runs, is
+ * paused or after it Failed (a failed backup writes nothing under backups/), else the
+ * finished backup's velero-backup.json.
  */
-export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
+type FoundBackup = { store: BackupStore } & ({ record: BackupProgressRecord } | { finished: Backup });
+
+/**
+ * Looks a backup up in every storage location, the progress record before the metadata
+ * (a backup being finalized has both for a moment, and its record is the live one). A
+ * location that cannot be read does not hide a backup another location holds; when the
+ * backup is found nowhere and some location could not be read, that failure is the
+ * answer, since "not found" would not be known to be true.
+ */
+async function findBackup(deps: BackupServiceDeps, name: string): Promise<FoundBackup> {
   const nameIssues = dns1123SubdomainIssues(name);
   if (nameIssues.length > 0) {
     throw new ValidationError('backup name', nameIssues.map((m) => ({ path: 'name', message: `${JSON.stringify(name)} ${m}` })));
@@ -151,9 +161,9 @@ export async function getBackup(deps: BackupServiceDeps, name: string): Promise<
     try {
       const store = deps.storeFor(location.name);
       const progress = await store.getProgress(name);
-      if (progress) return (progress.record as BackupProgressRecord).backup;
+      if (progress) return { store, record: progress.record as BackupProgressRecord };
       const finished = await store.getBackupMetadata(name);
-      if (finished) return finished;
+      if (finished) return { store, finished };
     } catch (error) {
       logger.error('could not look up a backup in a storage location', { backup: name, storageLocation: location.name, error });
       unreadable ??= error;
@@ -161,6 +171,36 @@ export async function getBackup(deps: BackupServiceDeps, name: string): Promise<
   }
   if (unreadable !== undefined) throw unreadable;
   throw new NotFoundError('backup', name, 'it is in no configured storage location');
+}
+
+/** A backup as GET /backups/{name} shows it: finished from its metadata, running from its progress. */
+export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
+  const found = await findBackup(deps, name);
+  return 'record' in found ? found.record.backup : found.finished;
+}
+
+/**
+ * A backup's log as text, in every phase: the lines of its progress record while it
+ * runs, is paused or after it Failed; the stored `<b>-logs.gz` once it finished.
+ */
+export async function getBackupLog(deps: BackupServiceDeps, name: string): Promise<string> {
+  const found = await findBackup(deps, name);
+  return 'record' in found ? logText(found.record.log) : storedLogText(found.store, name);
+}
+
+/** The text of a finished backup's `<b>-logs.gz`, as Velero and Skiff write it. */
+async function storedLogText(store: BackupStore, name: string): Promise<string> {
+  const key = store.layout.backupLogKey(name);
+  const bytes = await store.getObject(key);
+  if (!bytes) throw new NotFoundError('log of backup', name, `the backup in storage location "${store.location}" has no ${key}`);
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (error) {
+    throw new RemoteError(
+      `object store location "${store.location}"`,
+      `"${key}" is not gzip (${(error as Error).message}); it is damaged or was not written by Velero or Skiff`,
+    );
+  }
 }
 
 export const listFilterSchema = z.strictObject({

@@ -12,3 +12,12 @@ export function jsonResponse(statusCode: number, body: unknown): HttpResponse {
     body: JSON.stringify(body),
   };
 }
+
+/** A plain-text answer, such as a backup's log, which callers read or pipe as it is. */
+export function textResponse(statusCode: number, body: string): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body,
+  };
+}

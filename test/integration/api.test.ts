@@ -38,6 +38,7 @@ interface BackupView {
 
 interface Answer {
   status: number;
+  contentType: string | null;
   text: string;
   json: any;
 }
@@ -70,7 +71,7 @@ async function call(
   } catch {
     json = undefined;
   }
-  return { status: res.status, text, json };
+  return { status: res.status, contentType: res.headers.get('content-type'), text, json };
 }
 
 async function invokeBackups(payload: unknown): Promise<any> {
@@ -153,7 +154,7 @@ afterAll(async () => {
 });
 
 describe('API: POST /backups over HTTP', () => {
-  it('answers 202, runs the backup asynchronously, and shows and lists it', async () => {
+  it('answers 202, runs the backup asynchronously, and shows, lists and serves the log of it', async () => {
     const name = `http-${namespace}`;
     const created = await call('POST', '/backups', {
       body: { cluster: 'alpha', name, includedNamespaces: [namespace], ttl: '24h' },
@@ -197,6 +198,13 @@ describe('API: POST /backups over HTTP', () => {
     const bySchedule = await call('GET', '/backups?schedule=x');
     expect(bySchedule.status).toBe(200);
     expect(bySchedule.json.items).toEqual([]);
+
+    const logs = await call('GET', `/backups/${name}/logs`);
+    expect(logs.status, logs.text).toBe(200);
+    expect(logs.contentType).toBe('text/plain; charset=utf-8');
+    expect(logs.text).toMatch(/level=info msg="backup started"/);
+    expect(logs.text).toMatch(/level=info msg="backup completed"/);
+    expect(logs.text).not.toContain('hunter2');
   });
 
   it.each([
@@ -209,14 +217,15 @@ describe('API: POST /backups over HTTP', () => {
     expect(JSON.stringify(answer.json.issues)).toContain(field);
   });
 
-  it('answers 404 for a backup that does not exist', async () => {
-    const answer = await call('GET', '/backups/no-such-backup');
+  it.each(['/backups/no-such-backup', '/backups/no-such-backup/logs'])('answers 404 to GET %s', async (path) => {
+    const answer = await call('GET', path);
     expect(answer.status, answer.text).toBe(404);
+    expect(answer.json.error).toBe('NotFoundError');
     expect(answer.json.message).toContain('no-such-backup');
   });
 
-  it('answers 400 for a name no backup can have', async () => {
-    const answer = await call('GET', '/backups/..%2F..%2Fmetadata');
+  it.each(['/backups/..%2F..%2Fmetadata', '/backups/..%2F..%2Fmetadata/logs'])('answers 400 to GET %s, a name no backup can have', async (path) => {
+    const answer = await call('GET', path);
     expect(answer.status, answer.text).toBe(400);
     expect(answer.json.issues[0].path).toBe('name');
   });
@@ -262,6 +271,8 @@ describe('API: authentication', () => {
     expect(answer.json.message.length).toBeGreaterThan(0);
     const list = await call('GET', '/backups', { auth: false });
     expect(list.status, list.text).toBe(401);
+    const logs = await call('GET', '/backups/no-such-backup/logs', { auth: false });
+    expect(logs.status, logs.text).toBe(401);
   });
 
   it('refuses a wrong bearer token with 401', async () => {
@@ -396,5 +407,13 @@ describe('API: a cluster that cannot be reached', () => {
     expect(backup.status.failureReason).toMatch(/check the cluster's server URL/);
     const failed = await call('GET', '/backups?phase=Failed&cluster=unreachable');
     expect((failed.json.items as BackupView[]).map((b) => b.metadata.name)).toEqual([name]);
+
+    // Nothing of a failed backup is stored where Velero looks; its log still reads, reason
+    // included, and `call` has checked that it holds no secret (the cluster's token among them).
+    const logs = await call('GET', `/backups/${name}/logs`);
+    expect(logs.status, logs.text).toBe(200);
+    expect(logs.contentType).toBe('text/plain; charset=utf-8');
+    expect(logs.text).toMatch(/level=error msg="backup failed: .*cannot reach API server https:\/\/127\.0\.0\.1:1/);
+    expect(logs.text).toContain("check the cluster's server URL");
   });
 });

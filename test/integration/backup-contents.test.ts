@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
-import { getBackup } from '../../lib/backup/service';
+import { getBackup, getBackupLog } from '../../lib/backup/service';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
 import { backupServiceDeps, storeResolver } from '../../lib/backup/wiring';
 import type { SkiffConfig } from '../../lib/config';
@@ -49,7 +49,7 @@ let backupName: string;
 let entries: TarEntry[];
 let stored: Backup;
 let s3Log: S3RequestRecord[];
-let seenWhileRunning: { metadata: number; polls: number; phases: Set<string>; stages: Set<string> };
+let seenWhileRunning: { metadata: number; polls: number; phases: Set<string>; stages: Set<string>; log?: string };
 let apiPathsBefore: Set<string>;
 
 const keyOf = (suffix: string) => `backups/${backupName}/${suffix}`;
@@ -94,6 +94,8 @@ beforeAll(async () => {
         seenWhileRunning.stages.add(record.stage);
         if (record.backup.status.phase) seenWhileRunning.phases.add(record.backup.status.phase);
         if (metadataSeen && ['New', 'Snapshots', 'Resources'].includes(record.stage)) seenWhileRunning.metadata += 1;
+        // The slowed snapshots keep the backup in this stage for seconds: read its log as a user would.
+        if (record.stage === 'Snapshots') seenWhileRunning.log ??= await getBackupLog(backupServiceDeps(config), backupName);
       }
       seenWhileRunning.polls += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -253,6 +255,14 @@ describe('a backup of one namespace', () => {
     expect(log).toContain('backup started');
     expect(log).toContain('backup completed');
     expect(log).not.toContain('hunter2');
+  });
+
+  it('shows its log while it runs, and the stored log once it completed', async () => {
+    expect(seenWhileRunning.log).toMatch(/level=info msg="backup started"/);
+    expect(seenWhileRunning.log).not.toContain('backup completed');
+    const storedLog = gunzipSync(await getBytes(bucket, keyOf(`${backupName}-logs.gz`))).toString('utf8');
+    expect(await getBackupLog(backupServiceDeps(config), backupName)).toBe(storedLog);
+    expect(storedLog.startsWith(seenWhileRunning.log!)).toBe(true);
   });
 
   it('leaves a VolumeSnapshot per PVC and a Retain content labelled for the backup, with a Longhorn handle', async () => {

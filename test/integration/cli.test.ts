@@ -22,7 +22,11 @@ describe('skiff backup (CLI)', () => {
       .makeApiClient(CoreV1Api)
       .createNamespacedConfigMap({ namespace, body: { metadata: { name: 'app-config' }, data: { k: 'v' } } });
     const bucket = await freshBucket('cli');
-    env = { ...process.env, SKIFF_CONFIG: JSON.stringify(skiffConfigForBed(bedState(), { bucket, apiToken: 'unused' })) };
+    const config = skiffConfigForBed(bedState(), { bucket, apiToken: 'unused' });
+    // alpha's credentials on a server nobody answers at: its backups fail.
+    const alpha = config.clusters.find((c) => c.name === 'alpha')!;
+    config.clusters.push({ ...alpha, name: 'unreachable', server: 'https://127.0.0.1:1' });
+    env = { ...process.env, SKIFF_CONFIG: JSON.stringify(config) };
     workDir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
   });
 
@@ -47,6 +51,26 @@ describe('skiff backup (CLI)', () => {
     await skiff('download', name, '--file', file);
     const tar = gunzipSync(readFileSync(file)).toString('latin1');
     expect(tar).toContain(`resources/configmaps/namespaces/${namespace}/app-config.json`);
+  });
+
+  it('shows the log of a backup that failed, reason included and no secret', async () => {
+    const name = `cli-failed-${namespace}`.slice(0, 63);
+    const failure = await skiff('create', name, '--cluster', 'unreachable', '-o', 'json').catch((error: { code: number; stdout: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect(JSON.parse((failure as { stdout: string }).stdout).status).toMatchObject({ phase: 'Failed' });
+
+    const logs = await skiff('logs', name);
+    expect(logs.stdout).toMatch(/level=error msg="backup failed: .*cannot reach API server https:\/\/127\.0\.0\.1:1/);
+    const state = bedState();
+    for (const secret of [state.clusters.alpha!.adminToken, state.minio.secretKey]) {
+      if (logs.stdout.includes(secret) || logs.stderr.includes(secret)) throw new Error(`the log contains a secret (${secret.length} characters)`);
+    }
+  });
+
+  it('answers logs of an unknown backup as not found, exit code 2', async () => {
+    const failure = await skiff('logs', 'no-such-backup').catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(/backup "no-such-backup" not found/);
   });
 
   it('says which field is wrong and exits 2 for bad input', async () => {
