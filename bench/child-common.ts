@@ -38,3 +38,8 @@ export function runChild(main: () => Promise<unknown>): void {
     },
   );
 }
+
+/** A process.cpuUsage() difference in milliseconds, user and system together. */
+export function cpuMillis(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}

@@ -1,7 +1,7 @@
 import { connectCluster } from '../lib/kube/connect';
 import { listPages } from '../lib/kube/list-all';
 import { benchConfig, clusterConfig } from './bed-config';
-import { childArgs, peakRssMb, runChild } from './child-common';
+import { childArgs, cpuMillis, peakRssMb, runChild } from './child-common';
 
 /**
  * The baseline a backup is measured against: one bare paginated LIST (limit 500) of a
@@ -19,6 +19,8 @@ export interface ListOnceArgs {
 
 export interface ListOnceResult {
   ms: number;
+  /** CPU time (user + system) of this process during the LIST, ms. */
+  cpuMs: number;
   items: number;
   pages: number;
   kubeRequests: number;
@@ -32,6 +34,7 @@ async function main(): Promise<ListOnceResult> {
   const config = benchConfig(args.statePath, 'unused');
   const startRssMb = peakRssMb();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const client = await connectCluster(clusterConfig(config, args.cluster));
   let items = 0;
   let pages = 0;
@@ -44,7 +47,8 @@ async function main(): Promise<ListOnceResult> {
     client.close();
   }
   const ms = performance.now() - start;
-  return { ms, items, pages, kubeRequests: client.requestCount, startRssMb, peakRssMb: peakRssMb() };
+  const cpuMs = cpuMillis(process.cpuUsage(cpuStart));
+  return { ms, cpuMs, items, pages, kubeRequests: client.requestCount, startRssMb, peakRssMb: peakRssMb() };
 }
 
 runChild(main);

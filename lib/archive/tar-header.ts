@@ -147,7 +147,7 @@ export function encodeFileHeader(header: FileHeader): Buffer {
  */
 export function writeUstarFileHeader(target: Buffer, offset: number, header: FileHeader): void {
   const template = ustarTemplate(header.mode, header.mtime);
-  template.block.copy(target, offset);
+  target.set(template.block, offset);
   const { path, size } = header;
   let sum = template.sum;
   for (let i = 0; i < path.length; i++) {

@@ -234,7 +234,8 @@ export class TarParts {
       else writeUstarFileHeader(batch, this.batchUsed, { path, size, mode: FILE_MODE, mtime });
       const start = this.batchUsed + (header?.byteLength ?? TAR_BLOCK_SIZE);
       if (bodyAt >= 0) batch.copyWithin(start, bodyAt, bodyAt + size);
-      else if (typeof body === 'string') batch.write(body, start, size, 'utf8');
+      // All-ASCII text (byte length = length) is copied as latin1, the same bytes without UTF-8 encoding work.
+      else if (typeof body === 'string') batch.write(body, start, size, size === body.length ? 'latin1' : 'utf8');
       else batch.set(body, start);
       bodyAt = start;
       batch.fill(0, start + size, start + padded);

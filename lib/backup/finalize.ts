@@ -35,9 +35,16 @@ export function completedBackup(record: BackupProgressRecord, now: Date): Backup
  * the backup only becomes visible (to Skiff and to Velero) when it is complete, and
  * buckets with Object Lock never see it rewritten. Every write must succeed: a
  * backup whose results or lists are missing would be misleading, so any failure
- * stops before the metadata is written and the run can be retried.
+ * stops before the metadata is written and the run can be retried. `beforeMetadata`
+ * runs alongside the other writes and must also succeed before the metadata is written.
  */
-export async function writeBackupObjects(store: BackupStore, record: BackupProgressRecord, log: BackupLog, now: Date): Promise<Backup> {
+export async function writeBackupObjects(
+  store: BackupStore,
+  record: BackupProgressRecord,
+  log: BackupLog,
+  now: Date,
+  beforeMetadata: () => Promise<void> = async () => undefined,
+): Promise<Backup> {
   const name = record.backup.metadata.name;
   const keys = store.layout;
   const backup = completedBackup(record, now);
@@ -56,7 +63,7 @@ export async function writeBackupObjects(store: BackupStore, record: BackupProgr
     [keys.backupLogKey(name), log.gzip()],
   ];
   // No Content-Encoding: Velero reads these as plain objects and gunzips them itself.
-  await Promise.all(objects.map(([key, body]) => store.putObject(key, body)));
+  await Promise.all([beforeMetadata(), ...objects.map(([key, body]) => store.putObject(key, body))]);
   await store.putObject(keys.backupMetadataKey(name), serializeBackup(backup), {
     ifNoneMatch: true,
     contentType: 'application/json',

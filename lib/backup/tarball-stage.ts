@@ -74,6 +74,7 @@ const APPENDED_BETWEEN_WAITS = 512 * 1024;
  */
 export async function runTarballStage(input: TarballStageInput): Promise<'complete' | 'paused'> {
   const { record, log } = input;
+  let recordUpload = false;
   if (!record.tarball) {
     record.tarball = {
       uploadId: await input.multipart.startMultipart(input.tarballKey, { contentType: 'application/gzip' }),
@@ -85,7 +86,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
       listedTypesBackedUp: [],
       preambleWritten: false,
     };
-    await input.checkpoint(record);
+    recordUpload = true;
   }
   const saved = record.tarball;
   const cursors = new Map(Object.entries(structuredClone(saved.cursors)));
@@ -122,6 +123,11 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     progressSavedAt = Date.now();
   };
 
+  // A new upload is recorded (so a later run can continue or abort it) while the first
+  // pages are being listed; it takes the lock first, so nothing is written before it.
+  const uploadRecorded = recordUpload ? exclusive(() => input.checkpoint(record)) : Promise.resolve();
+  uploadRecorded.catch(() => undefined);
+
   /** Adds one object; returns the bytes appended. */
   const writeObject = (object: KubeObject, groupResource: string, version: string, preferredVersion: string): number => {
     const body = JSON.stringify(object);
@@ -137,6 +143,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
    * part can close, so the checkpoint of that part does not list the object again.
    */
   const writeListed = async (target: ListTarget, items: CollectedItem[]) => {
+    await uploadRecorded;
     if (input.shouldPause()) throw new PauseSignal();
     const cursor = cursors.get(target.groupResource)!;
     let appended = 0;
@@ -155,6 +162,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
   };
 
   try {
+    await uploadRecorded;
     if (!live.preambleWritten) {
       writer.append([VERSION_FILE_PATH], VERSION_FILE_CONTENT);
       for (const object of snapshotObjects(record)) {

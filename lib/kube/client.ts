@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Agent, RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { KubeApiError, KubeUnreachableError } from './errors';
@@ -117,13 +118,18 @@ export class KubeClient {
           timeout: 60_000,
         },
         (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          // Decoded chunk by chunk: joining a list page's chunks into one buffer first
+          // costs as much as decoding it (a fresh ~1 MB allocation per page).
+          const decoder = new StringDecoder('utf8');
+          let body = '';
+          response.on('data', (chunk: Buffer) => {
+            body += decoder.write(chunk);
+          });
           response.on('error', (error) => reject(this.unreachable(error)));
           response.on('end', () =>
             resolve({
               status: response.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
+              body: body + decoder.end(),
               retryAfter: response.headers['retry-after'],
             }),
           );
