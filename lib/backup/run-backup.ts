@@ -11,6 +11,7 @@ import { BackupLog } from './backup-log';
 import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from './filters';
 import { writeBackupObjects } from './finalize';
+import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
 import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
 
@@ -74,11 +75,8 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
   try {
     client = await deps.connect(record.cluster);
     const { filters, resources } = await prepare(client, record);
-    if (record.stage === 'New' || record.stage === 'Snapshots') {
-      record.stage = 'Snapshots';
-      record.backup.status.phase = 'InProgress';
+    if (record.stage === 'Snapshots') {
       log.info('backup started', { cluster: record.cluster, attempt: record.attempts });
-      await checkpoint(record);
       const pvcs = await includedPvcs(client, record, filters, resources);
       record.snapshots =
         record.backup.spec.snapshotVolumes === false
@@ -98,7 +96,9 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
       record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;
       record.backup.status.csiVolumeSnapshotsCompleted = record.snapshots.completed;
       record.stage = 'Resources';
-      await checkpoint(record);
+      // Snapshots taken must never be taken again; with none, the tarball stage's first
+      // checkpoint records this stage's end as well, one write less.
+      if (record.snapshots.attempted > 0) await checkpoint(record);
     }
     if (record.stage === 'Resources') {
       const scope = filters.namespaceFilter.listScope();
@@ -116,7 +116,7 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
         record,
         filters,
         targets,
-        listNamespaces: () => listAll(client!, '/api/v1/namespaces'),
+        listNamespaces: () => readableNamespaceObjects(client!, filters, record, log),
         multipart: deps.store.multipart,
         tarballKey: deps.store.layout.backupContentsKey(name),
         createWriter: deps.createWriter,
@@ -132,10 +132,11 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
         return { state: 'paused' };
       }
       record.stage = 'Finalizing';
-      await checkpoint(record);
     }
     if (record.stage === 'Finalizing') {
-      const backup = await writeBackupObjects(deps.store, record, log, deps.now());
+      // The record says Finalizing before velero-backup.json can exist, so a run that
+      // stops now is continued here and not in the tarball stage it has left.
+      const backup = await writeBackupObjects(deps.store, record, log, deps.now(), () => checkpoint(record));
       record.stage = 'Done';
       record.backup = backup;
       await deps.store.deleteProgress(name);
@@ -173,6 +174,11 @@ async function claimBackup(
   const now = deps.now();
   if (record.lease && Date.parse(record.lease.until) > now.getTime()) return { busy: record.lease.owner };
   record.attempts = (record.attempts ?? 0) + 1;
+  if (record.stage === 'New') {
+    // Shown as running from the moment an invocation owns it, with the claim's own write.
+    record.stage = 'Snapshots';
+    record.backup.status.phase = 'InProgress';
+  }
   if (record.attempts > MAX_ATTEMPTS) {
     record.stage = 'Failed';
     record.backup.status.phase = 'Failed';
@@ -188,18 +194,18 @@ async function claimBackup(
   }
 }
 
+/**
+ * Discovery and the backup's filters. A backup that names its namespaces needs no
+ * cluster-wide read of namespaces (see lib/backup/namespaces.ts).
+ */
 async function prepare(client: KubeClient, record: BackupProgressRecord) {
   const [resources, namespaces] = await Promise.all([
     discoverResources(client),
-    listAll(client, '/api/v1/namespaces'),
+    readNamespaces(client, namedNamespaces(record.backup.spec)),
   ]);
   const resolve = resourceResolver(resources);
   const filters = createBackupFilters(record.backup.spec, {
-    namespaces: namespaces.map((ns) => ({
-      name: ns.metadata.name,
-      labels: ns.metadata.labels,
-      phase: ((ns.status as { phase?: string } | undefined)?.phase ?? 'Active'),
-    })),
+    namespaces: clusterNamespacesOf(namespaces),
     resolveResource: resolve,
   });
   return { filters, resources };
@@ -228,7 +234,11 @@ function resourceResolver(resources: readonly ApiResource[]): (name: string) => 
   return (name) => byName.get(name.toLowerCase());
 }
 
-/** The PVCs whose volumes this backup snapshots: included by namespace, labels and type. */
+/**
+ * The PVCs whose volumes this backup snapshots: included by namespace, labels and type.
+ * Listed per namespace when the backup's namespaces are known, as the collection lists
+ * them: fewer objects, and all that namespace-limited credentials may list.
+ */
 async function includedPvcs(
   client: KubeClient,
   record: BackupProgressRecord,
@@ -237,7 +247,10 @@ async function includedPvcs(
 ): Promise<KubeObject[]> {
   const pvcType = resources.find((r) => r.group === '' && r.resource === 'persistentvolumeclaims');
   if (!pvcType || !filters.shouldIncludeResource('persistentvolumeclaims', true)) return [];
-  const all = await listAll(client, collectionPath(pvcType), { labelSelector: serverSideSelector(record) });
+  const scope = filters.namespaceFilter.listScope();
+  const paths = scope.allNamespaces ? [collectionPath(pvcType)] : scope.namespaces.map((ns) => collectionPath(pvcType, ns));
+  const all: KubeObject[] = [];
+  for (const path of paths) all.push(...(await listAll(client, path, { labelSelector: serverSideSelector(record) })));
   return all
     .filter((pvc) => filters.shouldIncludeNamespace(pvc.metadata.namespace ?? ''))
     .filter((pvc) => filters.matchesLabels(pvc.metadata.labels))
@@ -283,6 +296,9 @@ function serverSideSelector(record: BackupProgressRecord): string | undefined {
 /** What a person can act on; the Kubernetes error's own words, never credentials. */
 function failureReason(error: unknown): string {
   if (error instanceof KubeUnreachableError) return `${error.message}; check the cluster's server URL, CA and network access`;
+  if (error instanceof NamespaceListForbiddenError) {
+    return `${error.message}; name the namespaces to back up in includedNamespaces, without wildcards, or allow the credentials to list namespaces`;
+  }
   if (error instanceof KubeApiError && (error.code === 401 || error.code === 403)) {
     return `${error.message}; check the cluster's credentials and that they are allowed to read what the backup includes`;
   }
