@@ -3,7 +3,7 @@ import type { BackupStore } from '../store/backup-store';
 import { formatTime, serializeBackup, type Backup } from '../velero/backup';
 import type { BackupLog } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
-import { countMessages, serializeResults } from './results';
+import { countMessages, serializeResults, type ResourceList } from './results';
 
 function gzipJson(value: unknown): Buffer {
   return gzipSync(`${JSON.stringify(value)}\n`);
@@ -43,6 +43,7 @@ export async function writeBackupObjects(
   record: BackupProgressRecord,
   log: BackupLog,
   now: Date,
+  resources: ResourceList,
   beforeMetadata: () => Promise<void> = async () => undefined,
 ): Promise<Backup> {
   const name = record.backup.metadata.name;
@@ -52,7 +53,7 @@ export async function writeBackupObjects(
   log.info('backup completed', { phase: backup.status.phase ?? '', items: backup.status.progress?.itemsBackedUp ?? 0 });
 
   const objects: [string, Buffer][] = [
-    [keys.backupResourceListKey(name), gzipJson(record.tarball?.resourceList ?? {})],
+    [keys.backupResourceListKey(name), gzipSync(resources.serialize())],
     [keys.backupResultsKey(name), gzipSync(serializeResults(record.results))],
     [keys.backupVolumeInfoKey(name), gzipJson(snapshots?.volumeInfos ?? [])],
     [keys.backupItemOperationsKey(name), gzipJson([])],

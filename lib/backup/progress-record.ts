@@ -47,7 +47,10 @@ export interface TarballState {
   parts: UploadedPart[];
   cursors: Record<string, TypeCursor>;
   itemsBackedUp: number;
+  /** Objects in `parts` not in a stored resource-list part (see resource-list-parts.ts). */
   resourceList: Record<string, string[]>;
+  /** How many resource-list parts are stored (numbered from 1); absent in older records. */
+  resourceListParts?: number;
   namespacesSeen: string[];
   /** Group-resources with listed objects in `parts`, for adding their CRDs at the end (absent in older records). */
   listedTypesBackedUp?: string[];

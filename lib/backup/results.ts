@@ -154,6 +154,20 @@ export class ResourceList {
     names.add(entry);
   }
 
+  /** Adds every object of `other`. */
+  merge(other: ResourceList): void {
+    for (const [key, names] of other.entries) {
+      const into = this.entries.get(key);
+      if (into) for (const name of names) into.add(name);
+      else this.entries.set(key, new Set(names));
+    }
+  }
+
+  /** Whether no object was recorded. */
+  get isEmpty(): boolean {
+    return this.entries.size === 0;
+  }
+
   /** The list as Velero writes it: keys and names sorted. */
   toJSON(): Record<string, string[]> {
     return Object.fromEntries(

@@ -11,6 +11,7 @@ import { BackupLog } from './backup-log';
 import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from './filters';
 import { writeBackupObjects } from './finalize';
+import { completeResourceList, saveResourceListPart } from './resource-list-parts';
 import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
 import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
@@ -118,6 +119,7 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
         targets,
         listNamespaces: () => readableNamespaceObjects(client!, filters, record, log),
         multipart: deps.store.multipart,
+        saveResourceListPart: (part, names) => saveResourceListPart(deps.store, name, part, names),
         tarballKey: deps.store.layout.backupContentsKey(name),
         createWriter: deps.createWriter,
         checkpoint,
@@ -136,10 +138,11 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     if (record.stage === 'Finalizing') {
       // The record says Finalizing before velero-backup.json can exist, so a run that
       // stops now is continued here and not in the tarball stage it has left.
-      const backup = await writeBackupObjects(deps.store, record, log, deps.now(), () => checkpoint(record));
+      const resources = await completeResourceList(deps.store, name, record.tarball);
+      const backup = await writeBackupObjects(deps.store, record, log, deps.now(), resources, () => checkpoint(record));
       record.stage = 'Done';
       record.backup = backup;
-      await deps.store.deleteProgress(name);
+      await deps.store.deleteProgress(name, record.tarball?.resourceListParts);
       return { state: 'completed', phase: backup.status.phase ?? 'Completed' };
     }
     return { state: 'completed', phase: record.backup.status.phase ?? 'Completed' };
@@ -150,6 +153,7 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     if (record.tarball) {
       // Nothing of a failed backup may look like a backup: drop the partial tarball.
       await deps.store.multipart.abort(deps.store.layout.backupContentsKey(name), record.tarball.uploadId).catch(() => undefined);
+      await deps.store.deleteResourceListParts(name, record.tarball.resourceListParts ?? 0).catch(() => undefined);
     }
     record.stage = 'Failed';
     record.backup.status.phase = 'Failed';

@@ -36,6 +36,8 @@ export interface TarballStageInput {
   /** The tarball's key, `backups/<b>/<b>.tar.gz`. */
   tarballKey: string;
   createWriter: (onPart: (bytes: Buffer) => Promise<void>) => PartWriter;
+  /** Stores the names of the objects of one more tarball part (see resource-list-parts.ts). */
+  saveResourceListPart: (part: number, names: ResourceList) => Promise<void>;
   /** Persists the record; called after parts are safely uploaded. */
   checkpoint: (record: BackupProgressRecord) => Promise<void>;
   /** True when the function must stop soon (its time limit); the stage then pauses. */
@@ -111,10 +113,19 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
   // Progress is shown while the backup runs: besides each part's checkpoint, the
   // counts alone are saved every few seconds (the tarball state stays that of the
   // last part, which is what a resumed run must start from).
+  /** After a part is uploaded: the state a resumed run starts from, its resource list stored first. */
+  const sealPart = async () => {
+    if (!live.unsavedNames.isEmpty) {
+      await input.saveResourceListPart(live.resourceListParts + 1, live.unsavedNames);
+      live.namesSaved();
+    }
+    record.tarball = live.toState(saved.uploadId, parts);
+  };
+
   let progressSavedAt = Date.now();
   const checkpointAfterPart = async () => {
     if (writer.openBytes >= input.partSize && (await writer.flush())) {
-      record.tarball = live.toState(saved.uploadId, parts);
+      await sealPart();
     } else if (Date.now() - progressSavedAt < PROGRESS_INTERVAL_MS) {
       return;
     }
@@ -154,6 +165,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
         appended = 0;
         await writer.ready();
         await checkpointAfterPart();
+        if (input.shouldPause()) throw new PauseSignal();
       }
     }
     live.listedTypeBackedUp(target.groupResource);
@@ -211,9 +223,7 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     if (!(error instanceof PauseSignal)) throw error;
     await lock;
     // Keep what a full part holds; anything smaller is listed again next time.
-    if (writer.openBytes >= 5 * 1024 * 1024 && (await writer.flush())) {
-      record.tarball = live.toState(saved.uploadId, parts);
-    }
+    if (writer.openBytes >= 5 * 1024 * 1024 && (await writer.flush())) await sealPart();
     record.backup.status.progress = { ...record.backup.status.progress, itemsBackedUp: record.tarball!.itemsBackedUp };
     await input.checkpoint(record);
     log.info('backup paused before the function time limit; it continues in the next invocation', {
@@ -258,7 +268,9 @@ async function definitionsOf(input: TarballStageInput, types: readonly string[])
 class LiveState {
   itemsBackedUp: number;
   preambleWritten: boolean;
-  private readonly resources: ResourceList;
+  /** Names of the objects written since the last stored resource-list part. */
+  unsavedNames: ResourceList;
+  resourceListParts: number;
   private readonly namespaces: Set<string>;
   private readonly types: Set<string>;
   private estimated = 0;
@@ -270,7 +282,8 @@ class LiveState {
   ) {
     this.itemsBackedUp = state.itemsBackedUp;
     this.preambleWritten = state.preambleWritten;
-    this.resources = ResourceList.fromJSON(state.resourceList);
+    this.unsavedNames = ResourceList.fromJSON(state.resourceList);
+    this.resourceListParts = state.resourceListParts ?? 0;
     this.namespaces = new Set(state.namespacesSeen);
     this.types = new Set(state.listedTypesBackedUp ?? []);
   }
@@ -290,13 +303,19 @@ class LiveState {
 
   recordObject(object: KubeObject): void {
     this.itemsBackedUp += 1;
-    this.resources.add({
+    this.unsavedNames.add({
       apiVersion: object.apiVersion ?? '',
       kind: object.kind ?? '',
       namespace: object.metadata.namespace,
       name: object.metadata.name,
     });
     if (object.metadata.namespace) this.namespaces.add(object.metadata.namespace);
+  }
+
+  /** The unsaved names were stored as the next resource-list part. */
+  namesSaved(): void {
+    this.unsavedNames = new ResourceList();
+    this.resourceListParts += 1;
   }
 
   estimate(count: number): void {
@@ -314,7 +333,8 @@ class LiveState {
       parts: [...parts],
       cursors: structuredClone(Object.fromEntries(this.cursors)),
       itemsBackedUp: this.itemsBackedUp,
-      resourceList: this.resources.toJSON(),
+      resourceList: this.unsavedNames.toJSON(),
+      resourceListParts: this.resourceListParts,
       namespacesSeen: this.namespacesSeen,
       listedTypesBackedUp: this.listedTypes,
       preambleWritten: this.preambleWritten,

@@ -81,8 +81,13 @@ export interface BackupStore {
   listProgressNames(): Promise<string[]>;
   /** The progress record and its ETag, or undefined when there is none. */
   getProgress(name: string): Promise<ProgressSnapshot | undefined>;
-  /** Removes the progress record (once the backup is written, or abandoned). */
-  deleteProgress(name: string): Promise<void>;
+  /**
+   * Removes the progress record (once the backup is written, or abandoned) and the
+   * first `resourceListParts` parts of its resource list, in one request.
+   */
+  deleteProgress(name: string, resourceListParts?: number): Promise<void>;
+  /** Removes the first `parts` parts of a backup's resource list (a failed backup keeps its record). */
+  deleteResourceListParts(name: string, parts: number): Promise<void>;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -266,29 +271,33 @@ class S3BackupStore implements BackupStore {
     }
     let deleted = 0;
     for (const batch of deleteBatches(keys, this.layout.backupMetadataKey(name))) {
-      let answer: DeleteObjectsCommandOutput;
-      try {
-        answer = await this.s3.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-        );
-      } catch (error) {
-        throw storeError(this.target, 'DeleteObjects', dir, error);
-      }
-      const failed = answer.Errors ?? [];
-      if (failed.length > 0) {
-        const shown = failed
-          .slice(0, 5)
-          .map((e) => `${e.Key} (${e.Code}${e.Message ? `: ${e.Message}` : ''})`)
-          .join(', ');
-        throw new RemoteError(
-          `object store location "${this.location}"`,
-          `deleting backup "${name}" failed for ${failed.length} of ${batch.length} key(s): ${shown}${failed.length > 5 ? ', ...' : ''}; ` +
-            `check that the credentials have s3:DeleteObject on bucket "${this.bucket}" and that no Object Lock retention holds the objects, then delete the backup again (it resumes with what is left)`,
-        );
-      }
+      await this.deleteKeys(batch, dir, `deleting backup "${name}"`, 'then delete the backup again (it resumes with what is left)');
       deleted += batch.length;
     }
     return deleted;
+  }
+
+  /** One DeleteObjects of at most 1,000 keys; any key it could not delete fails the call. */
+  private async deleteKeys(batch: string[], where: string, what: string, retry: string): Promise<void> {
+    let answer: DeleteObjectsCommandOutput;
+    try {
+      answer = await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      );
+    } catch (error) {
+      throw storeError(this.target, 'DeleteObjects', where, error);
+    }
+    const failed = answer.Errors ?? [];
+    if (failed.length === 0) return;
+    const shown = failed
+      .slice(0, 5)
+      .map((e) => `${e.Key} (${e.Code}${e.Message ? `: ${e.Message}` : ''})`)
+      .join(', ');
+    throw new RemoteError(
+      `object store location "${this.location}"`,
+      `${what} failed for ${failed.length} of ${batch.length} key(s): ${shown}${failed.length > 5 ? ', ...' : ''}; ` +
+        `check that the credentials have s3:DeleteObject on bucket "${this.bucket}" and that no Object Lock retention holds the objects, ${retry}`,
+    );
   }
 
   async putProgress(name: string, record: unknown, previousEtag: string | undefined): Promise<string> {
@@ -332,13 +341,35 @@ class S3BackupStore implements BackupStore {
     return { record: this.parseJson(key, found.bytes, `delete it to abandon backup "${name}"`), etag: found.etag };
   }
 
-  async deleteProgress(name: string): Promise<void> {
+  async deleteProgress(name: string, resourceListParts = 0): Promise<void> {
     const key = this.layout.backupInProgressKey(name);
     this.assertWritable(`delete ${key}`);
-    try {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (error) {
-      throw storeError(this.target, 'DeleteObject', key, error);
+    if (resourceListParts === 0) {
+      try {
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (error) {
+        throw storeError(this.target, 'DeleteObject', key, error);
+      }
+      return;
+    }
+    // The record last: a run stopped part way still finds its parts through it.
+    await this.deleteInBatches([...this.resourceListPartKeys(name, resourceListParts), key], key, `deleting the progress of backup "${name}"`);
+  }
+
+  async deleteResourceListParts(name: string, parts: number): Promise<void> {
+    if (parts === 0) return;
+    this.assertWritable(`delete the resource list parts of backup "${name}"`);
+    const keys = this.resourceListPartKeys(name, parts);
+    await this.deleteInBatches(keys, keys[0]!, `deleting the resource list parts of backup "${name}"`);
+  }
+
+  private resourceListPartKeys(name: string, parts: number): string[] {
+    return Array.from({ length: parts }, (_, i) => this.layout.backupResourceListPartKey(name, i + 1));
+  }
+
+  private async deleteInBatches(keys: string[], where: string, what: string): Promise<void> {
+    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_REQUEST) {
+      await this.deleteKeys(keys.slice(start, start + MAX_KEYS_PER_REQUEST), where, what, 'then delete the keys left under metadata/skiff/ that name this backup');
     }
   }
 }

@@ -55,6 +55,12 @@ export interface ObjectStoreLayout {
   backupInProgressKey(backup: string): string;
   /** The backup name in a key listed under `backupsInProgressPrefix()`; undefined for anything else. */
   backupNameFromInProgressKey(key: string): string | undefined;
+  /**
+   * Part `part` (from 1) of the resource list of a backup being written: the objects of
+   * one tarball part, kept apart so the progress record stays small however large the
+   * backup grows.
+   */
+  backupResourceListPartKey(backup: string, part: number): string;
 
   /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
@@ -140,6 +146,10 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     backupInProgressKey: (b) => {
       assertName('backup', b);
       return `${inProgress}${b}.json`;
+    },
+    backupResourceListPartKey: (b, part) => {
+      assertName('backup', b);
+      return `${dir('metadata')}skiff/resource-lists-in-progress/${b}/${String(part).padStart(5, '0')}.json.gz`;
     },
     backupNameFromInProgressKey(key) {
       if (!key.startsWith(inProgress) || !key.endsWith('.json')) return undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
 import { runBackup, type BackupRunnerDeps } from '../../lib/backup/run-backup';
@@ -90,6 +90,9 @@ async function expectWholeBackup(name: string): Promise<number> {
   for (const entry of entries.filter((e) => e.name.includes('/blob-'))) {
     expect(entry.name.endsWith(`/${objectOf(entry).metadata.name}.json`)).toBe(true);
   }
+  // Nothing of the run's bookkeeping is left once the backup is written.
+  const leftovers = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'metadata/skiff/' }));
+  expect((leftovers.Contents ?? []).map((o) => o.Key).filter((key) => key?.includes(name))).toEqual([]);
   const head = await s3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: `backups/${name}/${name}.tar.gz`, PartNumber: 1 }));
   expect(head.PartsCount).toBeGreaterThanOrEqual(3);
   return head.PartsCount!;
@@ -104,9 +107,10 @@ async function depsFor(name: string, remainingMs: () => number, overrides: Parti
 describe('a backup that outlives its invocation', () => {
   it('pauses before the time limit with nothing visible, and a second invocation completes it', async () => {
     const name = await requestBackup(config, backupRequest());
-    // Plenty of time until ~55 items have been looked at, then below the 60 s margin.
-    let calls = 0;
-    const first = await depsFor(name, () => (++calls > 60 ? 30_000 : 600_000));
+    // Plenty of time until two parts are uploaded, then below the 60 s margin.
+    let uploadedParts = () => 0;
+    const first = await depsFor(name, () => (uploadedParts() >= 2 ? 30_000 : 600_000));
+    uploadedParts = () => first.s3.count('UploadPart');
 
     expect(await runBackup(first.deps, name)).toEqual({ state: 'paused' });
 
@@ -118,6 +122,10 @@ describe('a backup that outlives its invocation', () => {
     expect(paused.status.progress!.itemsBackedUp).toBeLessThan(expectedPaths.size / 2);
     const record = (await storeResolver(config)('default').getProgress(name))!.record as BackupProgressRecord;
     expect(record.tarball!.parts.length).toBeGreaterThanOrEqual(1);
+    // The names of the uploaded parts are stored beside the record, not in it: the
+    // record stays small however large the backup grows.
+    expect(record.tarball!.resourceListParts).toBe(record.tarball!.parts.length);
+    expect(Object.values(record.tarball!.resourceList).flat()).toEqual([]);
     // Handed on at once: the lease is given back, so the next invocation is not kept waiting.
     expect(record.lease).toBeUndefined();
 
