@@ -10,7 +10,7 @@ import { startBed, type Bed } from '../test/bed/bed';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
-import { runInChild } from './spawn-child';
+import { childHeapFlags, runInChild } from './spawn-child';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
 import {
   CREATE_CONCURRENCY,
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     const load = loadavg()[1]!;
     const bedNote = process.env.SKIFF_BED_STATE ? 'Used a running test bed.' : `Test bed started in ${ms(bedStartMs)}.`;
     console.log(`\n${bedNote} Load average (5 min) ${load.toFixed(1)} on ${cpus().length} cores at the end.`);
+    console.log(`Children ran with ${childHeapFlags().join(' ') || "Node's default heap sizes"}.`);
     if (load > cpus().length) {
       console.log('The machine was busy with other work: timings are noisy, compare the ratios of paired runs in bench/results.json.');
     }
