@@ -10,9 +10,10 @@ import { parse } from 'yaml';
  * deployed function's: without them, Node's defaults (16 MiB semi-spaces) promote far
  * more short-lived list pages to the old generation, which then grows until a full
  * collection.
+ * (CloudFormation tags such as !Sub are left unresolved: only memorySize is read.)
  */
 export function lambdaHeapFlags(repoRoot: string, functionName = 'backupRunner'): { memoryMb: number; flags: string[] } {
-  const manifest = parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8')) as {
+  const manifest = parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
     provider?: { memorySize?: number };
     functions?: Record<string, { memorySize?: number }>;
   };

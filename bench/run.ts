@@ -251,6 +251,9 @@ async function createBucket(bed: Bed, bucket: string): Promise<void> {
   });
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    // A running bed (SKIFF_BED_STATE) keeps the bucket of an earlier run.
+    if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
   } finally {
     s3.destroy();
   }

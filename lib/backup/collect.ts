@@ -174,7 +174,8 @@ async function collectTarget(
   cursor.done = true;
 }
 
-function belongs(item: KubeObject, target: ListTarget, filters: BackupFilters): boolean {
+/** Whether the listing of `target` hands `item` on: what the backup's filters let through. */
+export function belongs(item: KubeObject, target: ListTarget, filters: BackupFilters): boolean {
   if (target.onlyNames) return target.onlyNames.has(item.metadata.name) && filters.shouldBackUpItem({
     groupResource: target.groupResource,
     labels: item.metadata.labels,

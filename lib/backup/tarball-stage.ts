@@ -4,7 +4,8 @@ import { collectionPath, groupResource, type ApiResource } from '../kube/discove
 import { KubeApiError, isNotFound } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
-import { collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
+import { belongs, collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
+import { deletionSecretsToAdd } from './snapshot-secrets';
 import type { BackupFilters } from './filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -139,6 +140,17 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
   const uploadRecorded = recordUpload ? exclusive(() => input.checkpoint(record)) : Promise.resolve();
   uploadRecorded.catch(() => undefined);
 
+  /** Whether the listing of Secrets wrote `secret` (in this run or an earlier one). */
+  const listedSecret = (secret: KubeObject) => {
+    const target = input.targets.find((t) => t.groupResource === 'secrets');
+    const namespace = secret.metadata.namespace ?? '';
+    return !!target && (target.namespaces?.includes(namespace) ?? true) && belongs(secret, target, input.filters);
+  };
+  const warn = (namespace: string, message: string) => {
+    addMessage(record.results.warnings, namespace, message);
+    log.warn(message);
+  };
+
   /** Adds one object; returns the bytes appended. */
   const writeObject = (object: KubeObject, groupResource: string, version: string, preferredVersion: string): number => {
     const body = JSON.stringify(object);
@@ -212,6 +224,9 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
           const type = input.customResourceDefinitions;
           writeObject(crd, groupResource(type), type.version, type.preferredVersion);
         }
+      }
+      for (const secret of await deletionSecretsToAdd(input.client, record.snapshots?.volumeSnapshotContents ?? [], listedSecret, warn)) {
+        writeObject(secret, 'secrets', 'v1', 'v1');
       }
       const wanted = new Set(input.filters.namespaceObjectsToBackUp(live.namespacesSeen));
       for (const namespace of await input.listNamespaces()) {
