@@ -1,4 +1,4 @@
-import { authenticateBearer, hasSignatureHeaders, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
+import { authenticateBearer, resolveApiCredentials, signatureOf, type ApiCredentials } from '../lib/http/auth';
 import { runtime } from '../lib/runtime';
 
 const { config } = runtime();
@@ -9,11 +9,15 @@ let credentials: Promise<ApiCredentials> | undefined;
  * through, and a signed webhook call on to the function, which checks the signature
  * (an authorizer never sees the body it would have to verify). The functions check
  * every request again, so this is a first gate, not the only one.
+ *
+ * A request without an Authorization header never gets here: the authorizer's identity
+ * source is that header, so API Gateway answers 401 itself. A wrong one is denied (403).
  */
 export const handler = async (event: { headers?: Record<string, string | undefined> }) => {
   credentials ??= resolveApiCredentials(config.api);
   const headers = event.headers ?? {};
-  if (authenticateBearer(headers, await credentials) || hasSignatureHeaders(headers)) return { isAuthorized: true };
-  // API Gateway answers 401 for this exact error (a plain denial would be 403).
-  throw new Error('Unauthorized');
+  const authorization = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  // Only without an identity source (serverless offline with the header missing); both answer 401.
+  if (!authorization) throw new Error('Unauthorized');
+  return { isAuthorized: authenticateBearer(headers, await credentials) || signatureOf(headers) !== undefined };
 };

@@ -77,7 +77,7 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     client = await deps.connect(record.cluster);
     const { filters, resources } = await prepare(client, record);
     if (record.stage === 'Snapshots') {
-      log.info('backup started', { cluster: record.cluster, attempt: record.attempts });
+      if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
       const pvcs = await includedPvcs(client, record, filters, resources);
       record.snapshots =
         record.backup.spec.snapshotVolumes === false
@@ -182,6 +182,9 @@ async function claimBackup(
     // Shown as running from the moment an invocation owns it, with the claim's own write.
     record.stage = 'Snapshots';
     record.backup.status.phase = 'InProgress';
+    const log = new BackupLog(record.log, deps.now);
+    log.info('backup started', { cluster: record.cluster });
+    record.log = log.snapshot();
   }
   if (record.attempts > MAX_ATTEMPTS) {
     record.stage = 'Failed';

@@ -35,30 +35,46 @@ export function signBody(secret: string, timestamp: string, body: string): strin
 }
 
 /**
+ * The Authorization scheme of a signed call: `Skiff-Signature t=<unix seconds>,
+ * sig=sha256=<hex>`, the same timestamp and signature as the two x-skiff headers. Through
+ * the deployed HTTP API a signed call must use this form: API Gateway answers 401 itself,
+ * without asking the authorizer, to any request without an Authorization header.
+ */
+const SIGNATURE_SCHEME = /^Skiff-Signature\s+t=(\d+)\s*,\s*sig=(sha256=[0-9a-f]+)\s*$/i;
+
+/** The timestamp and signature a request carries, in either form; undefined when unsigned. */
+export function signatureOf(headers: Record<string, string | undefined>): { timestamp: string; signature: string } | undefined {
+  const lower = lowerCaseKeys(headers);
+  const scheme = SIGNATURE_SCHEME.exec(lower.authorization ?? '');
+  if (scheme) return { timestamp: scheme[1]!, signature: scheme[2]! };
+  const signature = lower[SIGNATURE_HEADER];
+  return signature ? { timestamp: lower[TIMESTAMP_HEADER] ?? '', signature } : undefined;
+}
+
+/**
  * Checks a request's credentials: `Authorization: Bearer <token>` against the
- * configured tokens, or an HMAC signature of the body. Throws AuthenticationError
- * (401) otherwise. Comparisons are constant-time.
+ * configured tokens, or an HMAC signature of the body (see signatureOf). Throws
+ * AuthenticationError (401) otherwise. Comparisons are constant-time.
  */
 export function authenticate(event: HttpEventLike, credentials: ApiCredentials, now: Date): void {
   const headers = lowerCaseKeys(event.headers ?? {});
-  if (headers.authorization) {
-    if (authenticateBearer(headers, credentials)) return;
-    throw new AuthenticationError('the bearer token is not valid');
-  }
-  const signature = headers[SIGNATURE_HEADER];
-  if (signature) {
+  const signed = signatureOf(headers);
+  if (signed) {
     if (!credentials.hmacSecret) throw new AuthenticationError('signed requests are not enabled (no api.hmacSecret configured)');
-    const timestamp = headers[TIMESTAMP_HEADER] ?? '';
-    const sentAt = Number(timestamp) * 1000;
-    if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) {
-      throw new AuthenticationError(`${TIMESTAMP_HEADER} must be the Unix time in seconds, within 5 minutes of now`);
+    const sentAt = Number(signed.timestamp) * 1000;
+    if (signed.timestamp === '' || !Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) {
+      throw new AuthenticationError('the signature timestamp must be the Unix time in seconds, within 5 minutes of now');
     }
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-    if (safeEqual(signBody(credentials.hmacSecret, timestamp, body), signature)) return;
-    throw new AuthenticationError(`the ${SIGNATURE_HEADER} signature does not match the body`);
+    if (safeEqual(signBody(credentials.hmacSecret, signed.timestamp, body), signed.signature)) return;
+    throw new AuthenticationError('the signature does not match the body');
+  }
+  if (headers.authorization) {
+    if (authenticateBearer(headers, credentials)) return;
+    throw new AuthenticationError('the Authorization header holds neither a valid bearer token nor a Skiff-Signature');
   }
   throw new AuthenticationError(
-    `authentication required: send "Authorization: Bearer <token>" or sign the body (${SIGNATURE_HEADER}, ${TIMESTAMP_HEADER})`,
+    'authentication required: send "Authorization: Bearer <token>" or sign the body ("Authorization: Skiff-Signature t=<unix seconds>,sig=sha256=<hex>")',
   );
 }
 
@@ -77,11 +93,6 @@ export function authenticateBearer(headers: Record<string, string | undefined>, 
   return !!match && credentials.bearerTokens.some((token) => safeEqual(token, match[1]!.trim()));
 }
 
-/** Whether the headers carry a webhook signature (checked where the body is known). */
-export function hasSignatureHeaders(headers: Record<string, string | undefined>): boolean {
-  const lower = lowerCaseKeys(headers);
-  return !!lower[SIGNATURE_HEADER] && !!lower[TIMESTAMP_HEADER];
-}
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);

@@ -275,13 +275,27 @@ describe('API: authentication', () => {
     expect(logs.status, logs.text).toBe(401);
   });
 
-  it('refuses a wrong bearer token with 401', async () => {
+  it('denies a wrong bearer token at the authorizer with 403', async () => {
     const answer = await call('GET', '/backups', { auth: false, headers: { authorization: 'Bearer not-the-token' } });
-    expect(answer.status, answer.text).toBe(401);
+    expect(answer.status, answer.text).toBe(403);
     expect(answer.json.message).toEqual(expect.any(String));
+    expect(answer.text).not.toContain('not-the-token');
   });
 
-  it('accepts a body signed with the HMAC secret', async () => {
+  it('accepts a body signed with the HMAC secret in the Authorization header', async () => {
+    const text = body();
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const answer = await call('POST', '/backups', {
+      body: text,
+      auth: false,
+      headers: { authorization: `Skiff-Signature t=${timestamp},sig=${signBody(hmacSecret, timestamp, text)}` },
+    });
+    expect(answer.status, answer.text).toBe(202);
+    const { backup } = await untilFinished(answer.json.name);
+    expect(backup.status.phase).toBe('Completed');
+  });
+
+  it('refuses a signature in the x-skiff headers alone at the gateway: the Authorization header is required', async () => {
     const text = body();
     const timestamp = String(Math.floor(Date.now() / 1000));
     const answer = await call('POST', '/backups', {
@@ -289,9 +303,7 @@ describe('API: authentication', () => {
       auth: false,
       headers: { 'x-skiff-timestamp': timestamp, 'x-skiff-signature': signBody(hmacSecret, timestamp, text) },
     });
-    expect(answer.status, answer.text).toBe(202);
-    const { backup } = await untilFinished(answer.json.name);
-    expect(backup.status.phase).toBe('Completed');
+    expect(answer.status, answer.text).toBe(401);
   });
 
   it.each([
@@ -303,7 +315,7 @@ describe('API: authentication', () => {
     const answer = await call('POST', '/backups', {
       body: text,
       auth: false,
-      headers: { 'x-skiff-timestamp': timestamp, 'x-skiff-signature': signBody(secret, timestamp, text) },
+      headers: { authorization: `Skiff-Signature t=${timestamp},sig=${signBody(secret, timestamp, text)}` },
     });
     expect(answer.status).toBe(401);
     expect(answer.json.message).toMatch(message);
