@@ -4,9 +4,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { listPages } from '../lib/kube/list-all';
 import { startBed, type Bed } from '../test/bed/bed';
+import { minioClient } from '../test/bed/minio-client';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
@@ -24,7 +25,7 @@ import {
 } from './workload';
 
 /**
- * `npm run bench`: Skiff's performance goals (/work/shared/performance.md) measured on
+ * `npm run bench`: Skiff's performance goals (bench/README.md) measured on
  * the test bed, each as a ratio against a baseline measured in the same run. It starts
  * its own bed (cluster alpha, the snapshot controller, the storage simulator, MinIO),
  * builds the workload, runs every measurement in a child process of its own, prints a
@@ -240,15 +241,7 @@ function gzipBaseline(objects: number) {
 }
 
 async function createBucket(bed: Bed, bucket: string): Promise<void> {
-  const { minio } = bed.state;
-  const s3 = new S3Client({
-    endpoint: minio.endpoint,
-    region: minio.region,
-    credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3 = minioClient(bed.state.minio);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (error) {

@@ -3,6 +3,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import type { LedgerState } from './simulator/ledger';
+import { minioClient } from './minio-client';
 import { readBedState, type BedState, type ClusterState } from './state';
 
 /**
@@ -78,21 +79,9 @@ export async function freshNamespace(cluster: string, prefix: string): Promise<s
   return name;
 }
 
-/**
- * An S3 client for the bed's MinIO. Path-style addressing, since the endpoint is an
- * IP address, and checksums only where the protocol requires them (see
- * /work/shared/toolchain.md: S3-compatible servers differ on the SDK's defaults).
- */
+/** An S3 client for the bed's MinIO (see minio-client.ts). */
 export function s3Client(): S3Client {
-  const { minio } = bedState();
-  return new S3Client({
-    endpoint: minio.endpoint,
-    region: minio.region,
-    credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return minioClient(bedState().minio);
 }
 
 /** Creates a bucket with a unique name and returns the name. */

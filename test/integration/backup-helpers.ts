@@ -1,6 +1,5 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { extract } from 'tar-stream';
 import { validateConfig, type SkiffConfig } from '../../lib/config';
 import type { BackupRunnerDeps } from '../../lib/backup/run-backup';
 import { backupRunnerDeps } from '../../lib/backup/runner-wiring';
@@ -14,6 +13,7 @@ import { createBackupStore } from '../../lib/store/backup-store';
 import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client';
 import { bedState, freshBucket, s3Client, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
+import { readTar } from '../support/tar';
 
 /**
  * Helpers for the backup engine's integration tests: a Skiff configuration on a fresh
@@ -28,23 +28,7 @@ export interface TarEntry {
 
 /** Every entry of a .tar.gz in order, duplicates kept (a Map would hide them). */
 export async function tarEntries(bytes: Buffer): Promise<TarEntry[]> {
-  const entries: TarEntry[] = [];
-  const parser = extract();
-  parser.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c) => chunks.push(c as Buffer));
-    stream.on('end', () => {
-      entries.push({ name: header.name, body: Buffer.concat(chunks).toString('utf8') });
-      next();
-    });
-  });
-  const done = new Promise((resolve, reject) => {
-    parser.on('finish', () => resolve(undefined));
-    parser.on('error', reject);
-  });
-  parser.end(gunzipSync(bytes));
-  await done;
-  return entries;
+  return (await readTar(gunzipSync(bytes))).map(({ header, body }) => ({ name: header.name, body: body.toString('utf8') }));
 }
 
 export async function getBytes(bucket: string, key: string): Promise<Buffer> {

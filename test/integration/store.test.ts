@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { TarParts } from '../../lib/archive/tar-parts';
 import { storageLocationSchema } from '../../lib/config/schema';
@@ -12,6 +10,7 @@ import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client
 import { serializeBackup } from '../../lib/velero/backup';
 import { forBackup } from '../builders';
 import { bedState, freshBucket } from '../bed/context';
+import { readTar } from '../support/tar';
 
 // The BackupStore against the bed's MinIO: conditional writes, listing and deleting by
 // request count, read-only locations, progress records and resumable uploads. Each test
@@ -64,22 +63,10 @@ async function inParallel<T>(items: readonly T[], concurrency: number, task: (it
 
 async function untar(tar: Buffer): Promise<Map<string, Buffer>> {
   const entries = new Map<string, Buffer>();
-  const extractor = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extractor.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-      stream.on('end', () => {
-        expect(entries.has(header.name), `${header.name} appears twice`).toBe(false);
-        entries.set(header.name, Buffer.concat(chunks));
-        next();
-      });
-    });
-    extractor.on('finish', resolve);
-    extractor.on('error', reject);
-  });
-  Readable.from([tar]).pipe(extractor);
-  await done;
+  for (const { header, body } of await readTar(tar)) {
+    expect(entries.has(header.name), `${header.name} appears twice`).toBe(false);
+    entries.set(header.name, body);
+  }
   return entries;
 }
 

@@ -3,44 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
-import { extract, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { TarParts, type TarPartsOptions } from '../../../lib/archive/tar-parts';
 import { ValidationError } from '../../../lib/errors';
+import { readTar } from '../../support/tar';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const NOW = new Date('2026-03-01T12:00:00Z');
-
-interface Entry {
-  header: Header;
-  body: Buffer;
-}
-
-/** Reads a whole (uncompressed) tar with tar-stream, as an independent reader. */
-async function readTar(tar: Buffer): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  const extractor = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extractor.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-      stream.on('end', () => {
-        entries.push({ header, body: Buffer.concat(chunks) });
-        next();
-      });
-    });
-    extractor.on('finish', resolve);
-    extractor.on('error', reject);
-  });
-  Readable.from([tar]).pipe(extractor);
-  await done;
-  return entries;
-}
 
 /** Collects parts by index, with the options a test gives. */
 function collectingWriter(options: Omit<TarPartsOptions, 'onPart'> = {}) {
