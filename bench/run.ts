@@ -176,11 +176,29 @@ async function measure(bed: Bed) {
       }
     }
 
+    const fixed = await measureFixedCost(statePath, client, bucket, runId);
     const snapshots = await measureSnapshots(bed, client, bucket, runId);
-    return { bySize, snapshots, gzip };
+    return { bySize, snapshots, gzip, fixed };
   } finally {
     client.close();
   }
+}
+
+/**
+ * What every backup costs whatever its size: the same backup of a namespace without
+ * objects (discovery, the empty type lists, the progress record, the tarball and
+ * metadata writes). Informative: it shows how much of a small backup's ratio is this.
+ */
+async function measureFixedCost(statePath: string, client: ReturnType<typeof workloadClient>, bucket: string, runId: string) {
+  const namespace = `bench-empty-${runId}`;
+  await createNamespace(client, namespace);
+  const backups: BackupOnceResult[] = [];
+  for (let run = 0; run < REPEAT; run++) {
+    const args: BackupOnceArgs = { statePath, bucket, request: { cluster: CLUSTER, name: `${namespace}-${run}`, includedNamespaces: [namespace] } };
+    backups.push(await runInChild<BackupOnceResult>('backup-once.ts', args));
+    progress(`empty namespace run ${run + 1}/${REPEAT}: backup ${ms(backups[run]!.ms)} (${backups[run]!.kubeRequests} API requests)`);
+  }
+  return backups;
 }
 
 async function measureSnapshots(bed: Bed, client: ReturnType<typeof workloadClient>, bucket: string, runId: string) {
@@ -259,8 +277,9 @@ function gzipSize(bySize: SizeResult[]): SizeResult {
   return [...bySize].reverse().find((s) => s.objects <= 10_000) ?? bySize[0]!;
 }
 
-function summarize({ bySize, snapshots, gzip }: Results): Row[] {
+function summarize({ bySize, snapshots, gzip, fixed }: Results): Row[] {
   const rows: Row[] = [];
+  const fixedMs = median(fixed.map((b) => b.ms));
   for (const size of bySize) {
     const list = median(size.lists.map((l) => l.ms));
     const backup = median(size.backups.map((b) => b.ms));
@@ -274,6 +293,14 @@ function summarize({ bySize, snapshots, gzip }: Results): Row[] {
       ratio: ratio(value),
       goal: goalApplies ? '<= 1.3' : '(informative)',
       met: goalApplies ? met(value <= 1.3) : '',
+    });
+    rows.push({
+      measurement: `  the same without the fixed cost of a backup (an empty namespace: ${ms(fixedMs)}), ${count(size.objects)}`,
+      baseline: ms(list),
+      skiff: ms(backup - fixedMs),
+      ratio: ratio((backup - fixedMs) / list),
+      goal: '(informative)',
+      met: '',
     });
   }
   for (const size of bySize.filter((s, i) => s.objects >= 10_000 || i === bySize.length - 1)) {
