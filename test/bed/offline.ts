@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './ports';
@@ -13,6 +14,15 @@ export interface OfflineStack {
   functionName(short: string): string;
   logFile: string;
   stop(): Promise<void>;
+}
+
+/** A client of the stack's local Lambda API, for direct invocations as `serverless invoke` makes them. */
+export function offlineLambdaClient(offline: OfflineStack): LambdaClient {
+  return new LambdaClient({
+    endpoint: offline.lambdaUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 /**

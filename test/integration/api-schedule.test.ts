@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config';
 import { createBackup, listBackups } from '../../lib/backup/service';
@@ -9,7 +9,7 @@ import { backupServiceDeps } from '../../lib/backup/wiring';
 import { dispatchSchedules, type DispatchReport } from '../../lib/schedule';
 import { defaultBackupName } from '../../lib/velero/names';
 import { bedState, freshBucket, freshNamespace, waitFor } from '../bed/context';
-import { startOffline, type OfflineStack } from '../bed/offline';
+import { offlineLambdaClient, startOffline, type OfflineStack } from '../bed/offline';
 import { skiffConfigForBed } from '../bed/skiff-config';
 
 /**
@@ -112,11 +112,7 @@ describe('the scheduler function under serverless offline', () => {
       logDir: join(state.workDir, 'logs'),
       scheduler: true,
     });
-    lambda = new LambdaClient({
-      endpoint: offline.lambdaUrl,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    lambda = offlineLambdaClient(offline);
   });
 
   afterAll(async () => {

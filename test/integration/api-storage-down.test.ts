@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bedState, freshBucket, freshNamespace, waitFor } from '../bed/context';
-import { startOffline, type OfflineStack } from '../bed/offline';
+import { offlineLambdaClient, startOffline, type OfflineStack } from '../bed/offline';
 import { skiffConfigForBed } from '../bed/skiff-config';
 
 /**
@@ -59,7 +59,7 @@ beforeAll(async () => {
   secrets = [apiToken, state.minio.secretKey, ...Object.values(state.clusters).flatMap((c) => [c.adminToken, c.limitedToken])];
   namespace = await freshNamespace('alpha', 'down');
   offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
-  lambda = new LambdaClient({ endpoint: offline.lambdaUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  lambda = offlineLambdaClient(offline);
 });
 
 afterAll(async () => {

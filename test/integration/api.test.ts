@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../lib/http/auth';
 import { bedState, freshBucket, freshNamespace, kubeConfigFor, waitFor } from '../bed/context';
-import { startOffline, type OfflineStack } from '../bed/offline';
+import { offlineLambdaClient, startOffline, type OfflineStack } from '../bed/offline';
 import { skiffConfigForBed } from '../bed/skiff-config';
 
 /**
@@ -141,11 +141,7 @@ beforeAll(async () => {
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'db' }, stringData: { password: 'hunter2' } } });
 
   offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
-  lambda = new LambdaClient({
-    endpoint: offline.lambdaUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  lambda = offlineLambdaClient(offline);
 });
 
 afterAll(async () => {

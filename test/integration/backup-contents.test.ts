@@ -116,6 +116,21 @@ beforeAll(async () => {
 
 afterAll(() => client?.close());
 
+/** Every file of the backup but velero-backup.json, by name. */
+function dataFiles(): string[] {
+  return [
+    `${backupName}.tar.gz`,
+    `${backupName}-logs.gz`,
+    `${backupName}-resource-list.json.gz`,
+    `${backupName}-results.gz`,
+    `${backupName}-volumeinfo.json.gz`,
+    `${backupName}-itemoperations.json.gz`,
+    `${backupName}-csi-volumesnapshots.json.gz`,
+    `${backupName}-csi-volumesnapshotcontents.json.gz`,
+    `${backupName}-csi-volumesnapshotclasses.json.gz`,
+  ];
+}
+
 describe('a backup of one namespace', () => {
   it('holds every object of the namespace, at both paths, once, and nothing of other namespaces', async () => {
     const paths = entries.map((e) => e.name);
@@ -224,15 +239,7 @@ describe('a backup of one namespace', () => {
     expect(keys).toEqual(
       [
         'velero-backup.json',
-        `${backupName}.tar.gz`,
-        `${backupName}-logs.gz`,
-        `${backupName}-resource-list.json.gz`,
-        `${backupName}-results.gz`,
-        `${backupName}-volumeinfo.json.gz`,
-        `${backupName}-itemoperations.json.gz`,
-        `${backupName}-csi-volumesnapshots.json.gz`,
-        `${backupName}-csi-volumesnapshotcontents.json.gz`,
-        `${backupName}-csi-volumesnapshotclasses.json.gz`,
+        ...dataFiles(),
       ]
         .map(keyOf)
         .sort(),
@@ -309,17 +316,7 @@ describe('a backup of one namespace', () => {
     expect(writes.slice(at + 1).map((r) => r.operation)).toEqual(['DeleteObject']);
     expect(writes[at + 1]!.key).toMatch(/^metadata\//);
     const before = new Set(writes.slice(0, at).filter((r) => r.operation === 'PutObject' || r.operation === 'CompleteMultipartUpload').map((r) => r.key));
-    for (const key of [
-      `${backupName}.tar.gz`,
-      `${backupName}-logs.gz`,
-      `${backupName}-resource-list.json.gz`,
-      `${backupName}-results.gz`,
-      `${backupName}-volumeinfo.json.gz`,
-      `${backupName}-itemoperations.json.gz`,
-      `${backupName}-csi-volumesnapshots.json.gz`,
-      `${backupName}-csi-volumesnapshotcontents.json.gz`,
-      `${backupName}-csi-volumesnapshotclasses.json.gz`,
-    ]) {
+    for (const key of dataFiles()) {
       expect(before).toContain(keyOf(key));
     }
     // Work in progress lives under metadata/, never where Velero looks.
