@@ -102,14 +102,9 @@ export class StorageError extends Error {
   }
 }
 
-export interface CreateVolumeInput {
-  handle: string;
-  driver: string;
-  cluster: string;
-  pvName: string;
-  claim?: ClaimRef;
-  storageClass?: string;
-  sizeBytes: number;
+/** What a provisioner asks for; the ledger fills in the rest of the VolumeRecord. */
+export interface CreateVolumeInput
+  extends Pick<VolumeRecord, 'handle' | 'driver' | 'cluster' | 'pvName' | 'claim' | 'storageClass' | 'sizeBytes'> {
   attributes?: Record<string, string>;
   /** Ledger key of a snapshot to restore from. */
   fromSnapshot?: string;
