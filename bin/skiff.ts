@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBackup } from '../lib/backup/run-backup';
-import { backupRunnerDeps } from '../lib/backup/runner-wiring';
+import { backupRunnerDeps } from '../lib/backup/runner-deps';
 import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
-import { backupServiceDeps } from '../lib/backup/wiring';
+import { backupServiceDeps } from '../lib/runtime/stores';
 import { backupTable, describeBackup, progressBar } from '../lib/cli/format';
 import { loadConfig } from '../lib/config';
-import { SkiffError, ValidationError, NotFoundError } from '../lib/errors';
+import { SkiffError, ValidationError, NotFoundError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/velero/backup';
 
 const USAGE = `usage: skiff backup <command> [flags]   (configuration from SKIFF_CONFIG_FILE)

@@ -1,5 +1,5 @@
 import { authenticateBearer, resolveApiCredentials, signatureOf, type ApiCredentials } from '../lib/http/auth';
-import { runtime } from '../lib/runtime';
+import { runtime } from '../lib/runtime/config';
 
 const { config } = runtime();
 let credentials: Promise<ApiCredentials> | undefined;

@@ -1,13 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { backupRunnerDeps } from '../lib/backup/runner-wiring';
+import { backupRunnerDeps } from '../lib/backup/runner-deps';
 import { runBackup } from '../lib/backup/run-backup';
 import { reconcileBackups } from '../lib/backup/reconcile';
-import { storeResolver } from '../lib/backup/wiring';
-import { lambdaStartRun } from '../lib/dispatch';
-import { NotFoundError } from '../lib/errors';
-import { logger } from '../lib/logger';
-import { runtime } from '../lib/runtime';
+import { storeResolver } from '../lib/runtime/stores';
+import { lambdaStartRun } from '../lib/runtime/invoker';
+import { NotFoundError } from '../lib/core/errors';
+import { logger } from '../lib/core/logger';
+import { runtime } from '../lib/runtime/config';
 
 const { config } = runtime();
 const startRun = lambdaStartRun();

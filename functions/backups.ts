@@ -1,15 +1,15 @@
 import middy from '@middy/core';
 import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
-import { backupServiceDeps } from '../lib/backup/wiring';
-import { lambdaStartRun } from '../lib/dispatch';
-import { ValidationError } from '../lib/errors';
+import { backupServiceDeps } from '../lib/runtime/stores';
+import { lambdaStartRun } from '../lib/runtime/invoker';
+import { ValidationError } from '../lib/core/errors';
 import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
 import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/velero/backup';
-import { logger } from '../lib/logger';
-import { runtime } from '../lib/runtime';
+import { logger } from '../lib/core/logger';
+import { runtime } from '../lib/runtime/config';
 
 const { config } = runtime();
 const deps = backupServiceDeps(config);

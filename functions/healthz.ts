@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { healthReport } from '../lib/health';
+import { healthReport } from '../lib/runtime/health';
 import { httpErrorHandler } from '../lib/http/error-handler';
 import { jsonResponse } from '../lib/http/responses';
-import { runtime } from '../lib/runtime';
+import { runtime } from '../lib/runtime/config';
 
 const { config, version } = runtime();
 

@@ -1,9 +1,9 @@
 import { createBackup } from '../lib/backup/service';
 import { reconcileBackups } from '../lib/backup/reconcile';
-import { backupServiceDeps } from '../lib/backup/wiring';
-import { lambdaStartRun } from '../lib/dispatch';
-import { logger } from '../lib/logger';
-import { runtime } from '../lib/runtime';
+import { backupServiceDeps } from '../lib/runtime/stores';
+import { lambdaStartRun } from '../lib/runtime/invoker';
+import { logger } from '../lib/core/logger';
+import { runtime } from '../lib/runtime/config';
 import { dispatchSchedules } from '../lib/schedule';
 
 const { config } = runtime();

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 import { BACKUP_FORMAT_VERSION } from '../velero/backup';
 
 /**

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /**
  * Tar headers for regular files, in the POSIX ustar format with a PAX extended header

@@ -1,5 +1,5 @@
 import { createGzip, type Gzip } from 'node:zlib';
-import { ValidationError, type FieldIssue } from '../errors';
+import { ValidationError, type FieldIssue } from '../core/errors';
 import { MIN_PART_SIZE } from '../store/limits';
 import { END_OF_ARCHIVE, TAR_BLOCK_SIZE, encodeFileHeader, fitsUstar, paddingSize, writeUstarFileHeader } from './tar-header';
 

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pack as createPack } from 'tar-stream';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /**
  * Streams a backup tarball: entries go into a tar (tar-stream) that is gzipped on the way

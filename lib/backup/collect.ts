@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client';
 import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
 import { KubeApiError, KubeUnreachableError } from '../kube/errors';
 import { listPages, type KubeObject } from '../kube/list-all';
-import type { BackupFilters } from './filters';
+import type { BackupFilters } from '../velero/filters';
 
 /** One resource type to list, and where. */
 export interface ListTarget {

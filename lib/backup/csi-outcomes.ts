@@ -1,4 +1,4 @@
-import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../kube/snapshot-api';
+import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../csi/snapshot-api';
 import { csiSnapshotVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
 import {
   deletionSecretOf,
@@ -6,9 +6,9 @@ import {
   pvcBackupAdditions,
   type MetadataAdditions,
   type SecretRef,
-} from './csi-objects';
-import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from './csi-plan';
-import { addMessage, emptyResults, type BackupResults } from './results';
+} from '../csi/objects';
+import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from '../csi/plan';
+import { addMessage, emptyResults, type BackupResults } from '../velero/results';
 
 /**
  * What became of each PVC's CSI snapshot, and what a backup makes of that: its

@@ -1,4 +1,4 @@
-import type { VolumeSnapshot } from '../kube/snapshot-api';
+import type { VolumeSnapshot } from '../csi/snapshot-api';
 
 /**
  * A backup's snapshot step may run again after its function was stopped half way (a

@@ -9,13 +9,13 @@ import {
   type VolumeSnapshot,
   type VolumeSnapshotClass,
   type VolumeSnapshotContent,
-} from '../kube/snapshot-api';
-import { logger } from '../logger';
+} from '../csi/snapshot-api';
+import { logger } from '../core/logger';
 import { VELERO_DEFAULTS, type BackupSpec } from '../velero/backup';
 import { formatDuration, parseDuration } from '../velero/duration';
 import type { BackupVolumeInfo } from '../velero/volume-info';
-import { discardVolumeSnapshot, type DiscardOptions } from './csi-cleanup';
-import { backupLabelSelector, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotFor } from './csi-objects';
+import { discardVolumeSnapshot, type DiscardOptions } from '../csi/release';
+import { backupLabelSelector, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotFor } from '../csi/objects';
 import {
   completedOutcome,
   csiBackupObjects,
@@ -32,10 +32,10 @@ import {
   type PersistentVolumeClaimLike,
   type PersistentVolumeLike,
   type StorageClassLike,
-} from './csi-plan';
-import { DEFAULT_POLL_SCHEDULE, assessSnapshot, contentNeeded, nextPollDelayMs, type PollSchedule } from './csi-progress';
+} from '../csi/plan';
+import { DEFAULT_POLL_SCHEDULE, assessSnapshot, contentNeeded, nextPollDelayMs, type PollSchedule } from '../csi/readiness';
 import { adoptedStartedAt, adoptionFor } from './csi-resume';
-import type { BackupResults } from './results';
+import type { BackupResults } from '../velero/results';
 
 /**
  * Takes the CSI snapshots of a backup's PVCs, as Velero's CSI plugin does: a

@@ -3,7 +3,7 @@ import type { BackupStore } from '../store/backup-store';
 import { formatTime, serializeBackup, type Backup } from '../velero/backup';
 import type { BackupLog } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
-import { countMessages, serializeResults, type ResourceList } from './results';
+import { countMessages, serializeResults, type ResourceList } from '../velero/results';
 
 function gzipJson(value: unknown): Buffer {
   return gzipSync(`${JSON.stringify(value)}\n`);

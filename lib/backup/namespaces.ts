@@ -1,14 +1,14 @@
-import { SkiffError } from '../errors';
+import { SkiffError } from '../core/errors';
 import type { KubeClient } from '../kube/client';
 import { KubeApiError, isNotFound } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import type { BackupSpec } from '../velero/backup';
 import { hasWildcard } from '../velero/glob';
 import type { BackupLog } from './backup-log';
-import type { BackupFilters, ClusterNamespace } from './filters';
+import type { BackupFilters, ClusterNamespace } from '../velero/filters';
 import type { BackupProgressRecord } from './progress-record';
-import { addMessage } from './results';
+import { addMessage } from '../velero/results';
 
 /**
  * The Namespace objects a backup reads, with credentials that may only see some

@@ -1,5 +1,5 @@
 import type { Backup } from '../velero/backup';
-import type { BackupResults } from './results';
+import type { BackupResults } from '../velero/results';
 import type { UploadedPart } from '../store/multipart';
 import type { TypeCursor } from './collect';
 

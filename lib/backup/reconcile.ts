@@ -1,6 +1,6 @@
 import type { SkiffConfig } from '../config';
-import type { StartRun } from '../dispatch';
-import { logger } from '../logger';
+import type { StartRun } from '../runtime/invoker';
+import { logger } from '../core/logger';
 import type { BackupProgressRecord } from './progress-record';
 import type { StoreFor } from './service';
 

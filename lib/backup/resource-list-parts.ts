@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { BackupStore } from '../store/backup-store';
 import type { TarballState } from './progress-record';
-import { ResourceList } from './results';
+import { ResourceList } from '../velero/results';
 
 /**
  * The resource list of a backup being written, kept in storage one tarball part at a

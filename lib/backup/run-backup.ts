@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../core/errors';
 import type { KubeClient } from '../kube/client';
 import { collectionPath, discoverResources, groupResource, type ApiResource } from '../kube/discovery';
 import { KubeApiError, KubeUnreachableError } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import type { BackupStore } from '../store/backup-store';
 import { formatTime } from '../velero/backup';
 import { BackupLog } from './backup-log';
 import { planListTargets, itemKey } from './collect';
-import { createBackupFilters, type BackupFilters, type ResolvedResource } from './filters';
+import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
 import { writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
 import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';

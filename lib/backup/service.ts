@@ -1,15 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../core/errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
 import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL, type Backup, type BackupPhase } from '../velero/backup';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import { fieldIssuesFromZod } from '../velero/backup';
 import { logText } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
-import { emptyResults } from './results';
+import { emptyResults } from '../velero/results';
 
 /** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
 export const CLUSTER_LABEL = 'skiff.io/cluster';

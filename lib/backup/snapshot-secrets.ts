@@ -1,8 +1,8 @@
 import type { KubeClient } from '../kube/client';
 import { KubeApiError } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
-import type { VolumeSnapshotContent } from '../kube/snapshot-api';
-import { deletionSecretOf, type SecretRef } from './csi-objects';
+import type { VolumeSnapshotContent } from '../csi/snapshot-api';
+import { deletionSecretOf, type SecretRef } from '../csi/objects';
 
 /**
  * The Secrets the backup's VolumeSnapshotContents name for deleting their snapshots,

@@ -1,8 +1,8 @@
 import type { KubeObject } from '../kube/list-all';
-import { volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from './csi-objects';
+import { volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from '../csi/objects';
 import { takeCsiSnapshots } from './csi-snapshots';
 import type { SnapshotStageResult } from './progress-record';
-import { mergeResult } from './results';
+import { mergeResult } from '../velero/results';
 import type { SnapshotTaker } from './run-backup';
 
 /**

@@ -6,10 +6,10 @@ import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
 import { belongs, collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
-import type { BackupFilters } from './filters';
+import type { BackupFilters } from '../velero/filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
-import { addMessage, ResourceList } from './results';
+import { addMessage, ResourceList } from '../velero/results';
 import type { BackupLog } from './backup-log';
 
 /** The tarball writer the stage drives; parts are whole gzip members of whole entries. */

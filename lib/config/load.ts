@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, type FieldIssue } from '../errors';
+import { ConfigError, type FieldIssue } from '../core/errors';
 import { configSchema, type SkiffConfig } from './schema';
 
 /** Environment variables that locate the configuration. */

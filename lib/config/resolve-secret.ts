@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { describeSecretSource, type SecretValue } from './secret-value';
 
 /** Reads one secret from AWS Secrets Manager; injected so tests and local runs need no AWS. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { secretValueSchema } from './secret-value';
 import { durationSchema } from './duration-field';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 import { parseBackupSpec, type BackupSpecInput } from '../velero/backup';
 import { tryParseCron } from '../schedule/cron';
 import { timeZoneIssue } from '../schedule/time-zone';

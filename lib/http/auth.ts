@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type middy from '@middy/core';
-import { AuthenticationError } from '../errors';
+import { AuthenticationError } from '../core/errors';
 import { resolveSecret, type ApiConfig } from '../config';
 
 /** The API's credentials, resolved once per cold start. */

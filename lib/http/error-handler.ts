@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
-import { SkiffError, ValidationError } from '../errors';
-import { logger } from '../logger';
+import { SkiffError, ValidationError } from '../core/errors';
+import { logger } from '../core/logger';
 import { jsonResponse, type HttpResponse } from './responses';
 
 /** What a caller is told about a failed request: `{ error, message, issues? }` or a generic failure. */

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /** The parts of an API Gateway HTTP API (payload 2.0) event that Skiff reads. */
 export interface HttpApiEvent {

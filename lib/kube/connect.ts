@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { resolveSecret, type ClusterConfig, type SecretSources } from '../config';
 import { KubeClient, type KubeTransport } from './client';
 import { RateLimiter } from './rate-limiter';

@@ -1,4 +1,4 @@
-import { SkiffError } from '../errors';
+import { SkiffError } from '../core/errors';
 
 /**
  * An API server answered with an error status. Carries the HTTP code and the

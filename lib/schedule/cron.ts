@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 import { tryParseDuration } from '../velero/duration';
 import { timeZoneIssue, wallClock } from './time-zone';
 

@@ -1,4 +1,4 @@
-import { ConflictError } from '../errors';
+import { ConflictError } from '../core/errors';
 import type { CreateBackupOptions, CreatedBackup } from '../backup/service';
 import type { ScheduleConfig } from '../config';
 import { defaultBackupName } from '../velero/names';

@@ -11,7 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { StorageLocationConfig } from '../config';
-import { ConflictError, RemoteError } from '../errors';
+import { ConflictError, RemoteError } from '../core/errors';
 import { parseStoredBackup, type Backup } from '../velero/backup';
 import { objectStoreLayout, type ObjectStoreLayout } from './layout';
 import { MAX_KEYS_PER_REQUEST } from './limits';

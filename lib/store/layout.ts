@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /**
  * The only module that knows object-store keys, laid out as Velero lays them out

@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors';
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../core/errors';
 import { fieldIssuesFromZod } from '../velero/backup';
 import { MAX_PARTS, MIN_PART_SIZE } from './limits';
 import {

@@ -1,4 +1,4 @@
-import { ConflictError, RemoteError, SkiffError } from '../errors';
+import { ConflictError, RemoteError, SkiffError } from '../core/errors';
 
 /**
  * Turns what the S3 SDK throws into Skiff errors that say which location and key failed

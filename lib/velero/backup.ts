@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from '../errors';
+import { ValidationError, type FieldIssue } from '../core/errors';
 import { durationToMilliseconds, formatDurationNanos, tryParseDuration } from './duration';
 import {
   dns1123LabelIssues,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /**
  * Go durations (`time.ParseDuration` / `time.Duration.String`), the format of every

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 
 /** Longest DNS-1123 label, and so the longest Kubernetes label value. */
 export const DNS1123_LABEL_MAX_LENGTH = 63;

@@ -1,4 +1,4 @@
-import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotContent } from '../../lib/kube/snapshot-api';
+import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotContent } from '../../lib/csi/snapshot-api';
 
 /**
  * Fluent builders for snapshot.storage.k8s.io/v1 objects in the states the

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
 import { getBackup, getBackupLog } from '../../lib/backup/service';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
-import { backupServiceDeps, storeResolver } from '../../lib/backup/wiring';
+import { backupServiceDeps, storeResolver } from '../../lib/runtime/stores';
 import type { SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';

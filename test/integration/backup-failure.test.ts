@@ -5,7 +5,7 @@ import { createPartWriter } from '../../lib/backup/part-writer';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
 import { runBackup } from '../../lib/backup/run-backup';
 import { getBackupLog } from '../../lib/backup/service';
-import { backupServiceDeps, storeResolver } from '../../lib/backup/wiring';
+import { backupServiceDeps, storeResolver } from '../../lib/runtime/stores';
 import { validateConfig, type SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import { bedState, freshBucket, freshNamespace, s3Client } from '../bed/context';

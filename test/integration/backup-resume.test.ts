@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
 import { runBackup, type BackupRunnerDeps } from '../../lib/backup/run-backup';
 import { getBackup } from '../../lib/backup/service';
-import { backupServiceDeps, storeResolver } from '../../lib/backup/wiring';
+import { backupServiceDeps, storeResolver } from '../../lib/runtime/stores';
 import type { SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import type { BackupStore } from '../../lib/store/backup-store';

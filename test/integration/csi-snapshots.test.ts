@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORIGINAL_DELETION_POLICY_ANNOTATION, volumeSnapshotFor } from '../../lib/backup/csi-objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION, volumeSnapshotFor } from '../../lib/csi/objects';
 import { takeCsiSnapshots, type CsiSnapshotProgress, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
-import type { PersistentVolumeClaimLike } from '../../lib/backup/csi-plan';
+import type { PersistentVolumeClaimLike } from '../../lib/csi/plan';
 import { clusterSchema } from '../../lib/config/schema';
 import type { KubeClient } from '../../lib/kube/client';
 import { connectCluster } from '../../lib/kube/connect';
@@ -12,7 +12,7 @@ import {
   volumeSnapshotsPath,
   type VolumeSnapshot,
   type VolumeSnapshotContent,
-} from '../../lib/kube/snapshot-api';
+} from '../../lib/csi/snapshot-api';
 import { bedState, clusterState, freshNamespace, ledger, uniqueName, waitFor } from '../bed/context';
 import type { SimConfig } from '../bed/simulator/config';
 

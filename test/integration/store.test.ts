@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TarParts } from '../../lib/archive/tar-parts';
 import { storageLocationSchema } from '../../lib/config/schema';
-import { ConflictError, NotFoundError, RemoteError } from '../../lib/errors';
+import { ConflictError, NotFoundError, RemoteError } from '../../lib/core/errors';
 import { createBackupStore, type BackupStore } from '../../lib/store/backup-store';
 import { parseMultipartState, type MultipartState, type UploadedPart } from '../../lib/store/multipart';
 import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client';

@@ -8,7 +8,7 @@ import {
   parseArchivePath,
   parseGroupResource,
 } from '../../../lib/archive/paths';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 
 describe('Module: archive/paths', () => {
   it('writes the format version file Velero expects', () => {

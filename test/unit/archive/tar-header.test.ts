@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { END_OF_ARCHIVE, encodeFileHeader, paddingSize } from '../../../lib/archive/tar-header';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 
 const MTIME = new Date('2026-03-01T12:00:00Z');
 

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TarParts, type TarPartsOptions } from '../../../lib/archive/tar-parts';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 import { readTar } from '../../support/tar';
 
 const KiB = 1024;

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { createTarballWriter } from '../../../lib/archive/tarball-writer';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 
 interface ReadEntry {
   name: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planListTargets } from '../../../lib/backup/collect';
-import { createBackupFilters } from '../../../lib/backup/filters';
+import { createBackupFilters } from '../../../lib/velero/filters';
 import type { ApiResource } from '../../../lib/kube/discovery';
 import type { BackupSpec } from '../../../lib/velero/backup';
 

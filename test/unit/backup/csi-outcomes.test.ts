@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/backup/csi-objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/csi/objects';
 import {
   completedOutcome,
   countCsiSnapshots,
@@ -12,7 +12,7 @@ import {
   type FailedSnapshot,
   type SkippedSnapshot,
 } from '../../../lib/backup/csi-outcomes';
-import type { VolumeSnapshotClass } from '../../../lib/kube/snapshot-api';
+import type { VolumeSnapshotClass } from '../../../lib/csi/snapshot-api';
 import { forPersistentVolume, forVolumeSnapshot, forVolumeSnapshotClass, forVolumeSnapshotContent } from '../../builders';
 
 const longhorn = forVolumeSnapshotClass('longhorn').driver('driver.longhorn.io').result() as VolumeSnapshotClass;

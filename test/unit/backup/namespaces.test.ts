@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackupLog } from '../../../lib/backup/backup-log';
-import { createBackupFilters } from '../../../lib/backup/filters';
+import { createBackupFilters } from '../../../lib/velero/filters';
 import {
   clusterNamespacesOf,
   namedNamespaces,
@@ -9,7 +9,7 @@ import {
   readNamespaces,
 } from '../../../lib/backup/namespaces';
 import type { BackupProgressRecord } from '../../../lib/backup/progress-record';
-import { emptyResults } from '../../../lib/backup/results';
+import { emptyResults } from '../../../lib/velero/results';
 import type { KubeClient } from '../../../lib/kube/client';
 import { KubeApiError } from '../../../lib/kube/errors';
 import type { KubeObject } from '../../../lib/kube/list-all';

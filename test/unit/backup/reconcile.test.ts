@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupProgressRecord } from '../../../lib/backup/progress-record';
 import { FIRST_RUN_GRACE_MS, isStalled } from '../../../lib/backup/reconcile';
-import { emptyResults } from '../../../lib/backup/results';
+import { emptyResults } from '../../../lib/velero/results';
 import { formatTime } from '../../../lib/velero/backup';
 import { forBackup } from '../../builders';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackupProgressRecord } from '../../../lib/backup/progress-record';
 import { getBackup, getBackupLog, type BackupServiceDeps } from '../../../lib/backup/service';
 import type { SkiffConfig } from '../../../lib/config';
-import { NotFoundError, RemoteError, ValidationError } from '../../../lib/errors';
+import { NotFoundError, RemoteError, ValidationError } from '../../../lib/core/errors';
 import type { BackupStore } from '../../../lib/store/backup-store';
 import { objectStoreLayout } from '../../../lib/store/layout';
 import { forBackup } from '../../builders';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../lib/errors';
+import { ConfigError } from '../../../lib/core/errors';
 import { configWarnings, loadConfig } from '../../../lib/config';
 
 const validYaml = `

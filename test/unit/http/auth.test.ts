@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authenticate, signBody, signatureOf } from '../../../lib/http/auth';
-import { AuthenticationError } from '../../../lib/errors';
+import { AuthenticationError } from '../../../lib/core/errors';
 
 const credentials = { bearerTokens: ['token-a', 'token-b'], hmacSecret: 'hmac-secret' };
 const NOW = new Date('2026-11-25T05:00:00Z');

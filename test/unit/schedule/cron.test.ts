@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 import { matches, neverFires, parseCron, tryParseCron, type FieldsSchedule } from '../../../lib/schedule/cron';
 
 function fields(expression: string, timeZone?: string): FieldsSchedule {

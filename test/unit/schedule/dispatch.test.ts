@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateBackupOptions, CreatedBackup } from '../../../lib/backup/service';
 import { scheduleSchema, type ScheduleConfig } from '../../../lib/config/schema';
-import { ConflictError, RemoteError } from '../../../lib/errors';
+import { ConflictError, RemoteError } from '../../../lib/core/errors';
 import { dispatchSchedules, type DispatchDeps, type DispatchReport } from '../../../lib/schedule/dispatch';
 import { defaultBackupName } from '../../../lib/velero/names';
 

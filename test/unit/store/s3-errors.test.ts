@@ -1,6 +1,6 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, RemoteError } from '../../../lib/errors';
+import { ConfigError, RemoteError } from '../../../lib/core/errors';
 import { isNotFound, isPreconditionFailed, storeError, type StoreTarget } from '../../../lib/store/s3-errors';
 
 const target: StoreTarget = { location: 'primary', bucket: 'backups-bucket', region: 'eu-west-1', endpoint: 'http://10.0.0.5:9000' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type FieldIssue } from '../../../lib/errors';
+import { ValidationError, type FieldIssue } from '../../../lib/core/errors';
 import {
   STORAGE_LOCATION_LABEL,
   SCHEDULE_NAME_LABEL,

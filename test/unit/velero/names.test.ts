@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../lib/errors';
+import { ValidationError } from '../../../lib/core/errors';
 import {
   assertDns1123Label,
   defaultBackupName,

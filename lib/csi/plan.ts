@@ -1,4 +1,4 @@
-import type { VolumeSnapshotClass } from '../kube/snapshot-api';
+import type { VolumeSnapshotClass } from './snapshot-api';
 import { selectSnapshotClass } from './snapshot-class';
 
 /**

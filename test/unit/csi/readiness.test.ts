@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessSnapshot, contentNeeded, nextPollDelayMs, type AssessSnapshotInput } from '../../../lib/backup/csi-progress';
+import { assessSnapshot, contentNeeded, nextPollDelayMs, type AssessSnapshotInput } from '../../../lib/csi/readiness';
 import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';
 
 const vs = () => forVolumeSnapshot('app', 'velero-data-x').source('data');

@@ -1,11 +1,11 @@
 import type { SkiffConfig } from '../config';
-import { NotFoundError } from '../errors';
+import { NotFoundError } from '../core/errors';
 import { DEFAULT_PART_SIZE } from '../archive/tar-parts';
 import type { BackupRunnerDeps } from './run-backup';
 import { createPartWriter } from './part-writer';
 import { takeSnapshotsForBackup } from './snapshot-stage';
 import { connectCluster } from '../kube/connect';
-import { storeResolver } from './wiring';
+import { storeResolver } from '../runtime/stores';
 
 /**
  * Everything a backup run needs, for the backup `name`: the store of the location that

@@ -3,7 +3,7 @@ import {
   type DeletionPolicy,
   type VolumeSnapshot,
   type VolumeSnapshotContent,
-} from '../kube/snapshot-api';
+} from './snapshot-api';
 import { formatBinaryQuantity } from '../kube/quantity';
 import { BACKUP_NAME_LABEL } from '../velero/backup';
 import {
@@ -15,7 +15,7 @@ import {
   VOLUME_SNAPSHOT_NAME_KEY,
   VOLUME_SNAPSHOT_RESTORE_SIZE_ANNOTATION,
   VSC_DELETION_POLICY_ANNOTATION,
-} from '../velero/csi';
+} from '../velero/labels';
 import { validLabelValue } from '../velero/names';
 
 /**

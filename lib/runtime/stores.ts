@@ -1,8 +1,8 @@
 import type { SkiffConfig } from '../config';
 import { createBackupStore, type BackupStore } from '../store/backup-store';
 import { createS3Client } from '../store/s3-client';
-import { NotFoundError } from '../errors';
-import type { BackupServiceDeps } from './service';
+import { NotFoundError } from '../core/errors';
+import type { BackupServiceDeps } from '../backup/service';
 
 /**
  * The stores of the configured locations, built on first use and kept for the life

@@ -7,8 +7,8 @@ import {
   usesOldResourceFilters,
   type ClusterNamespace,
   type ResolvedResource,
-} from '../../../lib/backup/filters';
-import { ValidationError } from '../../../lib/errors';
+} from '../../../lib/velero/filters';
+import { ValidationError } from '../../../lib/core/errors';
 import type { BackupSpec, LabelSelector } from '../../../lib/velero/backup';
 import { forBackup, forNamespace, type Namespace } from '../../builders';
 

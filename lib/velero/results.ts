@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors';
-import { fieldIssuesFromZod } from '../velero/backup';
+import { ValidationError } from '../core/errors';
+import { fieldIssuesFromZod } from './backup';
 
 /**
  * What a backup reports besides its objects, in Velero's formats:

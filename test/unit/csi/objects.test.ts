@@ -12,7 +12,7 @@ import {
   volumeSnapshotContentBackupItem,
   volumeSnapshotFor,
   volumeSnapshotLabels,
-} from '../../../lib/backup/csi-objects';
+} from '../../../lib/csi/objects';
 import { validLabelValue } from '../../../lib/velero/names';
 import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';
 

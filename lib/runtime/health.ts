@@ -1,5 +1,5 @@
-import { configWarnings, describeSecretSource, type SkiffConfig } from './config';
-import type { ClusterAuth } from './config';
+import { configWarnings, describeSecretSource, type SkiffConfig } from '../config';
+import type { ClusterAuth } from '../config';
 
 export interface HealthReport {
   status: 'ok';

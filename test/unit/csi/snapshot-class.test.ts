@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectSnapshotClass, type SelectSnapshotClassInput } from '../../../lib/backup/snapshot-class';
+import { selectSnapshotClass, type SelectSnapshotClassInput } from '../../../lib/csi/snapshot-class';
 import {
   forPersistentVolume,
   forPersistentVolumeClaim,

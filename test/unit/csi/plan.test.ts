@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planCsiSnapshots, type PersistentVolumeClaimLike } from '../../../lib/backup/csi-plan';
-import type { VolumeSnapshotClass } from '../../../lib/kube/snapshot-api';
+import { planCsiSnapshots, type PersistentVolumeClaimLike } from '../../../lib/csi/plan';
+import type { VolumeSnapshotClass } from '../../../lib/csi/snapshot-api';
 import {
   forPersistentVolume,
   forPersistentVolumeClaim,

@@ -1,5 +1,5 @@
-import type { VolumeSnapshot, VolumeSnapshotContent } from '../kube/snapshot-api';
-import type { PvcRef } from './csi-plan';
+import type { VolumeSnapshot, VolumeSnapshotContent } from './snapshot-api';
+import type { PvcRef } from './plan';
 
 /**
  * How far a CSI snapshot has come, and how often to look again, as pure functions.

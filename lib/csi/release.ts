@@ -6,9 +6,9 @@ import {
   volumeSnapshotPath,
   type VolumeSnapshot,
   type VolumeSnapshotContent,
-} from '../kube/snapshot-api';
-import { deleteContentPatch } from './csi-objects';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './csi-progress';
+} from './snapshot-api';
+import { deleteContentPatch } from './objects';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './readiness';
 
 /**
  * Takes back a VolumeSnapshot whose snapshot failed or ran out of time, so that a

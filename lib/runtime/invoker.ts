@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { logger } from './logger';
+import { logger } from '../core/logger';
 
 /**
  * Starts (or continues) a backup run in its own invocation of the runner function,

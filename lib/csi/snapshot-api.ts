@@ -1,4 +1,4 @@
-import type { KubeObject } from './list-all';
+import type { KubeObject } from '../kube/list-all';
 
 /**
  * The CSI snapshot API (snapshot.storage.k8s.io/v1, served by the external-snapshotter

@@ -11,8 +11,8 @@ import {
   resourceListKey,
   serializeResults,
   type Result,
-} from '../../../lib/backup/results';
-import { ValidationError } from '../../../lib/errors';
+} from '../../../lib/velero/results';
+import { ValidationError } from '../../../lib/core/errors';
 
 function result(partial: Partial<Result>): Result {
   return { ...emptyResult(), ...partial };

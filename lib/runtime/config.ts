@@ -1,6 +1,6 @@
-import { configWarnings, loadConfig, type SkiffConfig } from './config';
-import { logger } from './logger';
-import packageJson from '../package.json' with { type: 'json' };
+import { configWarnings, loadConfig, type SkiffConfig } from '../config';
+import { logger } from '../core/logger';
+import packageJson from '../../package.json' with { type: 'json' };
 
 /**
  * What every function builds once per cold start. Configuration is read and

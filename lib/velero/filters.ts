@@ -1,11 +1,11 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 import {
   EXCLUDE_FROM_BACKUP_LABEL,
   namespacePatternIssue,
   type BackupSpec,
   type LabelSelector,
-} from '../velero/backup';
-import { compileGlob, hasWildcard } from '../velero/glob';
+} from './backup';
+import { compileGlob, hasWildcard } from './glob';
 
 /**
  * Which namespaces, resource types and objects a backup takes, decided exactly as Velero
