@@ -7,7 +7,7 @@ import { backupServiceDeps } from '../lib/runtime/stores';
 import { backupTable, describeBackup, progressBar } from '../lib/cli/format';
 import { loadConfig } from '../lib/config';
 import { SkiffError, ValidationError, NotFoundError } from '../lib/core/errors';
-import { fieldIssuesFromZod } from '../lib/velero/backup';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 
 const USAGE = `usage: skiff backup <command> [flags]   (configuration from SKIFF_CONFIG_FILE)
   create <name> --cluster C [--include-namespaces a,b] [--exclude-namespaces x] [--include-resources r]

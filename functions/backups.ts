@@ -7,7 +7,7 @@ import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/htt
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
 import { jsonResponse, textResponse } from '../lib/http/responses';
-import { fieldIssuesFromZod } from '../lib/velero/backup';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
 

@@ -3,16 +3,16 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../core/errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
-import { BACKUP_PHASES, newBackup, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL, type Backup, type BackupPhase } from '../velero/backup';
+import { BACKUP_PHASES, newBackup, type Backup, type BackupPhase } from '../velero/backup';
+import { SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
 import { logger } from '../core/logger';
-import { fieldIssuesFromZod } from '../velero/backup';
+import { fieldIssuesFromZod } from '../core/zod-issues';
 import { logText } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
 import { emptyResults } from '../velero/results';
+import { CLUSTER_LABEL } from '../velero/labels';
 
-/** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
-export const CLUSTER_LABEL = 'skiff.io/cluster';
 
 /** The stores of every configured storage location, by name. */
 export type StoreFor = (location: string) => BackupStore;

@@ -3,7 +3,7 @@ import type { KubeClient } from '../kube/client';
 import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
 import { KubeApiError, isNotFound } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
-import { BACKUP_NAME_LABEL } from '../velero/backup';
+import { BACKUP_NAME_LABEL } from '../velero/labels';
 import { belongs, collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
 import type { BackupFilters } from '../velero/filters';

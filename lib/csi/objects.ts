@@ -5,7 +5,7 @@ import {
   type VolumeSnapshotContent,
 } from './snapshot-api';
 import { formatBinaryQuantity } from '../kube/quantity';
-import { BACKUP_NAME_LABEL } from '../velero/backup';
+import { BACKUP_NAME_LABEL } from '../velero/labels';
 import {
   CSI_DRIVER_NAME_ANNOTATION,
   DELETION_SECRET_NAME_ANNOTATION,
@@ -17,6 +17,7 @@ import {
   VSC_DELETION_POLICY_ANNOTATION,
 } from '../velero/labels';
 import { validLabelValue } from '../velero/names';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../velero/labels';
 
 /**
  * The objects and patches a CSI snapshot of a backup is made of, as pure functions:
@@ -24,11 +25,6 @@ import { validLabelValue } from '../velero/names';
  * volumesnapshotcontent_action.go) create, patch and put into the backup.
  */
 
-/**
- * On a VolumeSnapshotContent Skiff set to Retain for the backup's life: the policy its
- * class gave it. Expiry reads it to know what the storage system was meant to do.
- */
-export const ORIGINAL_DELETION_POLICY_ANNOTATION = 'skiff.io/original-deletion-policy';
 
 /** The label value that marks objects of a backup (Velero's label.GetValidName). */
 function backupLabelValue(backupName: string): string {

@@ -1,3 +1,5 @@
+import { BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX, SNAPSHOT_CLASS_SELECTOR } from '../velero/labels';
+
 /**
  * Which VolumeSnapshotClass a PVC's CSI snapshot uses, chosen in Velero's order
  * (pkg/util/csi/volume_snapshot.go, GetVolumeSnapshotClass):
@@ -14,10 +16,6 @@
  * warning, not the whole backup failed.
  */
 
-/** Annotation (on a PVC or StorageClass) and label (on a class) that choose a class. */
-export const SNAPSHOT_CLASS_SELECTOR = 'velero.io/csi-volumesnapshot-class';
-/** Prefix of the Backup annotation choosing a class per driver: `<prefix>_<driver>`. */
-export const BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX = 'velero.io/csi-volumesnapshot-class';
 /** The external-snapshotter's default-class annotation. */
 export const DEFAULT_SNAPSHOT_CLASS_ANNOTATION = 'snapshot.storage.kubernetes.io/is-default-class';
 

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../core/errors';
-import { fieldIssuesFromZod } from '../velero/backup';
+import { fieldIssuesFromZod } from '../core/zod-issues';
 import { MAX_PARTS, MIN_PART_SIZE } from './limits';
 import {
   isNoSuchUpload,

@@ -1,10 +1,7 @@
+import { byCodeUnit } from '../core/ordering';
 import { ValidationError } from '../core/errors';
-import {
-  EXCLUDE_FROM_BACKUP_LABEL,
-  namespacePatternIssue,
-  type BackupSpec,
-  type LabelSelector,
-} from './backup';
+import { namespacePatternIssue, type BackupSpec, type LabelSelector } from './backup';
+import { EXCLUDE_FROM_BACKUP_LABEL } from './labels';
 import { compileGlob, hasWildcard } from './glob';
 
 /**
@@ -16,9 +13,6 @@ import { compileGlob, hasWildcard } from './glob';
 /** An object's labels; undefined when it has none. */
 export type Labels = Readonly<Record<string, string>> | undefined;
 
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function sortedUnique(items: Iterable<string>): string[] {
   return [...new Set(items)].sort(byCodeUnit);

@@ -1,8 +1,41 @@
 /**
- * Labels and annotations Velero's CSI actions put on PVCs and VolumeSnapshots
- * (pkg/apis/velero/v1/labels_annotations.go). Velero's restore reads them from the
- * backup, so Skiff writes them under the same keys.
+ * Every velero.io/* and skiff.io/* label and annotation key Skiff reads or writes, in
+ * one place. Velero's come from pkg/apis/velero/v1/labels_annotations.go: Velero's
+ * server and restore read them, so Skiff uses the same keys.
  */
+
+// --- On Backup objects.
+/** Label on every Backup naming its storage location (shortened by validLabelValue). */
+export const STORAGE_LOCATION_LABEL = 'velero.io/storage-location';
+/** Label on backups created by a schedule, naming the schedule. */
+export const SCHEDULE_NAME_LABEL = 'velero.io/schedule-name';
+/** Label Velero puts on objects it creates for a backup (VolumeSnapshots, ...). */
+export const BACKUP_NAME_LABEL = 'velero.io/backup-name';
+/** Objects (and namespaces) labelled with this set to "true" are left out of backups. */
+export const EXCLUDE_FROM_BACKUP_LABEL = 'velero.io/exclude-from-backup';
+
+/** Annotations Velero adds to a backup so restores can detect version skew. */
+export const SOURCE_CLUSTER_GIT_VERSION_ANNOTATION = 'velero.io/source-cluster-k8s-gitversion';
+export const SOURCE_CLUSTER_MAJOR_VERSION_ANNOTATION = 'velero.io/source-cluster-k8s-major-version';
+export const SOURCE_CLUSTER_MINOR_VERSION_ANNOTATION = 'velero.io/source-cluster-k8s-minor-version';
+export const RESOURCE_TIMEOUT_ANNOTATION = 'velero.io/resource-timeout';
+
+/** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
+export const CLUSTER_LABEL = 'skiff.io/cluster';
+
+// --- Choosing a VolumeSnapshotClass (Velero's CSI plugin).
+/** Annotation (on a PVC or StorageClass) and label (on a class) that choose a class. */
+export const SNAPSHOT_CLASS_SELECTOR = 'velero.io/csi-volumesnapshot-class';
+/** Prefix of the Backup annotation choosing a class per driver: `<prefix>_<driver>`. */
+export const BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX = 'velero.io/csi-volumesnapshot-class';
+
+/**
+ * On a VolumeSnapshotContent Skiff set to Retain for the backup's life: the policy its
+ * class gave it. Expiry reads it to know what the storage system was meant to do.
+ */
+export const ORIGINAL_DELETION_POLICY_ANNOTATION = 'skiff.io/original-deletion-policy';
+
+// --- On PVCs and VolumeSnapshots (Velero's CSI actions).
 
 /** On a backed-up PVC (label and annotation): the VolumeSnapshot holding its data. */
 export const VOLUME_SNAPSHOT_NAME_KEY = 'velero.io/volume-snapshot-name';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors';
-import { fieldIssuesFromZod } from './backup';
+import { fieldIssuesFromZod } from '../core/zod-issues';
 
 /**
  * What a backup reports besides its objects, in Velero's formats:

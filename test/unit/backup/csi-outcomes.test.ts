@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/csi/objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/velero/labels';
 import {
   completedOutcome,
   countCsiSnapshots,

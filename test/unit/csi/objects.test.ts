@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ORIGINAL_DELETION_POLICY_ANNOTATION,
-  backupLabelSelector,
-  deleteContentPatch,
-  deletionSecretOf,
-  originalDeletionPolicy,
-  pvcBackupAdditions,
-  retainContentPatch,
-  volumeSnapshotAnnotations,
-  volumeSnapshotBackupItem,
-  volumeSnapshotContentBackupItem,
-  volumeSnapshotFor,
-  volumeSnapshotLabels,
-} from '../../../lib/csi/objects';
+import { backupLabelSelector, deleteContentPatch, deletionSecretOf, originalDeletionPolicy, pvcBackupAdditions, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotBackupItem, volumeSnapshotContentBackupItem, volumeSnapshotFor, volumeSnapshotLabels } from '../../../lib/csi/objects';
+import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/velero/labels';
 import { validLabelValue } from '../../../lib/velero/names';
 import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';
 

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError, type FieldIssue } from '../../../lib/core/errors';
-import {
-  STORAGE_LOCATION_LABEL,
-  SCHEDULE_NAME_LABEL,
-  includesExcludesIssues,
-  isExpired,
-  namespaceIncludesExcludesIssues,
-  newBackup,
-  parseBackupSpec,
-  parseStoredBackup,
-  scopedIncludesExcludesIssues,
-  serializeBackup,
-} from '../../../lib/velero/backup';
+import { includesExcludesIssues, isExpired, namespaceIncludesExcludesIssues, newBackup, parseBackupSpec, parseStoredBackup, scopedIncludesExcludesIssues, serializeBackup } from '../../../lib/velero/backup';
+import { STORAGE_LOCATION_LABEL, SCHEDULE_NAME_LABEL } from '../../../lib/velero/labels';
 import { forBackup } from '../../builders';
 
 function issuesOf(input: unknown): FieldIssue[] {
