@@ -1,12 +1,7 @@
 import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../csi/snapshot-api';
 import { csiSnapshotVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
-import {
-  deletionSecretOf,
-  originalDeletionPolicy,
-  pvcBackupAdditions,
-  type MetadataAdditions,
-  type SecretRef,
-} from '../csi/objects';
+import { deletionSecretOf, pvcBackupAdditions, type MetadataAdditions, type SecretRef } from '../csi/backup-items';
+import { originalDeletionPolicy } from '../csi/deletion-policy';
 import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from '../csi/plan';
 import { addMessage, emptyResults, type BackupResults } from '../velero/results';
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock';
 import type { KubeClient } from '../kube/client';
 import { isNotFound } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
@@ -15,7 +16,10 @@ import { VELERO_DEFAULTS, type BackupSpec } from '../velero/backup';
 import { formatDuration, parseDuration } from '../velero/duration';
 import type { BackupVolumeInfo } from '../velero/volume-info';
 import { discardVolumeSnapshot, type DiscardOptions } from '../csi/release';
-import { backupLabelSelector, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotFor } from '../csi/objects';
+import { volumeSnapshotAnnotations } from '../csi/backup-items';
+import { retainContentPatch } from '../csi/deletion-policy';
+import { backupLabelSelector } from '../velero/labels';
+import { volumeSnapshotFor } from '../csi/builders';
 import {
   completedOutcome,
   csiBackupObjects,
@@ -33,7 +37,8 @@ import {
   type PersistentVolumeLike,
   type StorageClassLike,
 } from '../csi/plan';
-import { DEFAULT_POLL_SCHEDULE, assessSnapshot, contentNeeded, nextPollDelayMs, type PollSchedule } from '../csi/readiness';
+import { assessSnapshot, contentNeeded } from '../csi/readiness';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from '../csi/polling';
 import { adoptedStartedAt, adoptionFor } from './csi-resume';
 import type { BackupResults } from '../velero/results';
 
@@ -62,19 +67,6 @@ import type { BackupResults } from '../velero/results';
  * its own client rate limit (5 per second by default, --kube-api-qps), and the CSI
  * sidecar cuts a bounded number at once (--worker-threads).
  */
-
-/** Time, injectable so tests and callers control waiting. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 /** Counts for the backup's status while snapshots are being taken. */
 export interface CsiSnapshotProgress {
@@ -149,7 +141,7 @@ const DEFAULT_CLEANUP_TIMEOUT_MS = 60_000;
 export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promise<CsiSnapshotsResult> {
   const requestsBefore = options.client.requestCount;
   const clock = options.clock ?? systemClock;
-  const startedAt = clock.now();
+  const startedAt = clock.now().getTime();
   const plans = options.pvcs.length === 0 ? [] : planCsiSnapshots(await planInput(options));
   const run = new SnapshotRun(options, plans);
   const outcomes = await run.execute();
@@ -171,7 +163,7 @@ export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promis
     failed: outcomes.filter((o) => o.kind === 'failed').length,
     skipped: outcomes.filter((o) => o.kind === 'skipped').length,
     apiRequests: result.apiRequests,
-    ms: clock.now() - startedAt,
+    ms: clock.now().getTime() - startedAt,
   });
   return result;
 }
@@ -258,12 +250,17 @@ class SnapshotRun {
     this.progress = { total: this.queue.length, attempted: 0, completed: 0, failed: 0 };
   }
 
+  /** Milliseconds since the epoch, by the run's clock. */
+  private ms(): number {
+    return this.clock.now().getTime();
+  }
+
   async execute(): Promise<CsiSnapshotOutcome[]> {
     await this.adoptEarlierSnapshots();
     while (this.queue.length > 0 || this.pending.length > 0) {
       await this.startSnapshots();
       if (this.pending.length === 0) continue;
-      const now = this.clock.now();
+      const now = this.ms();
       await this.clock.sleep(
         nextPollDelayMs(
           {
@@ -289,7 +286,7 @@ class SnapshotRun {
     if (this.queue.length === 0) return;
     const existing = await this.listSnapshots(new Set(this.queue.map((item) => item.plan.pvc.namespace)));
     if (!existing || existing.length === 0) return;
-    const now = this.clock.now();
+    const now = this.ms();
     const queued = this.queue.splice(0);
     for (const item of queued) {
       const { adopt, discard } = adoptionFor(existing, item.plan.pvc);
@@ -332,12 +329,12 @@ class SnapshotRun {
     const batch = this.queue.splice(0, Math.max(0, this.concurrency - this.pending.length));
     if (batch.length === 0) return;
     await Promise.all(batch.map((item) => this.start(item.index, item.plan)));
-    this.lastChangeAt = this.clock.now();
+    this.lastChangeAt = this.ms();
     this.report();
   }
 
   private async start(index: number, plan: SnapshotPlan): Promise<void> {
-    const startedAt = this.clock.now();
+    const startedAt = this.ms();
     const manifest = volumeSnapshotFor(
       { ...plan.pvc, labels: plan.labels },
       plan.snapshotClass.metadata.name,
@@ -374,7 +371,7 @@ class SnapshotRun {
     await this.refreshVolumeSnapshots();
     const verdicts = await Promise.all(
       this.pending.map(async (p) => {
-        const elapsedMs = this.clock.now() - p.startedAt;
+        const elapsedMs = this.ms() - p.startedAt;
         const snapshot = p.volumeSnapshot;
         const content = snapshot && contentNeeded(snapshot, elapsedMs, this.timeoutMs) ? await this.contentOf(snapshot) : undefined;
         const assessment = this.assess(p, content, elapsedMs);
@@ -383,7 +380,7 @@ class SnapshotRun {
         return assessment.kind === 'pending';
       }),
     );
-    if (verdicts.includes(false)) this.lastChangeAt = this.clock.now();
+    if (verdicts.includes(false)) this.lastChangeAt = this.ms();
     this.pending = this.pending.filter((_, i) => verdicts[i]);
     this.report();
   }
@@ -498,7 +495,7 @@ class SnapshotRun {
       backupName: this.options.backup.name,
       notes,
       startedAt: new Date(p.startedAt),
-      completedAt: new Date(this.clock.now()),
+      completedAt: new Date(this.ms()),
     });
     this.progress.completed += 1;
     this.outcomes[p.index] = outcome;
@@ -536,8 +533,7 @@ class SnapshotRun {
 
   private discardOptions(): DiscardOptions {
     return {
-      now: () => this.clock.now(),
-      sleep: (ms) => this.clock.sleep(ms),
+      clock: this.clock,
       timeoutMs: this.options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS,
       schedule: this.schedule,
     };

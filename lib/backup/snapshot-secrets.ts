@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client';
 import { KubeApiError } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
 import type { VolumeSnapshotContent } from '../csi/snapshot-api';
-import { deletionSecretOf, type SecretRef } from '../csi/objects';
+import { deletionSecretOf, type SecretRef } from '../csi/backup-items';
 
 /**
  * The Secrets the backup's VolumeSnapshotContents name for deleting their snapshots,

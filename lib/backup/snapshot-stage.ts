@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/list-all';
-import { volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from '../csi/objects';
+import { volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from '../csi/backup-items';
 import { takeCsiSnapshots } from './csi-snapshots';
 import type { SnapshotStageResult } from './progress-record';
 import { mergeResult } from '../velero/results';

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock';
 import type { KubeClient } from '../kube/client';
 import { isNotFound } from '../kube/errors';
 import {
@@ -7,8 +8,8 @@ import {
   type VolumeSnapshot,
   type VolumeSnapshotContent,
 } from './snapshot-api';
-import { deleteContentPatch } from './objects';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './readiness';
+import { deleteContentPatch } from './deletion-policy';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './polling';
 
 /**
  * Takes back a VolumeSnapshot whose snapshot failed or ran out of time, so that a
@@ -32,8 +33,7 @@ import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './rea
 
 /** Time and patience for discardVolumeSnapshot. */
 export interface DiscardOptions {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
+  clock: Clock;
   /** How long to wait for the VolumeSnapshot to be gone. */
   timeoutMs: number;
   schedule?: PollSchedule;
@@ -108,7 +108,7 @@ async function waitUntilGone(
   name: string,
   options: DiscardOptions,
 ): Promise<VolumeSnapshot | undefined> {
-  const start = options.now();
+  const start = options.clock.now().getTime();
   const deadline = start + options.timeoutMs;
   for (;;) {
     let current: VolumeSnapshot;
@@ -118,8 +118,8 @@ async function waitUntilGone(
       if (isNotFound(error)) return undefined;
       throw error;
     }
-    const now = options.now();
+    const now = options.clock.now().getTime();
     if (now >= deadline) return current;
-    await options.sleep(nextPollDelayMs({ now, lastChangeAt: start, earliestDeadlineAt: deadline }, options.schedule ?? DEFAULT_POLL_SCHEDULE));
+    await options.clock.sleep(nextPollDelayMs({ now, lastChangeAt: start, earliestDeadlineAt: deadline }, options.schedule ?? DEFAULT_POLL_SCHEDULE));
   }
 }

@@ -116,29 +116,10 @@ export function selectSnapshotClass(input: SelectSnapshotClassInput): SnapshotCl
   }
 
   // From here on Velero compares drivers exactly.
+  const byDriver = snapshotClassForDriver(driver, input.classes);
+  notes.push(...byDriver.notes);
+  if (byDriver.snapshotClass) return { kind: 'class', snapshotClass: byDriver.snapshotClass, source: byDriver.source!, notes };
   const ofDriver = input.classes.filter((c) => c.driver === driver);
-  const labelled = ofDriver.filter((c) => c.metadata.labels?.[SNAPSHOT_CLASS_SELECTOR] !== undefined);
-  if (labelled.length > 0) {
-    if (labelled.length > 1) {
-      notes.push(
-        `several classes of driver "${driver}" are labelled ${SNAPSHOT_CLASS_SELECTOR} ` +
-          `(${labelled.map((c) => c.metadata.name).join(', ')}); using the first, ${labelled[0]!.metadata.name}`,
-      );
-    }
-    return { kind: 'class', snapshotClass: labelled[0]!, source: 'label', notes };
-  }
-  const defaults = ofDriver.filter((c) => c.metadata.annotations?.[DEFAULT_SNAPSHOT_CLASS_ANNOTATION] === 'true');
-  if (defaults.length > 0) {
-    if (defaults.length > 1) {
-      notes.push(
-        `several classes of driver "${driver}" are marked default (${defaults.map((c) => c.metadata.name).join(', ')}); ` +
-          `using the first, ${defaults[0]!.metadata.name}`,
-      );
-    }
-    return { kind: 'class', snapshotClass: defaults[0]!, source: 'default-annotation', notes };
-  }
-  if (ofDriver.length === 1) return { kind: 'class', snapshotClass: ofDriver[0]!, source: 'only-class-of-driver', notes };
-
   if (ofDriver.length === 0) {
     return {
       kind: 'skip',
@@ -159,4 +140,45 @@ export function selectSnapshotClass(input: SelectSnapshotClassInput): SnapshotCl
       `(${ofDriver.map((c) => c.metadata.name).join(', ')}) and none is chosen; ${howToChoose}. Skipped`,
     notes,
   };
+}
+
+/** The class a driver's snapshots use when nothing names one, and how it was chosen. */
+export interface DriverClassChoice<C extends VolumeSnapshotClassLike> {
+  snapshotClass?: C;
+  source?: Extract<SnapshotClassSource, 'label' | 'default-annotation' | 'only-class-of-driver'>;
+  notes: string[];
+}
+
+/**
+ * The class of `driver` by the rules that need no PVC or backup (Velero's
+ * GetVolumeSnapshotClassForStorageClass tail): the class labelled
+ * velero.io/csi-volumesnapshot-class, else the one annotated as default, else the only
+ * one. Sync and restore use it for static contents; backup falls through to it after
+ * the annotations. No class: undefined (none, or several and none chosen).
+ */
+export function snapshotClassForDriver<C extends VolumeSnapshotClassLike>(driver: string, classes: readonly C[]): DriverClassChoice<C> {
+  const notes: string[] = [];
+  const ofDriver = classes.filter((c) => c.driver === driver);
+  const labelled = ofDriver.filter((c) => c.metadata.labels?.[SNAPSHOT_CLASS_SELECTOR] !== undefined);
+  if (labelled.length > 0) {
+    if (labelled.length > 1) {
+      notes.push(
+        `several classes of driver "${driver}" are labelled ${SNAPSHOT_CLASS_SELECTOR} ` +
+          `(${labelled.map((c) => c.metadata.name).join(', ')}); using the first, ${labelled[0]!.metadata.name}`,
+      );
+    }
+    return { snapshotClass: labelled[0]!, source: 'label', notes };
+  }
+  const defaults = ofDriver.filter((c) => c.metadata.annotations?.[DEFAULT_SNAPSHOT_CLASS_ANNOTATION] === 'true');
+  if (defaults.length > 0) {
+    if (defaults.length > 1) {
+      notes.push(
+        `several classes of driver "${driver}" are marked default (${defaults.map((c) => c.metadata.name).join(', ')}); ` +
+          `using the first, ${defaults[0]!.metadata.name}`,
+      );
+    }
+    return { snapshotClass: defaults[0]!, source: 'default-annotation', notes };
+  }
+  if (ofDriver.length === 1) return { snapshotClass: ofDriver[0]!, source: 'only-class-of-driver', notes };
+  return { notes };
 }

@@ -1,3 +1,5 @@
+import { validLabelValue } from './names';
+
 /**
  * Every velero.io/* and skiff.io/* label and annotation key Skiff reads or writes, in
  * one place. Velero's come from pkg/apis/velero/v1/labels_annotations.go: Velero's
@@ -53,3 +55,13 @@ export const MUST_INCLUDE_ADDITIONAL_ITEMS_ANNOTATION = 'backup.velero.io/must-i
 export const DELETION_SECRET_NAME_ANNOTATION = 'snapshot.storage.kubernetes.io/deletion-secret-name';
 /** See DELETION_SECRET_NAME_ANNOTATION. */
 export const DELETION_SECRET_NAMESPACE_ANNOTATION = 'snapshot.storage.kubernetes.io/deletion-secret-namespace';
+
+/** The label value that marks objects of a backup (Velero's label.GetValidName). */
+export function backupLabelValue(backupName: string): string {
+  return validLabelValue(backupName);
+}
+
+/** The selector that finds every object labelled for a backup. */
+export function backupLabelSelector(backupName: string): string {
+  return `${BACKUP_NAME_LABEL}=${backupLabelValue(backupName)}`;
+}

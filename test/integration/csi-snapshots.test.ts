@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { volumeSnapshotFor } from '../../lib/csi/objects';
+import { volumeSnapshotFor } from '../../lib/csi/builders';
 import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../lib/velero/labels';
 import { takeCsiSnapshots, type CsiSnapshotProgress, type CsiSnapshotsResult } from '../../lib/backup/csi-snapshots';
 import type { PersistentVolumeClaimLike } from '../../lib/csi/plan';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessSnapshot, contentNeeded, nextPollDelayMs, type AssessSnapshotInput } from '../../../lib/csi/readiness';
+import { assessSnapshot, contentNeeded, type AssessSnapshotInput } from '../../../lib/csi/readiness';
+import { nextPollDelayMs } from '../../../lib/csi/polling';
 import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';
 
 const vs = () => forVolumeSnapshot('app', 'velero-data-x').source('data');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectSnapshotClass, type SelectSnapshotClassInput } from '../../../lib/csi/snapshot-class';
+import { selectSnapshotClass, snapshotClassForDriver, type SelectSnapshotClassInput } from '../../../lib/csi/snapshot-class';
 import {
   forPersistentVolume,
   forPersistentVolumeClaim,
@@ -19,7 +19,7 @@ function choose(input: Partial<SelectSnapshotClassInput> & { classes: VolumeSnap
   return selectSnapshotClass({ pvc: pvc().result(), pvDriver: pv.spec.csi?.driver, ...input });
 }
 
-describe('Module: backup/snapshot-class', () => {
+describe('Module: csi/snapshot-class', () => {
   it.each([
     [
       'the PVC annotation first',
@@ -136,5 +136,19 @@ describe('Module: backup/snapshot-class', () => {
   it('compares drivers exactly after the annotations, as Velero does', () => {
     const choice = choose({ pvDriver: 'EBS.csi.aws.com', classes: [vsc('only').result()] });
     expect(choice).toMatchObject({ kind: 'skip', reason: 'no-class-for-driver' });
+  });
+});
+
+describe('Function: snapshotClassForDriver', () => {
+  it.each([
+    ['the labelled class first', [vsc('plain').result(), vsc('def').defaultClass().result(), vsc('lab').veleroSelected().result()], 'lab', 'label'],
+    ['the default class next', [vsc('plain').result(), vsc('def').defaultClass().result()], 'def', 'default-annotation'],
+    ['the only class of the driver', [vsc('only').result(), vsc('other', HOSTPATH).result()], 'only', 'only-class-of-driver'],
+    ['none when several and none chosen', [vsc('a').result(), vsc('b').result()], undefined, undefined],
+    ['none when no class has the driver', [vsc('other', HOSTPATH).result()], undefined, undefined],
+  ])('%s', (_, classes, name, source) => {
+    const choice = snapshotClassForDriver(EBS, classes);
+    expect(choice.snapshotClass?.metadata.name).toBe(name);
+    expect(choice.source).toBe(source);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backupLabelSelector, deleteContentPatch, deletionSecretOf, originalDeletionPolicy, pvcBackupAdditions, retainContentPatch, volumeSnapshotAnnotations, volumeSnapshotBackupItem, volumeSnapshotContentBackupItem, volumeSnapshotFor, volumeSnapshotLabels } from '../../../lib/csi/objects';
+import { deletionSecretOf, pvcBackupAdditions, volumeSnapshotAnnotations, volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from '../../../lib/csi/backup-items';
+import { deleteContentPatch, originalDeletionPolicy, retainContentPatch } from '../../../lib/csi/deletion-policy';
+import { backupLabelSelector } from '../../../lib/velero/labels';
+import { volumeSnapshotFor, volumeSnapshotLabels } from '../../../lib/csi/builders';
 import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/velero/labels';
 import { validLabelValue } from '../../../lib/velero/names';
 import { forVolumeSnapshot, forVolumeSnapshotContent } from '../../builders';

@@ -5,7 +5,7 @@ import {
   type VolumeSnapshotContent,
 } from './snapshot-api';
 import { formatBinaryQuantity } from '../kube/quantity';
-import { BACKUP_NAME_LABEL } from '../velero/labels';
+import { BACKUP_NAME_LABEL, backupLabelValue } from '../velero/labels';
 import {
   CSI_DRIVER_NAME_ANNOTATION,
   DELETION_SECRET_NAME_ANNOTATION,
@@ -16,92 +16,13 @@ import {
   VOLUME_SNAPSHOT_RESTORE_SIZE_ANNOTATION,
   VSC_DELETION_POLICY_ANNOTATION,
 } from '../velero/labels';
-import { validLabelValue } from '../velero/names';
-import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../velero/labels';
 
 /**
- * The objects and patches a CSI snapshot of a backup is made of, as pure functions:
- * what Velero's CSI actions (pvc_action.go, volumesnapshot_action.go,
- * volumesnapshotcontent_action.go) create, patch and put into the backup.
+ * What Velero's CSI backup actions (pvc_action.go, volumesnapshot_action.go,
+ * volumesnapshotcontent_action.go) put into a backup for a CSI snapshot, as pure
+ * functions; restore reads the same annotations back.
  */
 
-
-/** The label value that marks objects of a backup (Velero's label.GetValidName). */
-function backupLabelValue(backupName: string): string {
-  return validLabelValue(backupName);
-}
-
-/** The selector that finds every object labelled for a backup. */
-export function backupLabelSelector(backupName: string): string {
-  return `${BACKUP_NAME_LABEL}=${backupLabelValue(backupName)}`;
-}
-
-/** A VolumeSnapshot's labels: the PVC's, plus the backup's name (which wins over a PVC label of that key). */
-export function volumeSnapshotLabels(pvcLabels: Record<string, string> | undefined, backupName: string): Record<string, string> {
-  return { ...pvcLabels, [BACKUP_NAME_LABEL]: backupLabelValue(backupName) };
-}
-
-/** The source PVC of a snapshot, as far as the objects need it. */
-export interface SnapshotSource {
-  namespace: string;
-  name: string;
-  labels?: Record<string, string>;
-}
-
-/** A VolumeSnapshot to create: the API server names it from `generateName`. */
-export interface NewVolumeSnapshot extends Pick<VolumeSnapshot, 'apiVersion' | 'kind' | 'spec'> {
-  metadata: { generateName: string; namespace: string; labels: Record<string, string> };
-}
-
-/**
- * The VolumeSnapshot Velero creates for a PVC: `velero-<pvc>-<random>` in the PVC's
- * namespace, the PVC's labels plus the backup's, the chosen class, the PVC as source.
- */
-export function volumeSnapshotFor(pvc: SnapshotSource, snapshotClassName: string, backupName: string): NewVolumeSnapshot {
-  return {
-    apiVersion: SNAPSHOT_API_VERSION,
-    kind: 'VolumeSnapshot',
-    metadata: {
-      generateName: `velero-${pvc.name}-`,
-      namespace: pvc.namespace,
-      labels: volumeSnapshotLabels(pvc.labels, backupName),
-    },
-    spec: {
-      source: { persistentVolumeClaimName: pvc.name },
-      volumeSnapshotClassName: snapshotClassName,
-    },
-  };
-}
-
-/** A JSON merge patch (RFC 7386) body. */
-export type MergePatch = Record<string, unknown>;
-
-/**
- * The patch that makes a content belong to the backup: the backup label (so expiry
- * and rediscovery find it) and deletionPolicy Retain, so that the storage snapshot
- * outlives its VolumeSnapshot, its namespace, even the cluster's snapshot objects,
- * until the backup expires. The policy the class gave it is recorded for expiry.
- */
-export function retainContentPatch(classPolicy: DeletionPolicy, backupName: string): MergePatch {
-  return {
-    metadata: {
-      labels: { [BACKUP_NAME_LABEL]: backupLabelValue(backupName) },
-      annotations: { [ORIGINAL_DELETION_POLICY_ANNOTATION]: classPolicy },
-    },
-    spec: { deletionPolicy: 'Retain' satisfies DeletionPolicy },
-  };
-}
-
-/** The patch that hands a content's storage snapshot back to the driver for deletion. */
-export function deleteContentPatch(): MergePatch {
-  return { spec: { deletionPolicy: 'Delete' satisfies DeletionPolicy } };
-}
-
-/** The deletion policy a content had before Skiff retained it. */
-export function originalDeletionPolicy(content: Pick<VolumeSnapshotContent, 'metadata' | 'spec'>): DeletionPolicy {
-  const recorded = content.metadata.annotations?.[ORIGINAL_DELETION_POLICY_ANNOTATION];
-  return recorded === 'Delete' || recorded === 'Retain' ? recorded : content.spec.deletionPolicy;
-}
 
 /**
  * The annotations Velero puts on a VolumeSnapshot once its content is known; restore
