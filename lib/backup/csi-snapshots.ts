@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import type { KubeClient } from '../kube/client';
-import { isNotFound } from '../kube/errors';
+import { createOnce } from '../kube/create-once';
+import { KubeAmbiguousWriteError, isNotFound } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
 import {
   volumeSnapshotClassesPath,
@@ -320,7 +321,7 @@ class SnapshotRun {
   private async discardQuietly(snapshot: VolumeSnapshot): Promise<void> {
     const problems = await discardVolumeSnapshot(this.client, snapshot, this.discardOptions());
     if (problems.length > 0) {
-      logger.warn('could not delete an extra VolumeSnapshot of an earlier run', { backup: this.options.backup.name, problems });
+      logger.warn('could not delete an extra VolumeSnapshot of this backup', { backup: this.options.backup.name, problems });
     }
   }
 
@@ -341,7 +342,9 @@ class SnapshotRun {
       this.options.backup.name,
     );
     try {
-      const created = await this.client.create<VolumeSnapshot>(volumeSnapshotsPath(plan.pvc.namespace), manifest);
+      const created = await createOnce<VolumeSnapshot>(this.client, volumeSnapshotsPath(plan.pvc.namespace), manifest, () =>
+        this.findCreated(plan),
+      );
       this.progress.attempted += 1;
       this.pending.push({
         index,
@@ -353,17 +356,36 @@ class SnapshotRun {
       });
     } catch (error) {
       this.progress.failed += 1;
+      const advice =
+        error instanceof KubeAmbiguousWriteError
+          ? `look for it with kubectl get volumesnapshots -n ${plan.pvc.namespace} -l ${this.labelSelector} ` +
+            'and delete it if it is there'
+          : `check that Skiff may create volumesnapshots in namespace ${plan.pvc.namespace}`;
       this.outcomes[index] = {
         kind: 'failed',
         pvc: plan.pvc,
         reason: 'error',
         message:
-          `could not create a VolumeSnapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} ` +
-          `(class ${plan.snapshotClass.metadata.name}): ${(error as Error).message}; ` +
-          `check that Skiff may create volumesnapshots in namespace ${plan.pvc.namespace}`,
+          `could not create a VolumeSnapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} (class ${plan.snapshotClass.metadata.name}): ` +
+          `${(error as Error).message}; ${advice}`,
         notes: plan.notes,
       };
     }
+  }
+
+  /**
+   * After a create that may have been applied: the PVC's VolumeSnapshot of this backup,
+   * if the API server made one (createOnce). More than one (each create applied, but
+   * neither answered) is the case csi-resume.ts handles: the best is kept, the others
+   * deleted. A failed list throws, so the create is not sent again blindly.
+   */
+  private async findCreated(plan: SnapshotPlan): Promise<VolumeSnapshot | undefined> {
+    const listed = await listAll<VolumeSnapshot>(this.client, volumeSnapshotsPath(plan.pvc.namespace), {
+      labelSelector: this.labelSelector,
+    });
+    const { adopt, discard } = adoptionFor(listed, plan.pvc);
+    for (const extra of discard) this.cleanups.push(this.discardQuietly(extra));
+    return adopt;
   }
 
   /** One look at every pending snapshot: one list of their VolumeSnapshots, then settle the finished. */

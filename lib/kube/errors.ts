@@ -10,12 +10,31 @@ export class KubeApiError extends SkiffError {
 
   constructor(
     readonly cluster: string,
+    /** The HTTP status; 0 when no answer arrived (see KubeAmbiguousWriteError). */
     readonly code: number,
     readonly reason: string,
     message: string,
     readonly continueToken?: string,
+    options?: { cause?: unknown },
   ) {
-    super(`cluster "${cluster}": ${message} (HTTP ${code}${reason ? `, ${reason}` : ''})`);
+    super(`cluster "${cluster}": ${message}${code ? ` (HTTP ${code}${reason ? `, ${reason}` : ''})` : ''}`, options);
+  }
+}
+
+/**
+ * A write that is not safe to send twice (a POST, a JSON patch) failed in a way that
+ * does not say whether the server applied it: a 5xx (from a proxy, or from the API
+ * server's own timeout while the handler went on), no answer in time, or a connection
+ * that broke after the request was sent. The object may exist. The client does not
+ * send such a write again (see retry.ts); a caller that must create exactly once looks
+ * for the object first (createOnce in create-once.ts).
+ *
+ * `code` is the HTTP status when the server answered, else 0, and `cause` the
+ * connection's error.
+ */
+export class KubeAmbiguousWriteError extends KubeApiError {
+  constructor(cluster: string, code: number, reason: string, message: string, options?: { cause?: unknown }) {
+    super(cluster, code, reason, message, undefined, options);
   }
 }
 
