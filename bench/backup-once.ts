@@ -1,7 +1,7 @@
 import { runBackup, type SnapshotTaker } from '../lib/backup/run-backup';
 import { backupRunnerDeps } from '../lib/backup/runner-deps';
 import { createBackup, getBackup } from '../lib/backup/service';
-import { backupServiceDeps } from '../lib/runtime/stores';
+import { backupServiceDeps } from '../lib/backup/service';
 import type { KubeClient } from '../lib/kube/client';
 import { createBackupStore } from '../lib/store/backup-store';
 import { createS3Client } from '../lib/store/s3-client';

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { runBackup } from '../lib/backup/run-backup';
 import { backupRunnerDeps } from '../lib/backup/runner-deps';
 import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
-import { backupServiceDeps } from '../lib/runtime/stores';
+import { backupServiceDeps } from '../lib/backup/service';
 import { backupTable, describeBackup, progressBar } from '../lib/cli/format';
 import { loadConfig } from '../lib/config';
 import { SkiffError, ValidationError, NotFoundError } from '../lib/core/errors';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { backupRunnerDeps } from '../lib/backup/runner-deps';
 import { runBackup } from '../lib/backup/run-backup';
 import { reconcileBackups } from '../lib/backup/reconcile';
-import { storeResolver } from '../lib/runtime/stores';
+import { storeResolver } from '../lib/store/resolver';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { NotFoundError } from '../lib/core/errors';
 import { logger } from '../lib/core/logger';

@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
-import { backupServiceDeps } from '../lib/runtime/stores';
+import { backupServiceDeps } from '../lib/backup/service';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
 import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
-import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
+import { isHttpEvent, jsonBody } from '../lib/http/events';
+import { routeRequest } from '../lib/http/router';
 import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
@@ -37,22 +38,19 @@ async function createAndStart(request: unknown) {
   return created;
 }
 
-/** POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs. */
-const http = middy(async (event: HttpApiEvent) => {
-  switch (event.routeKey) {
-    case 'POST /backups':
-      return jsonResponse(202, await createAndStart(jsonBody(event)));
-    case 'GET /backups/{name}':
-      return jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? ''));
-    case 'GET /backups/{name}/logs':
-      return textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? ''));
-    default: {
+/** POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs; anything else 404/405. */
+const http = middy(
+  routeRequest({
+    'POST /backups': async (event) => jsonResponse(202, await createAndStart(jsonBody(event))),
+    'GET /backups': async (event) => {
       const filter = listFilterSchema.safeParse(event.queryStringParameters ?? {});
       if (!filter.success) throw new ValidationError('query', fieldIssuesFromZod(filter.error));
       return jsonResponse(200, await listBackups(deps, filter.data));
-    }
-  }
-})
+    },
+    'GET /backups/{name}': async (event) => jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? '')),
+    'GET /backups/{name}/logs': async (event) => textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? '')),
+  }),
+)
   .use(httpErrorHandler())
   .use(httpAuth(apiCredentials));
 

@@ -1,6 +1,6 @@
 import { createBackup } from '../lib/backup/service';
 import { reconcileBackups } from '../lib/backup/reconcile';
-import { backupServiceDeps } from '../lib/runtime/stores';
+import { backupServiceDeps } from '../lib/backup/service';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';

@@ -21,15 +21,11 @@ import { END_OF_ARCHIVE, TAR_BLOCK_SIZE, encodeFileHeader, fitsUstar, paddingSiz
 /** Part size when none is given: large enough for 80 GB in 10,000 parts, small for Lambda memory. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 
-/**
- * zlib level when none is given: the one Go's gzip (and so Velero) uses, as in
- * tarball-writer.ts. Not imported from there, which would bundle tar-stream into every
- * function that writes parts.
- */
+/** zlib level when none is given: the one Go's gzip (and so Velero) uses. */
 const DEFAULT_GZIP_LEVEL = 6;
 
 /**
- * Mode of every file entry, as Velero writes them (and tarball-writer.ts): its extractor
+ * Mode of every file entry, as Velero writes them: its extractor
  * creates each parent directory with the file's mode, so 0644 would make directories it
  * cannot enter.
  */

@@ -2,7 +2,7 @@ import type { SkiffConfig } from '../config';
 import type { StartRun } from '../runtime/invoker';
 import { logger } from '../core/logger';
 import type { BackupProgressRecord } from './progress-record';
-import type { StoreFor } from './service';
+import type { StoreFor } from '../store/resolver';
 
 /**
  * How long a new backup may wait for its first run before it counts as stalled. Its run

@@ -4,8 +4,8 @@ import { DEFAULT_PART_SIZE } from '../archive/tar-parts';
 import type { BackupRunnerDeps } from './run-backup';
 import { createPartWriter } from './part-writer';
 import { takeSnapshotsForBackup } from './snapshot-stage';
-import { connectCluster } from '../kube/connect';
-import { storeResolver } from '../runtime/stores';
+import { clusterConnector } from '../kube/connect';
+import { storeResolver } from '../store/resolver';
 
 /**
  * Everything a backup run needs, for the backup `name`: the store of the location that
@@ -30,16 +30,4 @@ export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => n
     }
   }
   throw new NotFoundError('backup in progress', name, 'no writable storage location holds it');
-}
-
-/**
- * Connects to a configured cluster by name. Only the runner talks to clusters; kept
- * here so the other functions' bundles leave the Kubernetes client out.
- */
-export function clusterConnector(config: SkiffConfig) {
-  return async (name: string) => {
-    const cluster = config.clusters.find((c) => c.name === name);
-    if (!cluster) throw new NotFoundError('cluster', name, 'it is no longer configured');
-    return connectCluster(cluster);
-  };
 }

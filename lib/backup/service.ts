@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../core/errors';
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
+import { storeResolver, type StoreFor } from '../store/resolver';
 import { BACKUP_PHASES, newBackup, type Backup, type BackupPhase } from '../velero/backup';
 import { SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
@@ -15,7 +16,6 @@ import { CLUSTER_LABEL } from '../velero/labels';
 
 
 /** The stores of every configured storage location, by name. */
-export type StoreFor = (location: string) => BackupStore;
 
 export interface BackupServiceDeps {
   config: SkiffConfig;
@@ -264,4 +264,9 @@ function findCluster(config: SkiffConfig, name: string): ClusterConfig {
     throw new NotFoundError('cluster', name, `configured clusters: ${config.clusters.map((c) => c.name).join(', ') || '(none)'}`);
   }
   return cluster;
+}
+
+/** The service's dependencies for a configured deployment: its stores and the real clock. */
+export function backupServiceDeps(config: SkiffConfig): BackupServiceDeps {
+  return { config, storeFor: storeResolver(config), now: () => new Date() };
 }

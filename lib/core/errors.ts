@@ -78,3 +78,16 @@ export class RemoteError extends SkiffError {
     super(`${system}: ${message}`, options);
   }
 }
+
+/** A known path asked with a method it does not serve; `allowed` lists the methods it does. */
+export class MethodNotAllowedError extends SkiffError {
+  readonly status = 405;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(`${method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`);
+  }
+}

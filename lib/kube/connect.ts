@@ -1,7 +1,7 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '../core/errors';
-import { resolveSecret, type ClusterConfig, type SecretSources } from '../config';
+import { ConfigError, NotFoundError } from '../core/errors';
+import { resolveSecret, type ClusterConfig, type SecretSources, type SkiffConfig } from '../config';
 import { KubeClient, type KubeTransport } from './client';
 import { RateLimiter } from './rate-limiter';
 
@@ -96,4 +96,16 @@ function overrideCluster(kubeConfig: KubeConfig, cluster: ClusterConfig): void {
 /** Kubeconfig `*-data` fields are base64 of PEM; configuration may give either. */
 function toBase64Pem(value: string): string {
   return value.trimStart().startsWith('-----BEGIN') ? Buffer.from(value).toString('base64') : value.trim();
+}
+
+/**
+ * Connects to a configured cluster by name (a fresh client each call). NotFoundError
+ * when the cluster is not (or no longer) configured.
+ */
+export function clusterConnector(config: SkiffConfig): (name: string) => Promise<KubeClient> {
+  return async (name: string) => {
+    const cluster = config.clusters.find((c) => c.name === name);
+    if (!cluster) throw new NotFoundError('cluster', name, 'it is no longer configured');
+    return connectCluster(cluster);
+  };
 }

@@ -4,8 +4,6 @@ export { objectStoreLayout, TOP_LEVEL_DIRS, type ObjectStoreLayout, type TopLeve
 export { MAX_KEYS_PER_REQUEST, MAX_PARTS, MIN_PART_SIZE } from './limits';
 export {
   MultipartUploads,
-  missingParts,
-  parseMultipartState,
   partListIssues,
   type MultipartState,
   type UploadedPart,

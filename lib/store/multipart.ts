@@ -6,9 +6,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../core/errors';
-import { fieldIssuesFromZod } from '../core/zod-issues';
 import { MAX_PARTS, MIN_PART_SIZE } from './limits';
 import {
   isNoSuchUpload,
@@ -45,25 +43,6 @@ export interface MultipartState {
   parts: UploadedPart[];
 }
 
-const multipartStateSchema = z.object({
-  key: z.string().min(1),
-  uploadId: z.string().min(1),
-  parts: z.array(
-    z.object({
-      partNumber: z.number().int().min(1).max(MAX_PARTS),
-      etag: z.string().min(1),
-      size: z.number().int().nonnegative(),
-    }),
-  ),
-});
-
-/** Reads a MultipartState back from JSON (e.g. a progress record); ValidationError when damaged. */
-export function parseMultipartState(value: unknown, source = 'multipart upload state'): MultipartState {
-  const parsed = multipartStateSchema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(source, fieldIssuesFromZod(parsed.error));
-  return parsed.data;
-}
-
 /**
  * Problems that make `parts` unusable for CompleteMultipartUpload: numbers out of range
  * or repeated, or a part other than the last below S3's minimum size (S3 would refuse
@@ -88,15 +67,6 @@ export function partListIssues(parts: readonly UploadedPart[], minPartSize = MIN
     }
   });
   return issues;
-}
-
-/**
- * The recorded parts that the store does not hold as recorded (missing, or another
- * ETag): a state that cannot be resumed as it is.
- */
-export function missingParts(recorded: readonly UploadedPart[], stored: readonly UploadedPart[]): UploadedPart[] {
-  const etags = new Map(stored.map((part) => [part.partNumber, part.etag]));
-  return recorded.filter((part) => etags.get(part.partNumber) !== part.etag);
 }
 
 /** Multipart uploads to one storage location. Obtain it from a BackupStore (`store.multipart`). */
@@ -245,23 +215,5 @@ export class MultipartUploads {
       marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
     } while (marker);
     return parts;
-  }
-
-  /**
-   * Checks that the store still holds every part `state` records, so uploading can
-   * continue after the last recorded part. Parts uploaded after the state was saved are
-   * ignored: they will be overwritten or left out of `complete`.
-   */
-  async resume(state: MultipartState): Promise<MultipartState> {
-    const stored = await this.listParts(state.key, state.uploadId);
-    const missing = missingParts(state.parts, stored);
-    if (missing.length > 0) {
-      throw new ConflictError(
-        `upload ${state.uploadId} of "${state.key}" in storage location "${this.target.location}" no longer holds part(s) ${missing
-          .map((part) => part.partNumber)
-          .join(', ')} as recorded; abort it and start the upload again`,
-      );
-    }
-    return state;
   }
 }

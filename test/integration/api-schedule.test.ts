@@ -5,7 +5,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config';
 import { createBackup, listBackups } from '../../lib/backup/service';
-import { backupServiceDeps } from '../../lib/runtime/stores';
+import { backupServiceDeps } from '../../lib/backup/service';
 import { dispatchSchedules, type DispatchReport } from '../../lib/schedule';
 import { defaultBackupName } from '../../lib/velero/names';
 import { bedState, freshBucket, freshNamespace, waitFor } from '../bed/context';

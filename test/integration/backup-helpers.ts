@@ -4,7 +4,7 @@ import { validateConfig, type SkiffConfig } from '../../lib/config';
 import type { BackupRunnerDeps } from '../../lib/backup/run-backup';
 import { backupRunnerDeps } from '../../lib/backup/runner-deps';
 import { createBackup } from '../../lib/backup/service';
-import { backupServiceDeps } from '../../lib/runtime/stores';
+import { backupServiceDeps } from '../../lib/backup/service';
 import type { KubeClient } from '../../lib/kube/client';
 import { connectCluster } from '../../lib/kube/connect';
 import { collectionPath, discoverResources, groupResource } from '../../lib/kube/discovery';

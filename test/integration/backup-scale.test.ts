@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
 import { getBackup } from '../../lib/backup/service';
-import { backupServiceDeps } from '../../lib/runtime/stores';
+import { backupServiceDeps } from '../../lib/backup/service';
 import { listPages } from '../../lib/kube/list-all';
 import { freshNamespace } from '../bed/context';
 import { bedConfig, clusterClient, getBytes, getGzipJson, inParallel, observedDeps, requestBackup } from './backup-helpers';

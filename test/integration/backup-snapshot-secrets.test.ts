@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
 import { getBackup } from '../../lib/backup/service';
-import { backupServiceDeps } from '../../lib/runtime/stores';
+import { backupServiceDeps } from '../../lib/backup/service';
 import type { SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import { freshNamespace, uniqueName, waitFor } from '../bed/context';

@@ -1,14 +1,16 @@
 import type { SkiffConfig } from '../config';
-import { createBackupStore, type BackupStore } from '../store/backup-store';
-import { createS3Client } from '../store/s3-client';
+import { createBackupStore, type BackupStore } from './backup-store';
+import { createS3Client } from './s3-client';
 import { NotFoundError } from '../core/errors';
-import type { BackupServiceDeps } from '../backup/service';
+
+/** The store of a configured location, by name; NotFoundError for an unknown one. */
+export type StoreFor = (location: string) => BackupStore;
 
 /**
  * The stores of the configured locations, built on first use and kept for the life
  * of the function instance (one S3 client and connection pool each).
  */
-export function storeResolver(config: SkiffConfig): (location: string) => BackupStore {
+export function storeResolver(config: SkiffConfig): StoreFor {
   const stores = new Map<string, BackupStore>();
   return (name) => {
     let store = stores.get(name);
@@ -20,8 +22,4 @@ export function storeResolver(config: SkiffConfig): (location: string) => Backup
     }
     return store;
   };
-}
-
-export function backupServiceDeps(config: SkiffConfig): BackupServiceDeps {
-  return { config, storeFor: storeResolver(config), now: () => new Date() };
 }
