@@ -10,6 +10,7 @@ import { startBed, type Bed } from '../test/bed/bed';
 import { minioClient } from '../test/bed/minio-client';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
+import { cliStartRows, measureCliStart } from './cli-start';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
@@ -39,6 +40,8 @@ import {
  *   BENCH_SNAPSHOT_DELAY_MS=1000  how long the simulated storage takes per snapshot
  *   BENCH_OBJECTS=1000,5000     other ConfigMap counts (quick runs); default 1000,10000[,100000]
  *   SKIFF_BED_STATE=<path>      use a running bed (`npm run bed:up`) and leave it running
+ *   BENCH_CLI_SPAWNS=10         spawns of `skiff --help` and of the `node -e 0` baseline
+ *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
  */
 
 const CLUSTER = 'alpha';
@@ -47,6 +50,7 @@ const SIZES = process.env.BENCH_OBJECTS
   ? process.env.BENCH_OBJECTS.split(',').map((n) => Number(n.trim())).filter((n) => n > 0).sort((a, b) => a - b)
   : [1_000, 10_000, ...(LARGE ? [100_000] : [])];
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+const ONLY = process.env.BENCH_ONLY;
 const SNAPSHOTS = Math.max(2, Number(process.env.BENCH_SNAPSHOTS ?? 20));
 const SNAPSHOT_DELAY_MS = Math.max(0, Number(process.env.BENCH_SNAPSHOT_DELAY_MS ?? 1000));
 const SNAPSHOT_REPEAT = 2;
@@ -81,6 +85,19 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
+  if (ONLY !== undefined && ONLY !== 'cli') throw new Error(`BENCH_ONLY=${ONLY}: the part that runs alone is "cli"`);
+  // First, while the machine is not yet busy with the bed's servers.
+  progress('timing `skiff --help` against `node -e 0`');
+  const cliStart = measureCliStart(repoRoot);
+  if (ONLY === 'cli') {
+    console.log(`\n## Skiff benchmark: CLI start (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(cliStartRows(cliStart)));
+    const list = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
+    console.log(`\nEach spawn, ms: \`node -e 0\` ${list(cliStart.nodeMs)}; \`skiff --help\` ${list(cliStart.helpMs)}.`);
+    console.log(`Load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores.`);
+    return;
+  }
+
   progress('building the test bed (cached after the first build)');
   const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
@@ -91,7 +108,7 @@ async function main(): Promise<void> {
   const bedStartMs = performance.now() - bedStart;
   try {
     const results = await measure(bed);
-    const rows = summarize(results);
+    const rows = [...cliStartRows(cliStart), ...summarize(results)];
     const details = detailTable(results);
     const output = {
       startedAt: startedAt.toISOString(),
@@ -100,6 +117,7 @@ async function main(): Promise<void> {
       loadAverage: { before: loadBefore, after: loadavg() },
       settings: { sizes: SIZES, large: LARGE, repeat: REPEAT, snapshots: SNAPSHOTS, snapshotDelayMs: SNAPSHOT_DELAY_MS, createConcurrency: CREATE_CONCURRENCY },
       bedStartMs,
+      cliStart,
       ...results,
       summary: rows,
     };

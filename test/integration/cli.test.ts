@@ -28,6 +28,9 @@ describe('skiff backup (CLI)', () => {
     config.clusters.push({ ...alpha, name: 'unreachable', server: 'https://127.0.0.1:1' });
     env = { ...process.env, SKIFF_CONFIG: JSON.stringify(config) };
     workDir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
+    // bin/skiff.mjs runs the bundle in dist/cli/: rebuilt here so the test runs the
+    // sources as they are, not what the last `npm ci` built.
+    await run(process.execPath, ['scripts/build-cli.mjs'], { cwd: process.cwd() });
   });
 
   const skiff = (...args: string[]) => run('node', ['bin/skiff.mjs', 'backup', ...args], { env, cwd: process.cwd() });

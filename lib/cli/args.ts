@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../core/errors';
+
+/**
+ * The command line's words and flags. This module stays free of the S3 and Kubernetes
+ * clients (and of anything that imports them): it is all `skiff --help` and a usage
+ * error load, so they answer at once.
+ */
+
+export const USAGE = `usage: skiff backup <command> [flags]   (configuration from SKIFF_CONFIG_FILE)
+  create <name> --cluster C [--include-namespaces a,b] [--exclude-namespaces x] [--include-resources r]
+                [--exclude-resources r] [--selector k=v,...] [--ttl 72h] [--storage-location L]
+                [--snapshot-volumes=false] [--include-cluster-resources=true|false] [--no-wait] [-o json]
+  get [name] [--cluster C] [--schedule S] [--phase P] [-o json]
+  describe <name> [-o json]
+  logs <name>
+  download <name> [--file FILE]          (default <name>-data.tar.gz)
+       skiff --help | -h                  this text`;
+
+const OPTIONS = {
+  cluster: { type: 'string' },
+  'include-namespaces': { type: 'string' },
+  'exclude-namespaces': { type: 'string' },
+  'include-resources': { type: 'string' },
+  'exclude-resources': { type: 'string' },
+  'include-cluster-resources': { type: 'string' },
+  selector: { type: 'string' },
+  ttl: { type: 'string' },
+  'storage-location': { type: 'string' },
+  'snapshot-volumes': { type: 'string' },
+  'no-wait': { type: 'boolean' },
+  schedule: { type: 'string' },
+  phase: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  file: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>['values'];
+
+/** The backup commands, checked before their code (and the clients it needs) is loaded. */
+export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download'] as const;
+export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, or one backup command. */
+export type CommandLine =
+  | { kind: 'help' }
+  | { kind: 'usage-error'; message?: string }
+  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags };
+
+/** Commands that act on one named backup, and so refuse to run without a name. */
+const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
+
+/**
+ * Reads the command line (without node and the script). Never throws: an unknown
+ * flag, a missing command or a missing backup name is a usage error for the caller to
+ * print, not a stack trace.
+ */
+export function parseCommandLine(args: readonly string[]): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    // parseArgs's own errors (unknown flag, missing value) carry ERR_PARSE_ARGS_* codes.
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS_')) throw error;
+    return { kind: 'usage-error', message: (error as Error).message };
+  }
+  const { values: flags, positionals } = parsed;
+  if (flags.help) return { kind: 'help' };
+  const [group, command, name] = positionals;
+  if (group !== 'backup' || !command) return { kind: 'usage-error' };
+  if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
+    return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
+  }
+  const backupCommand = command as BackupCommand;
+  if (!name && NEEDS_NAME.has(backupCommand)) {
+    const issue = { path: 'name', message: `"skiff backup ${command}" needs a backup name` };
+    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
+  }
+  return { kind: 'backup', command: backupCommand, name, flags };
+}
