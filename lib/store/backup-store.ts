@@ -10,7 +10,12 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import type { StorageLocationConfig } from '../config';
+import type { VolumeSnapshot, VolumeSnapshotContent } from '../csi/snapshot-api';
+import { ValidationError } from '../core/errors';
+import { fieldIssuesFromZod } from '../core/zod-issues';
 import { ConflictError, RemoteError } from '../core/errors';
 import { parseStoredBackup, type Backup } from '../velero/backup';
 import { objectStoreLayout, type ObjectStoreLayout } from './layout';
@@ -68,6 +73,20 @@ export interface BackupStore {
   listBackupNames(): Promise<string[]>;
   /** The backup's velero-backup.json, or undefined when the backup does not exist. */
   getBackupMetadata(name: string): Promise<Backup | undefined>;
+  /**
+   * The VolumeSnapshotContents stored with a backup (`<b>-csi-volumesnapshotcontents.json.gz`,
+   * as Velero writes it); [] when the backup has none. A list that does not parse is a
+   * ValidationError naming the key and the wrong fields.
+   */
+  getCsiVolumeSnapshotContents(name: string): Promise<VolumeSnapshotContent[]>;
+  /** The VolumeSnapshots stored with a backup (`<b>-csi-volumesnapshots.json.gz`); [] when none. */
+  getCsiVolumeSnapshots(name: string): Promise<VolumeSnapshot[]>;
+  /** The backup's tarball as a stream of gzip bytes, not read into memory; undefined when missing. */
+  openBackupContents(name: string): Promise<Readable | undefined>;
+  /** A JSON document with its ETag, for a later conditional replace (`ifMatch`); undefined when missing. */
+  getJsonVersion(key: string): Promise<{ document: unknown; etag: string | undefined } | undefined>;
+  /** Names of the backups marked as being deleted (one LIST per 1,000 markers). */
+  listDeletionMarkers(): Promise<string[]>;
   /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
   deleteBackup(name: string): Promise<number>;
 
@@ -88,6 +107,37 @@ export interface BackupStore {
   deleteProgress(name: string, resourceListParts?: number): Promise<void>;
   /** Removes the first `parts` parts of a backup's resource list (a failed backup keeps its record). */
   deleteResourceListParts(name: string, parts: number): Promise<void>;
+}
+
+/**
+ * The fields of stored CSI objects that sync, expiry and restore act on; the rest is
+ * kept as it is. Checked so that a damaged or foreign list is reported, not acted on.
+ */
+const volumeSnapshotContentListSchema = z.array(
+  z.looseObject({
+    metadata: z.looseObject({ name: z.string().min(1) }),
+    spec: z.looseObject({
+      driver: z.string().min(1),
+      deletionPolicy: z.enum(['Delete', 'Retain']).optional(),
+      source: z.looseObject({}).optional(),
+      volumeSnapshotRef: z.looseObject({}).optional(),
+    }),
+    status: z.looseObject({ snapshotHandle: z.string().min(1).optional() }).nullish(),
+  }),
+);
+const volumeSnapshotListSchema = z.array(
+  z.looseObject({
+    metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1) }),
+    spec: z.looseObject({ source: z.looseObject({}) }),
+  }),
+);
+
+/** A stored list: [] when the object is missing (a backup without snapshots), else checked. */
+function parseStoredList(schema: z.ZodType<unknown[]>, document: unknown, source: string): unknown[] {
+  if (document === undefined || document === null) return [];
+  const parsed = schema.safeParse(document);
+  if (!parsed.success) throw new ValidationError(source, fieldIssuesFromZod(parsed.error));
+  return parsed.data;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -205,6 +255,48 @@ class S3BackupStore implements BackupStore {
 
   async getObject(key: string): Promise<Buffer | undefined> {
     return (await this.fetchObject(key))?.bytes;
+  }
+
+  async getJsonVersion(key: string): Promise<{ document: unknown; etag: string | undefined } | undefined> {
+    const found = await this.fetchObject(key);
+    if (found === undefined) return undefined;
+    return { document: this.parseJson(key, found.bytes, 'it is damaged; delete it and it is rebuilt'), etag: found.etag };
+  }
+
+  async getCsiVolumeSnapshotContents(name: string): Promise<VolumeSnapshotContent[]> {
+    const key = this.layout.csiVolumeSnapshotContentsKey(name);
+    return parseStoredList(volumeSnapshotContentListSchema, await this.getJson(key), this.describeKey(key)) as VolumeSnapshotContent[];
+  }
+
+  async getCsiVolumeSnapshots(name: string): Promise<VolumeSnapshot[]> {
+    const key = this.layout.csiVolumeSnapshotsKey(name);
+    return parseStoredList(volumeSnapshotListSchema, await this.getJson(key), this.describeKey(key)) as VolumeSnapshot[];
+  }
+
+  async openBackupContents(name: string): Promise<Readable | undefined> {
+    const key = this.layout.backupContentsKey(name);
+    try {
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return answer.Body as Readable | undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw storeError(this.target, 'GetObject', key, error);
+    }
+  }
+
+  async listDeletionMarkers(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.deletionMarkersPrefix())) {
+      for (const { Key } of page.Contents ?? []) {
+        const name = Key === undefined ? undefined : this.layout.backupNameFromDeletionMarkerKey(Key);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  private describeKey(key: string): string {
+    return `${key} in storage location "${this.location}"`;
   }
 
   async getJson(key: string): Promise<unknown> {

@@ -62,6 +62,17 @@ export interface ObjectStoreLayout {
    */
   backupResourceListPartKey(backup: string, part: number): string;
 
+  /** Skiff's catalog of the location's backups (rediscovery reads it instead of every velero-backup.json). */
+  catalogKey(): string;
+  /** The marker that says a backup is being deleted; sync does not bring such a backup back. */
+  deletionMarkerKey(backup: string): string;
+  /** Where deletion markers live, for listing them. */
+  deletionMarkersPrefix(): string;
+  /** The backup name in a key listed under `deletionMarkersPrefix()`; undefined for anything else. */
+  backupNameFromDeletionMarkerKey(key: string): string | undefined;
+  /** The last rediscovery run's report for this location. */
+  syncReportKey(): string;
+
   /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
    * delimiter "/" (`<root>backups/<b>/`); undefined for anything else.
@@ -116,6 +127,12 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     return `${dir('restores')}${restore}/${file}`;
   };
   const inProgress = `${dir('metadata')}skiff/backups-in-progress/`;
+  const deleting = `${dir('metadata')}skiff/deleting/`;
+  const nameIn = (folder: string, key: string) => {
+    if (!key.startsWith(folder) || !key.endsWith('.json')) return undefined;
+    const name = key.slice(folder.length, -'.json'.length);
+    return name === '' || name.includes('/') ? undefined : name;
+  };
 
   return {
     root,
@@ -151,12 +168,16 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
       assertName('backup', b);
       return `${dir('metadata')}skiff/resource-lists-in-progress/${b}/${String(part).padStart(5, '0')}.json.gz`;
     },
-    backupNameFromInProgressKey(key) {
-      if (!key.startsWith(inProgress) || !key.endsWith('.json')) return undefined;
-      const name = key.slice(inProgress.length, -'.json'.length);
-      if (name === '' || name.includes('/')) return undefined;
-      return name;
+    backupNameFromInProgressKey: (key) => nameIn(inProgress, key),
+
+    catalogKey: () => `${dir('metadata')}skiff/catalog.json`,
+    deletionMarkerKey: (b) => {
+      assertName('backup', b);
+      return `${deleting}${b}.json`;
     },
+    deletionMarkersPrefix: () => deleting,
+    backupNameFromDeletionMarkerKey: (key) => nameIn(deleting, key),
+    syncReportKey: () => `${dir('metadata')}skiff/sync-report.json`,
 
     backupNameFromPrefix(commonPrefix) {
       const backups = dir('backups');
