@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { Clock } from '../core/clock';
+import { ConflictError, RemoteError } from '../core/errors';
+import type { VolumeSnapshotContent } from '../csi/snapshot-api';
+import type { Backup } from '../velero/backup';
+import { CLUSTER_LABEL, SCHEDULE_NAME_LABEL } from '../velero/labels';
+import type { BackupStore } from './backup-store';
+
+/**
+ * Skiff's catalog of one location's backups, kept at `metadata/skiff/catalog.json` in the
+ * same bucket (Velero refuses other top-level folders). Listing backups and deciding
+ * what sync or expiry must do then costs one GET, not one per backup as reading every
+ * velero-backup.json would (Velero's sync: a HEAD and GETs per backup, every minute).
+ *
+ * The catalog is derived data: velero-backup.json stays the truth, and a catalog that
+ * is lost or damaged is rebuilt by the next rediscovery run. Every update is a
+ * conditional write on the ETag read (If-Match, or If-None-Match for the first), so two
+ * runs at once never lose each other's entries: the loser reads again and re-applies.
+ */
+
+/** Who wrote a backup: Skiff labels its backups with the cluster; Velero does not. */
+export type BackupWriter = 'skiff' | 'velero';
+
+/** What the catalog knows of one backup. Times are RFC 3339 strings as in the Backup status. */
+export interface CatalogEntry {
+  name: string;
+  phase: string;
+  /** The cluster it was taken of (Skiff's label); undefined for Velero's backups. */
+  cluster?: string;
+  schedule?: string;
+  storageLocation: string;
+  expiration?: string;
+  startTimestamp?: string;
+  completionTimestamp?: string;
+  /** How many VolumeSnapshotContents the backup stored. */
+  snapshots: number;
+  /** The CSI drivers of those contents, sorted. */
+  drivers: string[];
+  writtenBy: BackupWriter;
+}
+
+/** The whole catalog of a location. */
+export interface Catalog {
+  version: 1;
+  /** When it was last written. */
+  updatedAt?: string;
+  backups: Record<string, CatalogEntry>;
+}
+
+const entrySchema = z.looseObject({
+  name: z.string().min(1),
+  phase: z.string(),
+  cluster: z.string().optional(),
+  schedule: z.string().optional(),
+  storageLocation: z.string(),
+  expiration: z.string().optional(),
+  startTimestamp: z.string().optional(),
+  completionTimestamp: z.string().optional(),
+  snapshots: z.number().int().nonnegative(),
+  drivers: z.array(z.string()),
+  writtenBy: z.enum(['skiff', 'velero']),
+});
+const catalogSchema = z.object({
+  version: z.literal(1),
+  updatedAt: z.string().optional(),
+  backups: z.record(z.string(), entrySchema),
+});
+
+/** An empty catalog. */
+export function emptyCatalog(): Catalog {
+  return { version: 1, backups: {} };
+}
+
+/**
+ * The entry for a stored backup and its stored VolumeSnapshotContents. `location` is the
+ * location it was found in (the spec's storageLocation may name another deployment's).
+ */
+export function catalogEntryFor(backup: Backup, contents: readonly VolumeSnapshotContent[], location: string): CatalogEntry {
+  const labels = backup.metadata.labels ?? {};
+  const cluster = labels[CLUSTER_LABEL];
+  const schedule = labels[SCHEDULE_NAME_LABEL];
+  const { status } = backup;
+  return {
+    name: backup.metadata.name,
+    phase: status.phase ?? 'New',
+    ...(cluster ? { cluster } : {}),
+    ...(schedule ? { schedule } : {}),
+    storageLocation: location,
+    ...(status.expiration ? { expiration: status.expiration } : {}),
+    ...(status.startTimestamp ? { startTimestamp: status.startTimestamp } : {}),
+    ...(status.completionTimestamp ? { completionTimestamp: status.completionTimestamp } : {}),
+    snapshots: contents.length,
+    drivers: [...new Set(contents.map((c) => c.spec.driver))].sort(),
+    writtenBy: cluster ? 'skiff' : 'velero',
+  };
+}
+
+/** A catalog as read, with the ETag its replacement must match (undefined: there is none yet). */
+export interface CatalogVersion {
+  catalog: Catalog;
+  etag: string | undefined;
+  /** Set when a stored catalog could not be read and was taken as empty; it is then rebuilt. */
+  damaged?: string;
+}
+
+/**
+ * Reads the location's catalog. A missing one is empty; a damaged one is empty with
+ * `damaged` saying why (the next write replaces it), never a failed run.
+ */
+export async function readCatalog(store: BackupStore): Promise<CatalogVersion> {
+  const key = store.layout.catalogKey();
+  let found: { document: unknown; etag: string | undefined } | undefined;
+  try {
+    found = await store.getJsonVersion(key);
+  } catch (error) {
+    if (!(error instanceof RemoteError) || !/not valid JSON/.test(error.message)) throw error;
+    const etag = (await store.headObject(key))?.etag;
+    return { catalog: emptyCatalog(), etag, damaged: error.message };
+  }
+  if (!found) return { catalog: emptyCatalog(), etag: undefined };
+  const parsed = catalogSchema.safeParse(found.document);
+  if (!parsed.success) {
+    return { catalog: emptyCatalog(), etag: found.etag, damaged: `${key} does not match the catalog format; it is rebuilt` };
+  }
+  return { catalog: parsed.data as Catalog, etag: found.etag };
+}
+
+/** How often updateCatalog re-reads and re-applies after losing a race. */
+const MAX_CATALOG_ATTEMPTS = 5;
+
+/**
+ * Applies `change` to the latest catalog and writes it back conditionally; on a lost
+ * race (412) reads again and re-applies, so `change` must be a function of the catalog
+ * it is given (add these entries, remove those), not of an earlier read. Returns the
+ * catalog as written. ConflictError when it keeps losing; a ReadOnly location cannot
+ * be written (the store's error).
+ */
+export async function updateCatalog(
+  store: BackupStore,
+  change: (catalog: Catalog) => void,
+  clock: Pick<Clock, 'now'>,
+): Promise<Catalog> {
+  for (let attempt = 1; ; attempt++) {
+    const { catalog, etag } = await readCatalog(store);
+    change(catalog);
+    catalog.updatedAt = clock.now().toISOString();
+    try {
+      await store.putObject(store.layout.catalogKey(), JSON.stringify(catalog), {
+        contentType: 'application/json',
+        ...(etag ? { ifMatch: etag } : { ifNoneMatch: true }),
+      });
+      return catalog;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= MAX_CATALOG_ATTEMPTS) throw error;
+    }
+  }
+}
