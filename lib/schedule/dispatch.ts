@@ -1,15 +1,21 @@
 import { ConflictError } from '../core/errors';
-import type { CreateBackupOptions, CreatedBackup } from '../backup/service';
 import type { ScheduleConfig } from '../config';
 import { defaultBackupName } from '../velero/names';
 import { parseCron } from './cron';
 import { dueSlots } from './due-slots';
 
+/** How a scheduled backup is recorded: named after the schedule's slot. */
+export interface ScheduledBackupOptions {
+  schedule: { name: string; slot: Date };
+  /** The template's labels, as Velero gives them to a scheduled backup. */
+  labels: Record<string, string>;
+}
+
 /** What dispatchSchedules needs; the side effects are injected so the decisions stay testable. */
 export interface DispatchDeps {
   schedules: readonly ScheduleConfig[];
   /** Records a new backup; throws ConflictError when its name exists (lib/backup/service.ts). */
-  createBackup: (request: unknown, options: CreateBackupOptions) => Promise<CreatedBackup>;
+  createBackup: (request: unknown, options: ScheduledBackupOptions) => Promise<{ name: string }>;
   /** Starts running a recorded backup (e.g. invokes the runner function asynchronously). */
   startRun: (name: string) => Promise<void>;
   lookbackMinutes?: number;
@@ -64,7 +70,7 @@ async function dispatchOne(deps: DispatchDeps, schedule: ScheduleConfig, now: Da
   // Slots in order, one at a time: the oldest owed backup is recorded first.
   for (const slot of slots) {
     const name = defaultBackupName(schedule.name, slot);
-    let created: CreatedBackup;
+    let created: { name: string };
     try {
       created = await deps.createBackup(request, { schedule: { name: schedule.name, slot }, labels });
     } catch (error) {
