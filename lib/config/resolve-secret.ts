@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors';
+import { rememberSecret } from '../core/redact';
 import { describeSecretSource, type SecretValue } from './secret-value';
 
 /** Reads one secret from AWS Secrets Manager; injected so tests and local runs need no AWS. */
@@ -11,10 +12,17 @@ export interface SecretSources {
 }
 
 /**
- * Turns a configured secret into its value. Errors name the source (variable,
- * file, secret id) and never the value.
+ * Turns a configured secret into its value, and remembers the value so that logs
+ * redact it wherever it appears (lib/core/redact.ts). Errors name the source
+ * (variable, file, secret id) and never the value.
  */
 export async function resolveSecret(secret: SecretValue, sources: SecretSources = {}): Promise<string> {
+  const value = await readSecret(secret, sources);
+  rememberSecret(value);
+  return value;
+}
+
+async function readSecret(secret: SecretValue, sources: SecretSources): Promise<string> {
   if (typeof secret === 'string') return secret;
   if ('fromEnv' in secret) {
     const value = (sources.env ?? process.env)[secret.fromEnv];
