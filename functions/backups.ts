@@ -10,6 +10,7 @@ import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/velero/backup';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
 
 const { config } = runtime();
 const deps = backupServiceDeps(config);
@@ -62,11 +63,11 @@ const http = middy(async (event: HttpApiEvent) => {
  * A direct invocation answers with the created backup or `{ error, message, issues }`,
  * and a server-side failure with the same generic answer HTTP callers get.
  */
-export const handler = async (event: unknown, context: Parameters<typeof http>[1]) => {
+export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
   if (isHttpEvent(event)) return http(event, context);
   try {
     return await createAndStart(event);
   } catch (error) {
     return errorAnswer(error, context?.awsRequestId ?? 'local').body;
   }
-};
+}).use(lambdaLogContext());

@@ -16,3 +16,4 @@ export {
   type VolumeSnapshotClass,
 } from './kube';
 export { forVolumeSnapshot, forVolumeSnapshotContent } from './snapshots';
+export { lambdaContext } from './lambda';
