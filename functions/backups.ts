@@ -3,7 +3,7 @@ import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } 
 import { backupServiceDeps } from '../lib/runtime/stores';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
-import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
+import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody, type HttpApiEvent } from '../lib/http/events';
 import { jsonResponse, textResponse } from '../lib/http/responses';
@@ -15,13 +15,7 @@ import { lambdaLogContext } from '../lib/runtime/log-context';
 const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
-let credentials: Promise<ApiCredentials> | undefined;
-/** Resolved on first use and kept; a failed resolution (Secrets Manager down) is retried by the next request. */
-const apiCredentials = () =>
-  (credentials ??= resolveApiCredentials(config.api).catch((error: unknown) => {
-    credentials = undefined;
-    throw error;
-  }));
+const apiCredentials = apiCredentialsSource(config.api);
 
 /**
  * Records a backup and starts its run. The answer does not depend on the start: once
