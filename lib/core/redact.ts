@@ -78,12 +78,12 @@ const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END 
 const BASE64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]*={0,2}/g;
 /**
  * The fields that make a kubeconfig (YAML or JSON) a credential: its client key and
- * certificate, or a user's token as a key of its own (at a line's start or after `{`
- * or `,`, so that "invalid token: ..." in a message is not taken for one). A text
- * holding one is dropped whole, since the rest of the document (auth-provider
- * configs, passwords) may be secret too.
+ * certificate, or a user's token, as a key of its own (at a line's start or after `{`
+ * or `,`) with a token-like value, so that neither "invalid token: expired" nor a
+ * schema's "{token: ...}" is taken for one. A text holding one is dropped whole, since
+ * the rest of the document (auth-provider configs, passwords) may be secret too.
  */
-const KUBECONFIG_CREDENTIAL = /client-key-data|client-certificate-data|(?:^\s*(?:-\s+)?|[{,]\s*)"?token"?\s*:\s*\S/m;
+const KUBECONFIG_CREDENTIAL = /client-key-data|client-certificate-data|(?:^\s*(?:-\s+)?|[{,]\s*)"?token"?\s*:\s*"?[A-Za-z0-9\-._~+/=]{8,}/m;
 
 /**
  * A text with every secret it carries replaced: remembered secret values, bearer

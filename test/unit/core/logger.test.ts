@@ -53,6 +53,9 @@ describe('Object: logger', () => {
     ['a certificate', { caData: CERTIFICATE }, 'caData', CERTIFICATE],
     ['the name of the Secret a snapshot needs', { secret: { namespace: 'csi', name: 'snapshotter-secret' } }, 'secret.name', 'snapshotter-secret'],
     ["a Secret's name and namespace", { object: forSecret('shop', 'db').data({ password: 'pw' }).result() }, 'object.metadata.name', 'db'],
+    ['a message naming the token field', { problem: 'expected one of {kubeconfig: ...}, {token: ...}' }, 'problem', 'expected one of {kubeconfig: ...}, {token: ...}'],
+    ['how to authenticate', { reason: 'send "Authorization: Bearer <token>"' }, 'reason', 'send "Authorization: Bearer <token>"'],
+    ['a message about a token', { problem: 'invalid token: expired' }, 'problem', 'invalid token: expired'],
     ['an error message without secrets', { error: new Error('cannot reach API server https://10.0.0.1:6443') }, 'error.message', 'cannot reach API server https://10.0.0.1:6443'],
   ])('keeps %s readable', (_what, fields, path, expected) => {
     // Act
