@@ -11,7 +11,7 @@
  */
 
 /** What a redacted value is replaced with. */
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 const REDACTED_KUBECONFIG = '[redacted kubeconfig]';
 
 /**
