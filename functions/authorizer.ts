@@ -1,8 +1,10 @@
-import { authenticateBearer, resolveApiCredentials, signatureOf, type ApiCredentials } from '../lib/http/auth';
+import middy from '@middy/core';
+import { apiCredentialsSource, authenticateBearer, signatureOf } from '../lib/http/auth';
 import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
 
 const { config } = runtime();
-let credentials: Promise<ApiCredentials> | undefined;
+const credentials = apiCredentialsSource(config.api);
 
 /**
  * The HTTP API's Lambda authorizer (simple responses): lets a valid bearer token
@@ -12,12 +14,13 @@ let credentials: Promise<ApiCredentials> | undefined;
  *
  * A request without an Authorization header never gets here: the authorizer's identity
  * source is that header, so API Gateway answers 401 itself. A wrong one is denied (403).
+ * When the credentials cannot be read the authorizer fails (500), and the next request
+ * reads them again.
  */
-export const handler = async (event: { headers?: Record<string, string | undefined> }) => {
-  credentials ??= resolveApiCredentials(config.api);
+export const handler = middy(async (event: { headers?: Record<string, string | undefined> }) => {
   const headers = event.headers ?? {};
   const authorization = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
   // Only without an identity source (serverless offline with the header missing); both answer 401.
   if (!authorization) throw new Error('Unauthorized');
-  return { isAuthorized: authenticateBearer(headers, await credentials) || signatureOf(headers) !== undefined };
-};
+  return { isAuthorized: authenticateBearer(headers, await credentials()) || signatureOf(headers) !== undefined };
+}).use(lambdaLogContext());

@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { backupRunnerDeps } from '../lib/backup/runner-deps';
@@ -8,6 +9,7 @@ import { lambdaStartRun } from '../lib/runtime/invoker';
 import { NotFoundError } from '../lib/core/errors';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
 
 const { config } = runtime();
 const startRun = lambdaStartRun();
@@ -24,7 +26,7 @@ const runEventSchema = z.union([
  * paused run hands itself on to a fresh invocation. Also the target of a reconcile
  * schedule that picks up runs whose invocation died.
  */
-export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
+export const handler = middy(async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const parsed = runEventSchema.safeParse(event);
   if (!parsed.success) {
     return { error: 'ValidationError', message: 'expected {"backup": "<name>"} or {"reconcile": true}' };
@@ -34,6 +36,8 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
     return reconcileBackups({ config, storeFor, startRun }, new Date());
   }
   const name = parsed.data.backup;
+  // Every line of this invocation names the backup; runBackup adds its cluster.
+  logger.appendKeys({ backup: name });
   let outcome;
   try {
     outcome = await runBackup(await backupRunnerDeps(config, remainingMs, name), name);
@@ -47,4 +51,4 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
   logger.info('backup run ended', { backup: name, ...outcome });
   if (outcome.state === 'paused') await startRun(name);
   return { backup: name, ...outcome };
-};
+}).use(lambdaLogContext());

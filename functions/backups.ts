@@ -3,7 +3,7 @@ import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } 
 import { backupServiceDeps } from '../lib/backup/service';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
-import { httpAuth, resolveApiCredentials, type ApiCredentials } from '../lib/http/auth';
+import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
 import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody } from '../lib/http/events';
 import { routeRequest } from '../lib/http/router';
@@ -11,17 +11,12 @@ import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
 
 const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
-let credentials: Promise<ApiCredentials> | undefined;
-/** Resolved on first use and kept; a failed resolution (Secrets Manager down) is retried by the next request. */
-const apiCredentials = () =>
-  (credentials ??= resolveApiCredentials(config.api).catch((error: unknown) => {
-    credentials = undefined;
-    throw error;
-  }));
+const apiCredentials = apiCredentialsSource(config.api);
 
 /**
  * Records a backup and starts its run. The answer does not depend on the start: once
@@ -60,11 +55,11 @@ const http = middy(
  * A direct invocation answers with the created backup or `{ error, message, issues }`,
  * and a server-side failure with the same generic answer HTTP callers get.
  */
-export const handler = async (event: unknown, context: Parameters<typeof http>[1]) => {
+export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
   if (isHttpEvent(event)) return http(event, context);
   try {
     return await createAndStart(event);
   } catch (error) {
     return errorAnswer(error, context?.awsRequestId ?? 'local').body;
   }
-};
+}).use(lambdaLogContext());

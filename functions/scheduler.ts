@@ -1,9 +1,11 @@
+import middy from '@middy/core';
 import { createBackup } from '../lib/backup/service';
 import { reconcileBackups } from '../lib/backup/reconcile';
 import { backupServiceDeps } from '../lib/backup/service';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
 import { dispatchSchedules } from '../lib/schedule';
 
 const { config } = runtime();
@@ -14,7 +16,7 @@ const startRun = lambdaStartRun();
  * Every minute: starts the backups the configured schedules owe (each slot exactly
  * once), and hands stalled backup runs to fresh invocations.
  */
-export const handler = async () => {
+export const handler = middy(async () => {
   const now = new Date();
   const schedules = await dispatchSchedules(
     { schedules: config.schedules, createBackup: (request, options) => createBackup(deps, request, options), startRun },
@@ -24,4 +26,4 @@ export const handler = async () => {
   else if (schedules.created.length > 0) logger.info('schedules dispatched', { ...schedules });
   const reconciled = await reconcileBackups({ config, storeFor: deps.storeFor, startRun }, now);
   return { ...schedules, restarted: reconciled.restarted, reconcileFailed: reconciled.failed };
-};
+}).use(lambdaLogContext());

@@ -50,13 +50,16 @@ const MAX_ATTEMPTS = 20;
  * Runs (or continues) one backup until it is done, fails, or its function is about
  * to be stopped; then the record says where to go on. One invocation at a time owns
  * a backup: the record's lease is taken with a conditional write, so two
- * invocations can never both write its tarball.
+ * invocations can never both write its tarball. From the claim on, every log line
+ * of the process names the backup and its cluster (`logger.appendKeys`); a function
+ * drops them when its invocation ends.
  */
 export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<RunOutcome> {
   const owner = randomUUID();
   const claim = await claimBackup(deps, name, owner);
   if ('busy' in claim) return { state: 'busy', owner: claim.busy };
   let { record, etag } = claim;
+  logger.appendKeys({ backup: name, cluster: record.cluster });
   const log = new BackupLog(record.log, deps.now);
   const checkpoint = async (next: BackupProgressRecord) => {
     next.log = log.snapshot();

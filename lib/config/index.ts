@@ -3,4 +3,11 @@ export { configWarnings } from './warnings';
 export { durationMs } from './duration-field';
 export { describeSecretSource, type SecretValue } from './secret-value';
 export type { SkiffConfig, ClusterConfig, StorageLocationConfig, ClusterAuth, ApiConfig, ScheduleConfig } from './schema';
-export { resolveSecret, type SecretSources } from './resolve-secret';
+export {
+  resolveSecret,
+  secretsManagerReader,
+  SECRET_MAX_AGE_SECONDS,
+  type SecretSources,
+  type SecretsManagerReader,
+  type SecretsManagerReaderOptions,
+} from './resolve-secret';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type FieldIssue } from '../core/errors';
+import { isSecretFieldName, redactText } from '../core/redact';
 import { configSchema, type SkiffConfig } from './schema';
 
 /** Environment variables that locate the configuration. */
@@ -124,27 +125,19 @@ function parseScalar(text: string): unknown {
   }
 }
 
-/** Field names whose values must never be echoed back, even when wrong. */
-const SECRET_FIELDS = new Set([
-  'kubeconfig',
-  'token',
-  'cert',
-  'key',
-  'accessKeyId',
-  'secretAccessKey',
-  'sessionToken',
-  'bearerTokens',
-  'hmacSecret',
-]);
-
 function describeIssue(issue: z.core.$ZodIssue): FieldIssue {
   const path = issue.path.map(String).join('.');
-  const secret = issue.path.some((segment) => SECRET_FIELDS.has(String(segment)));
+  // A wrong value under a secret's name, or one that looks like a secret, is never echoed back.
+  const secret = issue.path.some((segment) => isSecretFieldName(String(segment))) || looksSecret(issue.input);
   // Cross-field checks carry the whole document as input: only a plain value is worth showing.
   const crossField = issue.code === 'custom' && typeof issue.input === 'object' && issue.input !== null;
   const showsInput = !secret && 'input' in issue && issue.code !== 'unrecognized_keys' && !crossField;
   const found = showsInput ? describeFound(issue.input) : '';
   return { path, message: found ? `${issue.message} (found ${found})` : issue.message };
+}
+
+function looksSecret(input: unknown): boolean {
+  return typeof input === 'string' && redactText(input) !== input;
 }
 
 function describeFound(input: unknown): string {

@@ -1,9 +1,56 @@
 import { readFile } from 'node:fs/promises';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigError } from '../core/errors';
+import { rememberSecret } from '../core/redact';
 import { describeSecretSource, type SecretValue } from './secret-value';
 
-/** Reads one secret from AWS Secrets Manager; injected so tests and local runs need no AWS. */
+/**
+ * Reads one secret's string from AWS Secrets Manager by id or ARN; throws the
+ * service's error (AccessDeniedException, ResourceNotFoundException, ...).
+ */
 export type SecretsManagerReader = (secretId: string) => Promise<string>;
+
+/**
+ * How long a value read from Secrets Manager is used before it is read again, in
+ * seconds: a rotated secret is in use within this, and a warm function does not ask
+ * Secrets Manager on every request. A failed read is never kept.
+ */
+export const SECRET_MAX_AGE_SECONDS = 300;
+
+export interface SecretsManagerReaderOptions {
+  /** Defaults to Powertools' own provider, one SDK client per cold start. */
+  provider?: Pick<SecretsProvider, 'get'>;
+  /** Whole seconds; defaults to SECRET_MAX_AGE_SECONDS. */
+  maxAgeSeconds?: number;
+}
+
+/**
+ * A SecretsManagerReader through Powertools' SecretsProvider, which keeps each value
+ * for `maxAgeSeconds`. A secret stored as binary is refused (SecretBinaryNotSupported).
+ */
+export function secretsManagerReader(options: SecretsManagerReaderOptions = {}): SecretsManagerReader {
+  const maxAge = options.maxAgeSeconds ?? SECRET_MAX_AGE_SECONDS;
+  return async (secretId) => {
+    let value: unknown;
+    try {
+      value = options.provider
+        ? await options.provider.get(secretId, { maxAge })
+        : // Loaded on first use: only deployments that keep secrets there pay for the client.
+          await (await import('@aws-lambda-powertools/parameters/secrets')).getSecret(secretId, { maxAge });
+    } catch (error) {
+      // Powertools wraps the service's error, whose name says what to fix.
+      throw error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    }
+    if (typeof value !== 'string') throw namedError(value === undefined ? 'SecretNotFound' : 'SecretBinaryNotSupported');
+    return value;
+  };
+}
+
+function namedError(name: string): Error {
+  const error = new Error(name);
+  error.name = name;
+  return error;
+}
 
 export interface SecretSources {
   env?: Record<string, string | undefined>;
@@ -11,10 +58,19 @@ export interface SecretSources {
 }
 
 /**
- * Turns a configured secret into its value. Errors name the source (variable,
- * file, secret id) and never the value.
+ * Turns a configured secret into its value, and remembers the value so that logs
+ * redact it wherever it appears (lib/core/redact.ts). Throws ConfigError naming the
+ * source (variable, file, secret id) and never the value. Secrets Manager values are
+ * read through `sources.secretsManager`, by default a secretsManagerReader keeping
+ * each for SECRET_MAX_AGE_SECONDS; files are read on every call.
  */
 export async function resolveSecret(secret: SecretValue, sources: SecretSources = {}): Promise<string> {
+  const value = await readSecret(secret, sources);
+  rememberSecret(value);
+  return value;
+}
+
+async function readSecret(secret: SecretValue, sources: SecretSources): Promise<string> {
   if (typeof secret === 'string') return secret;
   if ('fromEnv' in secret) {
     const value = (sources.env ?? process.env)[secret.fromEnv];
@@ -28,7 +84,8 @@ export async function resolveSecret(secret: SecretValue, sources: SecretSources 
       throw new ConfigError(`cannot read secret file ${secret.fromFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
-  const reader = sources.secretsManager ?? defaultSecretsManagerReader;
+  // Powertools' default provider keeps the values, so a reader made per call loses none.
+  const reader = sources.secretsManager ?? secretsManagerReader();
   let text: string;
   try {
     text = await reader(secret.fromSecretsManager);
@@ -47,13 +104,4 @@ export async function resolveSecret(secret: SecretValue, sources: SecretSources 
     throw new ConfigError(`secret ${describeSecretSource(secret)} has no string field "${secret.key}"`);
   }
   return value;
-}
-
-async function defaultSecretsManagerReader(secretId: string): Promise<string> {
-  // Loaded on first use: only deployments that keep secrets there pay for the client.
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({});
-  const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (answer.SecretString === undefined) throw new Error('SecretBinaryNotSupported');
-  return answer.SecretString;
 }

@@ -1,19 +1,40 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type middy from '@middy/core';
 import { AuthenticationError } from '../core/errors';
-import { resolveSecret, type ApiConfig } from '../config';
+import { logger } from '../core/logger';
+import { resolveSecret, type ApiConfig, type SecretSources } from '../config';
 
-/** The API's credentials, resolved once per cold start. */
+/** The API's credentials: the accepted bearer tokens and the webhook signing secret. */
 export interface ApiCredentials {
   bearerTokens: string[];
   hmacSecret?: string;
 }
 
-export async function resolveApiCredentials(api: ApiConfig): Promise<ApiCredentials> {
-  const bearerTokens = await Promise.all(api.bearerTokens.map((t) => resolveSecret(t)));
+/** Resolves every configured API credential now; throws ConfigError naming the source that failed. */
+export async function resolveApiCredentials(api: ApiConfig, sources: SecretSources = {}): Promise<ApiCredentials> {
+  const bearerTokens = await Promise.all(api.bearerTokens.map((t) => resolveSecret(t, sources)));
   return {
     bearerTokens,
-    ...(api.hmacSecret ? { hmacSecret: await resolveSecret(api.hmacSecret) } : {}),
+    ...(api.hmacSecret ? { hmacSecret: await resolveSecret(api.hmacSecret, sources) } : {}),
+  };
+}
+
+/**
+ * The API's credentials for each request, resolved anew every time rather than once
+ * per cold start: a failed resolution (Secrets Manager unreachable) is logged and
+ * thrown, and the next request tries again instead of inheriting the failure; a
+ * rotated token is accepted once the cached value is older than
+ * SECRET_MAX_AGE_SECONDS. Secrets Manager values come from the reader's cache, so a
+ * request costs no call to it while they are fresh.
+ */
+export function apiCredentialsSource(api: ApiConfig, sources: SecretSources = {}): () => Promise<ApiCredentials> {
+  return async function currentApiCredentials() {
+    try {
+      return await resolveApiCredentials(api, sources);
+    } catch (error) {
+      logger.error('cannot read the API credentials; requests are refused until they can be read', { error });
+      throw error;
+    }
   };
 }
 

@@ -17,7 +17,7 @@ export interface ErrorAnswer {
  */
 export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
   if (error instanceof SkiffError && error.status < 500) {
-    logger.info('request refused', { status: error.status, error: error.name, message: error.message });
+    logger.info('request refused', { status: error.status, error: error.name, reason: error.message });
     return {
       status: error.status,
       body: {

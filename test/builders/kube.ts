@@ -191,3 +191,58 @@ export class VolumeSnapshotClassBuilder extends Builder<VolumeSnapshotClass> {
 export function forVolumeSnapshotClass(name: string): VolumeSnapshotClassBuilder {
   return new VolumeSnapshotClassBuilder(name);
 }
+
+export interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data: Record<string, string>;
+}
+
+export class ConfigMapBuilder extends Builder<ConfigMap> {
+  constructor(namespace: string, name: string) {
+    super({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: {} });
+  }
+
+  data(data: Record<string, string>): this {
+    this.object.data = { ...this.object.data, ...data };
+    return this;
+  }
+}
+
+/** Starts an empty ConfigMap. */
+export function forConfigMap(namespace: string, name: string): ConfigMapBuilder {
+  return new ConfigMapBuilder(namespace, name);
+}
+
+export interface Secret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  type: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+export class SecretBuilder extends Builder<Secret> {
+  constructor(namespace: string, name: string) {
+    super({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque' });
+  }
+
+  /** Values as given; stored base64-encoded in `data`, as the API server returns them. */
+  data(values: Record<string, string>): this {
+    const encoded = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+    this.object.data = { ...this.object.data, ...encoded };
+    return this;
+  }
+
+  stringData(values: Record<string, string>): this {
+    this.object.stringData = { ...this.object.stringData, ...values };
+    return this;
+  }
+}
+
+/** Starts an Opaque Secret without data. */
+export function forSecret(namespace: string, name: string): SecretBuilder {
+  return new SecretBuilder(namespace, name);
+}

@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+
+/**
+ * A stand-in for AWS Secrets Manager on 127.0.0.1: it answers GetSecretValue in the
+ * service's JSON protocol (POST, `X-Amz-Target: secretsmanager.GetSecretValue`) from
+ * `secrets`, and with the service's 500 while `down`. It checks no signature.
+ */
+export interface FakeSecretsManager {
+  /** `http://127.0.0.1:<port>`, for an SDK client's `endpoint`. */
+  endpoint: string;
+  /** Secret strings by SecretId; change one to rotate it. */
+  secrets: Map<string, string>;
+  /** While true, every call fails as an outage does (HTTP 500, InternalServiceError). */
+  down: boolean;
+  /** How many GetSecretValue calls arrived, failed ones included. */
+  calls: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeSecretsManager(secrets: Record<string, string>): Promise<FakeSecretsManager> {
+  const fake: FakeSecretsManager = {
+    endpoint: '',
+    secrets: new Map(Object.entries(secrets)),
+    down: false,
+    calls: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const answer = (status: number, body: object) => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(body));
+      };
+      if (request.method !== 'POST' || request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
+        return answer(400, { __type: 'UnknownOperationException', message: 'only GetSecretValue is served here' });
+      }
+      fake.calls++;
+      if (fake.down) return answer(500, { __type: 'InternalServiceError', message: 'the service is unavailable' });
+      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId: string };
+      const value = fake.secrets.get(SecretId);
+      if (value === undefined) {
+        return answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+      }
+      answer(200, {
+        ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`,
+        Name: SecretId,
+        SecretString: value,
+        VersionId: `v${fake.calls}`,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Date.now() / 1000,
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return fake;
+}
