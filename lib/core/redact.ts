@@ -62,8 +62,12 @@ export function rememberSecret(value: string): void {
   if (knownSecrets.size > MAX_REMEMBERED) knownSecrets.delete(knownSecrets.values().next().value!);
 }
 
-/** `Bearer <token>`, as in an Authorization header or an error message quoting one. */
-const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+/**
+ * `Bearer <token>`, as in an Authorization header or an error message quoting one. The
+ * token must look like one (12+ characters, as API tokens and JWTs are),
+ * so prose such as "a valid bearer token" stays readable.
+ */
+const BEARER = /\b(Bearer)\s+(?=[A-Za-z0-9\-._~+/]{12,})[A-Za-z0-9\-._~+/]+=*/gi;
 /** A JSON Web Token (Kubernetes service account tokens are JWTs): header.payload.signature, base64url. */
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 /**

@@ -285,10 +285,15 @@ class S3BackupStore implements BackupStore {
   }
 
   async listDeletionMarkers(): Promise<string[]> {
+    return this.listNames(this.layout.deletionMarkersPrefix(), (key) => this.layout.backupNameFromDeletionMarkerKey(key));
+  }
+
+  /** The backup names of the keys under `prefix`, by `nameOf`; keys it does not name are skipped. */
+  private async listNames(prefix: string, nameOf: (key: string) => string | undefined): Promise<string[]> {
     const names: string[] = [];
-    for await (const page of this.listPages(this.layout.deletionMarkersPrefix())) {
+    for await (const page of this.listPages(prefix)) {
       for (const { Key } of page.Contents ?? []) {
-        const name = Key === undefined ? undefined : this.layout.backupNameFromDeletionMarkerKey(Key);
+        const name = Key === undefined ? undefined : nameOf(Key);
         if (name !== undefined) names.push(name);
       }
     }
@@ -415,14 +420,7 @@ class S3BackupStore implements BackupStore {
   }
 
   async listProgressNames(): Promise<string[]> {
-    const names: string[] = [];
-    for await (const page of this.listPages(this.layout.backupsInProgressPrefix())) {
-      for (const { Key } of page.Contents ?? []) {
-        const name = Key === undefined ? undefined : this.layout.backupNameFromInProgressKey(Key);
-        if (name !== undefined) names.push(name);
-      }
-    }
-    return names;
+    return this.listNames(this.layout.backupsInProgressPrefix(), (key) => this.layout.backupNameFromInProgressKey(key));
   }
 
   async getProgress(name: string): Promise<ProgressSnapshot | undefined> {

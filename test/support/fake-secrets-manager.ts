@@ -57,3 +57,38 @@ export async function startFakeSecretsManager(secrets: Record<string, string>): 
   fake.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return fake;
 }
+
+/**
+ * For tests of a deployed function whose API token lives in Secrets Manager: starts the
+ * stand-in with `tokenId` = 'token-1', points the SDK and the function's configuration at
+ * it (stubbed environment, one SDK attempt per call so an outage is seen at once), and
+ * restores the environment, the timers and the stand-in after each test and at the end.
+ * Import the function under test after calling it.
+ */
+export async function useFakeSecretsManagerForApiToken(
+  tokenId: string,
+  env: Record<string, string> = {},
+): Promise<FakeSecretsManager> {
+  const { afterAll, afterEach, vi } = await import('vitest');
+  const secretsManager = await startFakeSecretsManager({ [tokenId]: 'token-1' });
+  const stubs: Record<string, string> = {
+    SKIFF_CONFIG_FILE: '',
+    SKIFF_CONFIG: JSON.stringify({ api: { bearerTokens: [{ fromSecretsManager: tokenId }] } }),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local-key-id',
+    AWS_SECRET_ACCESS_KEY: 'local-secret-key',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+    AWS_MAX_ATTEMPTS: '1',
+    ...env,
+  };
+  for (const [name, value] of Object.entries(stubs)) vi.stubEnv(name, value);
+  afterEach(() => {
+    vi.useRealTimers();
+    secretsManager.down = false;
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await secretsManager.close();
+  });
+  return secretsManager;
+}

@@ -56,6 +56,7 @@ describe('Object: logger', () => {
     ['a message naming the token field', { problem: 'expected one of {kubeconfig: ...}, {token: ...}' }, 'problem', 'expected one of {kubeconfig: ...}, {token: ...}'],
     ['how to authenticate', { reason: 'send "Authorization: Bearer <token>"' }, 'reason', 'send "Authorization: Bearer <token>"'],
     ['a message about a token', { problem: 'invalid token: expired' }, 'problem', 'invalid token: expired'],
+    ['prose about bearer tokens', { reason: 'neither a valid bearer token nor a signature' }, 'reason', 'neither a valid bearer token nor a signature'],
     ['an error message without secrets', { error: new Error('cannot reach API server https://10.0.0.1:6443') }, 'error.message', 'cannot reach API server https://10.0.0.1:6443'],
   ])('keeps %s readable', (_what, fields, path, expected) => {
     // Act

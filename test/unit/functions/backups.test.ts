@@ -1,32 +1,15 @@
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SECRET_MAX_AGE_SECONDS } from '../../../lib/config';
 import { lambdaContext } from '../../builders';
-import { startFakeSecretsManager } from '../../support/fake-secrets-manager';
+import { useFakeSecretsManagerForApiToken } from '../../support/fake-secrets-manager';
 
 /**
  * The deployed backups function checks every HTTP call's credentials again, read from
  * Secrets Manager (a local stand-in here) like the authorizer's.
  */
 const TOKEN_ID = 'skiff/api-token';
-const secretsManager = await startFakeSecretsManager({ [TOKEN_ID]: 'token-1' });
-vi.stubEnv('SKIFF_CONFIG_FILE', '');
-vi.stubEnv('SKIFF_CONFIG', JSON.stringify({ api: { bearerTokens: [{ fromSecretsManager: TOKEN_ID }] } }));
-vi.stubEnv('SKIFF_RUNNER_FUNCTION', '');
-vi.stubEnv('AWS_REGION', 'us-east-1');
-vi.stubEnv('AWS_ACCESS_KEY_ID', 'local-key-id');
-vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local-secret-key');
-vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', secretsManager.endpoint);
-vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+const secretsManager = await useFakeSecretsManagerForApiToken(TOKEN_ID, { SKIFF_RUNNER_FUNCTION: '' });
 const { handler } = await import('../../../functions/backups');
-
-afterEach(() => {
-  vi.useRealTimers();
-  secretsManager.down = false;
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await secretsManager.close();
-});
 
 let requests = 0;
 /** GET /backups as the HTTP API delivers it; no storage location is configured, so a let-through call lists nothing. */
