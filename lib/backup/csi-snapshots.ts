@@ -208,6 +208,8 @@ interface Pending {
   created: { namespace: string; name: string; uid?: string };
   /** As last read; undefined once it has vanished. */
   volumeSnapshot: VolumeSnapshot | undefined;
+  /** The driver's last error while the snapshot was still being retried. */
+  lastError?: string;
 }
 
 /** The state of one takeCsiSnapshots call: the queue, the snapshots in progress, the outcomes. */
@@ -397,6 +399,7 @@ class SnapshotRun {
         const snapshot = p.volumeSnapshot;
         const content = snapshot && contentNeeded(snapshot, elapsedMs, this.timeoutMs) ? await this.contentOf(snapshot) : undefined;
         const assessment = this.assess(p, content, elapsedMs);
+        if (assessment.kind === 'pending' && assessment.error) p.lastError = assessment.error;
         if (assessment.kind === 'ready') await this.complete(p);
         else if (assessment.kind !== 'pending') this.fail(p, assessment.kind, assessment.message);
         return assessment.kind === 'pending';
@@ -490,6 +493,10 @@ class SnapshotRun {
     }
     const annotations = volumeSnapshotAnnotations(content);
     const notes = [...plan.notes];
+    if (p.lastError) {
+      // Said in the backup's warnings and log, so a flaky storage system is noticed.
+      notes.push(`the snapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} recovered after the CSI driver's error "${p.lastError}"`);
+    }
     let annotated: VolumeSnapshot;
     try {
       annotated = await this.client.patch<VolumeSnapshot>(

@@ -8,6 +8,7 @@ import { logger } from '../core/logger';
 import type { BackupStore } from '../store/backup-store';
 import { formatTime } from '../velero/backup';
 import { BackupLog } from './backup-log';
+import { addMessage } from '../velero/results';
 import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
 import { writeBackupObjects } from './finalize';
@@ -80,6 +81,7 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     client = await deps.connect(record.cluster);
     const { filters, resources } = await prepare(client, record);
     if (record.stage === 'Snapshots') {
+      warnTerminatingNamespaces(record, filters, log);
       if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
       const pvcs = await includedPvcs(client, record, filters, resources);
       record.snapshots =
@@ -219,6 +221,19 @@ async function prepare(client: KubeClient, record: BackupProgressRecord) {
     resolveResource: resolve,
   });
   return { filters, resources };
+}
+
+/**
+ * One warning per included namespace that is being deleted, whose objects the filters
+ * leave out; said once even when the snapshot stage runs again after a stop.
+ */
+function warnTerminatingNamespaces(record: BackupProgressRecord, filters: BackupFilters, log: BackupLog): void {
+  for (const namespace of filters.terminatingNamespaces()) {
+    const message = `namespace ${namespace} is being deleted (Terminating); nothing of it is backed up or snapshotted`;
+    if (record.results.warnings.namespaces[namespace]?.includes(message)) continue;
+    addMessage(record.results.warnings, namespace, message);
+    log.warn(message);
+  }
 }
 
 /**

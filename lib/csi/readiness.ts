@@ -11,10 +11,13 @@ import type { PvcRef } from './plan';
  * tell how every snapshot is doing; a content is read only when its VolumeSnapshot
  * shows an error or runs out of time, to tell why.
  *
- * As in Velero's VolumeSnapshot action, an error on the content is final (the driver
- * refused the snapshot), while an error on the VolumeSnapshot alone is the
- * snapshot-controller's and is retried by it: that only fails the snapshot when the
- * timeout runs out, and then is quoted as the likely cause.
+ * An error is final only when it is still there at the timeout. The snapshot-controller
+ * and the CSI sidecar retry a refused snapshot with backoff, and a transient refusal
+ * (the storage system busy, a lost connection) often succeeds on a later try; Velero's
+ * VolumeSnapshot action took the content's first error as final and failed snapshots
+ * that would have succeeded (Velero #10483). So while time remains an error only
+ * leaves the snapshot pending (and is reported, so the log can say it recovered); at
+ * the timeout, a content's error is the driver's verdict and is quoted as the cause.
  */
 
 /** What a pending snapshot waits for. */
@@ -22,7 +25,7 @@ export type SnapshotStage = 'binding' | 'handle' | 'ready';
 
 /** The verdict on one snapshot at one look. */
 export type SnapshotAssessment =
-  | { kind: 'pending'; waitingFor: SnapshotStage }
+  | { kind: 'pending'; waitingFor: SnapshotStage; error?: string }
   | { kind: 'ready' }
   | { kind: 'failed'; message: string }
   | { kind: 'timed-out'; message: string };
@@ -72,16 +75,20 @@ export function assessSnapshot(input: AssessSnapshotInput): SnapshotAssessment {
   }
   const vsText = `VolumeSnapshot ${snapshot.metadata.namespace}/${snapshot.metadata.name}`;
   if (snapshot.status?.readyToUse === true && snapshot.status.boundVolumeSnapshotContentName) return { kind: 'ready' };
-  if (content?.status?.error && content.status.readyToUse !== true) {
+  const driverError = content?.status?.readyToUse !== true ? content?.status?.error : undefined;
+  const stage = stageOf(snapshot, content);
+  if (input.elapsedMs < input.timeoutMs) {
+    return { kind: 'pending', waitingFor: stage, ...(driverError ? { error: driverError.message ?? 'no message' } : {}) };
+  }
+  if (driverError && content) {
     return {
       kind: 'failed',
       message:
         `the CSI driver ${input.driver} could not snapshot ${pvcText} (${vsText}, VolumeSnapshotContent ` +
-        `${content.metadata.name}): ${content.status.error.message ?? 'no message'}; check the driver and its storage system`,
+        `${content.metadata.name}): ${driverError.message ?? 'no message'}, still failing after csiSnapshotTimeout ` +
+        `${input.timeoutText}; check the driver and its storage system`,
     };
   }
-  const stage = stageOf(snapshot, content);
-  if (input.elapsedMs < input.timeoutMs) return { kind: 'pending', waitingFor: stage };
 
   const contentName = content?.metadata.name ?? snapshot.status?.boundVolumeSnapshotContentName;
   const waitedFor = {

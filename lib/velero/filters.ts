@@ -351,8 +351,14 @@ export interface BackupFilterContext {
 /** The decisions a backup run asks, built once per backup. */
 export interface BackupFilters {
   readonly namespaceFilter: NamespaceFilter;
-  /** Whether objects of namespace `name` belong in the backup. */
+  /** Whether objects of namespace `name` belong in the backup (never those of a Terminating namespace). */
   shouldIncludeNamespace(name: string): boolean;
+  /**
+   * Namespaces the spec includes that are being deleted (`Terminating`): nothing of them
+   * is backed up or snapshotted (Velero #8888: their objects are half gone, and
+   * VolumeSnapshots cannot be created there), and the backup warns once for each.
+   */
+  terminatingNamespaces(): string[];
   /** Whether the collector lists resource type `groupResource` at all. */
   shouldIncludeResource(groupResource: string, namespaced: boolean): boolean;
   /**
@@ -404,15 +410,20 @@ export function createBackupFilters(spec: BackupSpec, context: BackupFilterConte
     return labelSelector === undefined || matchesLabelSelector(labelSelector, labels);
   };
 
+  const terminating = new Set(context.namespaces.filter((ns) => ns.phase === 'Terminating').map((ns) => ns.name));
+  const includesNamespace = (name: string) => namespaceFilter.shouldInclude(name) && !terminating.has(name);
+
   return {
     namespaceFilter,
-    shouldIncludeNamespace: (name) => namespaceFilter.shouldInclude(name),
+    shouldIncludeNamespace: includesNamespace,
+    terminatingNamespaces: () => [...terminating].filter((name) => namespaceFilter.shouldInclude(name)).sort(byCodeUnit),
     shouldIncludeResource: (groupResource, namespaced) => resources.shouldInclude(groupResource, namespaced),
     shouldExcludeResource: (groupResource, namespaced) => resources.shouldExclude(groupResource, namespaced),
     matchesLabels,
 
     shouldBackUpItem(item, options = {}) {
       const namespace = item.namespace ?? '';
+      if (terminating.has(namespace)) return { include: false, reason: `its namespace ${namespace} is being deleted (Terminating)` };
       if (!options.mustInclude) {
         if (item.labels?.[EXCLUDE_FROM_BACKUP_LABEL] === 'true') {
           return { include: false, reason: `it has the label ${EXCLUDE_FROM_BACKUP_LABEL}=true` };
@@ -451,7 +462,7 @@ export function createBackupFilters(spec: BackupSpec, context: BackupFilterConte
         tracked.add(ns.name);
       }
       for (const ns of namespacesOfBackedUpItems) {
-        if (namespaceFilter.shouldInclude(ns)) tracked.add(ns);
+        if (includesNamespace(ns)) tracked.add(ns);
       }
       return context.namespaces.filter((ns) => tracked.has(ns.name)).map((ns) => ns.name);
     },

@@ -354,7 +354,7 @@ describe('takeCsiSnapshots', () => {
     const pvcs = await boundPvcs(namespace, 1);
     const backupName = uniqueName('fail');
 
-    const { result } = await withSimulator({ failSnapshotsFor: `^${namespace}/` }, () => snapshotsOf(namespace, pvcs, backupName));
+    const { result } = await withSimulator({ failSnapshotsFor: `^${namespace}/` }, () => snapshotsOf(namespace, pvcs, backupName, '5s'));
 
     expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'failed', reason: 'failed' })]);
     const [error] = result.results.errors.namespaces[namespace] ?? [];
@@ -364,6 +364,29 @@ describe('takeCsiSnapshots', () => {
     expect(result.volumeSnapshots).toEqual([]);
     expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
     await expectNothingLeaked(result);
+  });
+
+  it('keeps waiting through a transient driver error and says the snapshot recovered (Velero #10483)', async () => {
+    const namespace = await freshNamespace('alpha', 'csi-flaky');
+    await createPvc(namespace, 'flaky', { snapshotClass: 'sim-longhorn-retain' });
+    const pvcs = await boundPvcs(namespace, 1);
+    const backupName = uniqueName('flaky');
+    await simulatorConfig({ failSnapshotsFor: `^${namespace}/` });
+    // The storage system refuses for a few seconds, then takes the snapshot on a retry.
+    const cleared = new Promise<void>((resolve) => setTimeout(() => void simulatorConfig({ failSnapshotsFor: null }).then(() => resolve()), 4000));
+    let result;
+    try {
+      ({ result } = await snapshotsOf(namespace, pvcs, backupName, '2m'));
+    } finally {
+      await cleared;
+    }
+
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'completed' })]);
+    expect(result.results.errors.namespaces).toEqual({});
+    expect(result.results.warnings.namespaces[namespace]).toEqual([
+      expect.stringMatching(new RegExp(`^the snapshot of PVC ${namespace}/flaky recovered after the CSI driver's error`)),
+    ]);
+    expect([result.attempted, result.completed]).toEqual([1, 1]);
   });
 
   it('times out a snapshot slower than csiSnapshotTimeout and leaves nothing behind, not even the late snapshot', async () => {

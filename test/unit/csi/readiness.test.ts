@@ -19,7 +19,7 @@ function assess(partial: Partial<AssessSnapshotInput>) {
   });
 }
 
-describe('Module: backup/csi-progress', () => {
+describe('Module: csi/readiness', () => {
   it.each([
     ['a new VolumeSnapshot waits for binding', vs(), undefined, 'binding'],
     ['a bound one waits for the handle', vs().boundTo('snapcontent-1'), vsc(), 'handle'],
@@ -53,16 +53,25 @@ describe('Module: backup/csi-progress', () => {
   });
 
   it.each([
-    ['an error on its content (final, as in Velero)', vs().boundTo('snapcontent-1').result(), vsc().error('disk on fire').result(), [
-      'the CSI driver driver.longhorn.io could not snapshot PVC app/data',
-      'VolumeSnapshotContent snapcontent-1): disk on fire',
-    ]],
     ['its VolumeSnapshot deleted', undefined, undefined, ['the VolumeSnapshot of PVC app/data was deleted by someone else']],
     ['its VolumeSnapshot being deleted', vs().deleting().result(), undefined, ['deleted by someone else']],
   ])('fails a snapshot on %s', (_, snapshot, content, parts) => {
     const result = assess({ volumeSnapshot: snapshot, content });
     expect(result.kind).toBe('failed');
     for (const part of parts) expect(result.kind === 'failed' && result.message).toContain(part);
+  });
+
+  it.each([
+    ['early: the driver may still succeed (Velero #10483)', 1000, { kind: 'pending', waitingFor: 'handle', error: 'disk busy' }],
+    ['at the timeout: the driver\'s error is the cause', 60_000, {
+      kind: 'failed',
+      message:
+        'the CSI driver driver.longhorn.io could not snapshot PVC app/data (VolumeSnapshot app/velero-data-x, ' +
+        'VolumeSnapshotContent snapcontent-1): disk busy, still failing after csiSnapshotTimeout 1m0s; check the driver and its storage system',
+    }],
+  ])('an error on the content, %s', (_, elapsedMs, expected) => {
+    const snapshot = vs().boundTo('snapcontent-1').error('disk busy').result();
+    expect(assess({ volumeSnapshot: snapshot, content: vsc().error('disk busy').result(), elapsedMs })).toEqual(expected);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import {
   type ResolvedResource,
 } from '../../../lib/velero/filters';
 import { ValidationError } from '../../../lib/core/errors';
-import type { BackupSpec, LabelSelector } from '../../../lib/velero/backup';
+import { parseBackupSpec, type BackupSpec, type LabelSelector } from '../../../lib/velero/backup';
 import { forBackup, forNamespace, type Namespace } from '../../builders';
 
 /** A small discovery: plural, singular, kind and short names, like a RESTMapper. */
@@ -346,5 +346,26 @@ describe('Module: backup/filters', () => {
     ])('%s', (_name, builder, itemNamespaces, want) => {
       expect(filtersFor(builder.result().spec).namespaceObjectsToBackUp(itemNamespaces)).toEqual(want);
     });
+  });
+});
+
+describe('Terminating namespaces (Velero #8888)', () => {
+  const namespaces: ClusterNamespace[] = [
+    { name: 'shop', phase: 'Active' },
+    { name: 'old-shop', phase: 'Terminating' },
+  ];
+
+  it.each([
+    ['all namespaces', {}, ['old-shop']],
+    ['named', { includedNamespaces: ['old-shop', 'shop'] }, ['old-shop']],
+    ['excluded anyway', { excludedNamespaces: ['old-shop'] }, []],
+    ['not named', { includedNamespaces: ['shop'] }, []],
+  ])('leaves out a Terminating namespace included %s, and names it for a warning', (_, spec, warned) => {
+    const filters = createBackupFilters(parseBackupSpec(spec), { namespaces, resolveResource });
+    expect(filters.terminatingNamespaces()).toEqual(warned);
+    expect(filters.shouldIncludeNamespace('old-shop')).toBe(false);
+    expect(filters.shouldBackUpItem({ groupResource: 'configmaps', namespace: 'old-shop' }).include).toBe(false);
+    expect(filters.shouldBackUpItem({ groupResource: 'volumesnapshots.snapshot.storage.k8s.io', namespace: 'old-shop' }, { mustInclude: true }).include).toBe(false);
+    expect(filters.namespaceObjectsToBackUp(['old-shop'])).not.toContain('old-shop');
   });
 });
