@@ -25,7 +25,9 @@ export interface FileHeader {
 
 /**
  * Refuses paths that would change meaning on extraction (absolute, `..`, empty
- * segments, backslashes); Velero refuses such paths when it restores.
+ * segments) or cannot be stored (NUL); Velero refuses such paths when it restores. A
+ * backslash is an ordinary character of a name on Linux, where Velero writes and reads
+ * it as it is (RBAC object names may hold one: they are only checked as path segments).
  */
 export function assertEntryPath(path: string): void {
   fitsUstar(path);
@@ -46,7 +48,7 @@ export function fitsUstar(path: string): boolean {
       const dots = length <= 2 && path.charCodeAt(segmentStart) === DOT && (length === 1 || path.charCodeAt(segmentStart + 1) === DOT);
       if (length === 0 || dots) throw unsafePath(path);
       segmentStart = i + 1;
-    } else if (code === BACKSLASH || code === 0) {
+    } else if (code === 0) {
       throw unsafePath(path);
     } else if (code < 0x20 || code > 0x7e) {
       printableAscii = false;
@@ -57,13 +59,12 @@ export function fitsUstar(path: string): boolean {
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
-const BACKSLASH = 0x5c;
 
 function unsafePath(path: string): ValidationError {
   return new ValidationError('tarball entry', [
     {
       path: 'path',
-      message: `${JSON.stringify(path)} must be a relative path of non-empty segments, without "." or ".." segments, backslashes or NUL`,
+      message: `${JSON.stringify(path)} must be a relative path of non-empty segments, without "." or ".." segments or NUL`,
     },
   ]);
 }

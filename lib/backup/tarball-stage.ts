@@ -1,3 +1,4 @@
+import { ValidationError } from '../core/errors';
 import { itemPaths, VERSION_FILE_CONTENT, VERSION_FILE_PATH } from '../archive/paths';
 import type { KubeClient } from '../kube/client';
 import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
@@ -151,11 +152,29 @@ export async function runTarballStage(input: TarballStageInput): Promise<'comple
     log.warn(message);
   };
 
-  /** Adds one object; returns the bytes appended. */
+  /**
+   * Adds one object; returns the bytes appended. An object whose name cannot be stored
+   * as a path is left out with a warning naming it: one object never fails a backup.
+   */
   const writeObject = (object: KubeObject, groupResource: string, version: string, preferredVersion: string): number => {
     const body = JSON.stringify(object);
     const location = { groupResource, namespace: object.metadata.namespace, name: object.metadata.name };
-    writer.append(itemPaths(location, version, preferredVersion), body);
+    let paths: string[];
+    try {
+      paths = itemPaths(location, version, preferredVersion);
+      writer.append(paths, body);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      warn(location.namespace ?? '', `${describeItem(location)} is left out: its name cannot be stored in the tarball (${error.issues.map((i) => i.message).join('; ')})`);
+      return 0;
+    }
+    if (tooLongToExtract(paths[0]!)) {
+      warn(
+        location.namespace ?? '',
+        `${describeItem(location)} is stored under a file name longer than ${MAX_FILE_NAME_BYTES} bytes, which tar cannot extract ` +
+          'on most filesystems (Velero #8434); Skiff reads it, other tools may not',
+      );
+    }
     live.recordObject(object);
     return body.length;
   };
@@ -392,4 +411,17 @@ function pluralOf(kind: string): string {
   const plural = SNAPSHOT_RESOURCES[kind];
   if (!plural) throw new Error(`no resource name known for snapshot kind "${kind}"`);
   return plural;
+}
+
+/** The longest file name most filesystems take (ext4, XFS, APFS: 255 bytes). */
+const MAX_FILE_NAME_BYTES = 255;
+
+/** Whether a tarball path's last component is longer than a filesystem allows. */
+function tooLongToExtract(path: string): boolean {
+  return Buffer.byteLength(path.slice(path.lastIndexOf('/') + 1), 'utf8') > MAX_FILE_NAME_BYTES;
+}
+
+/** `roles.rbac.authorization.k8s.io shop/a\b`, as warnings name objects. */
+function describeItem(location: { groupResource: string; namespace?: string; name: string }): string {
+  return `${location.groupResource} ${location.namespace ? `${location.namespace}/` : ''}${location.name}`;
 }
