@@ -31,9 +31,10 @@ export interface CollectCallbacks {
    * Receives the objects of one listed page that belong in the backup, in key order;
    * awaited, so it sets the pace. A whole page at once: per-object callbacks cost more
    * than writing the object. The type's cursor moves past the page once it resolves;
-   * a callback that stops mid-page moves the cursor itself.
+   * a callback that answers 'pause' stops the listing, and has moved the cursor itself
+   * as far as it wrote.
    */
-  onPage(target: ListTarget, items: CollectedItem[]): Promise<void>;
+  onPage(target: ListTarget, items: CollectedItem[]): Promise<'continue' | 'pause'>;
   /** An object or a type that could not be read: a warning or error, not a failed backup. */
   onProblem(problem: { severity: 'error' | 'warning'; namespace?: string; message: string }): void;
   /** The server's estimate of a collection's size, from its first page (called per listed collection). */
@@ -115,16 +116,18 @@ export async function collectItems(
   cursors: Map<string, TypeCursor>,
   callbacks: CollectCallbacks,
   options: { concurrency?: number; labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean } = {},
-): Promise<void> {
+): Promise<'done' | 'paused'> {
   const pending = targets.filter((t) => !cursors.get(t.groupResource)?.done);
   let next = 0;
+  let paused = false;
   const worker = async () => {
-    while (next < pending.length) {
+    while (!paused && next < pending.length) {
       const target = pending[next++]!;
-      await collectTarget(client, target, filters, cursors, callbacks, options);
+      if ((await collectTarget(client, target, filters, cursors, callbacks, options)) === 'paused') paused = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, pending.length) }, worker));
+  return paused ? 'paused' : 'done';
 }
 
 async function collectTarget(
@@ -134,7 +137,7 @@ async function collectTarget(
   cursors: Map<string, TypeCursor>,
   callbacks: CollectCallbacks,
   options: { labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean },
-): Promise<void> {
+): Promise<'done' | 'paused'> {
   const cursor: TypeCursor = cursors.get(target.groupResource) ?? { done: false };
   cursors.set(target.groupResource, cursor);
   const resumeAfter = cursor.lastKey;
@@ -144,6 +147,9 @@ async function collectTarget(
         .sort((a, b) => (`${a}/` < `${b}/` ? -1 : `${a}/` > `${b}/` ? 1 : 0))
         .map((ns) => ({ path: collectionPath(target.resource, ns), namespace: ns }))
     : [{ path: collectionPath(target.resource), namespace: undefined }];
+  /** Listed names not being deleted, for the check of onlyNames below. */
+  const found = new Set<string>();
+  let listFailed = false;
   for (const { path, namespace } of paths) {
     // Whole namespaces already done before a cut are not listed again.
     if (namespace !== undefined && resumeAfter !== undefined && `${namespace}/\uffff` < resumeAfter) continue;
@@ -156,14 +162,16 @@ async function collectTarget(
           const key = itemKey(item);
           if (resumeAfter !== undefined && key <= resumeAfter) continue;
           if (belongs(item, target, filters) && !options.skip?.(item, target)) wanted.push({ item, key });
+          if (!item.metadata.deletionTimestamp) found.add(item.metadata.name);
           lastKey = key;
         }
-        if (wanted.length > 0) await callbacks.onPage(target, wanted);
+        if (wanted.length > 0 && (await callbacks.onPage(target, wanted)) === 'pause') return 'paused';
         if (lastKey !== undefined) cursor.lastKey = lastKey;
       }
     } catch (error) {
       if (error instanceof KubeUnreachableError) throw error;
       if (!(error instanceof KubeApiError)) throw error;
+      listFailed = true;
       callbacks.onProblem({
         severity: error.code === 403 ? 'warning' : 'error',
         ...(namespace ? { namespace } : {}),
@@ -171,7 +179,20 @@ async function collectTarget(
       });
     }
   }
+  // Names asked for that are gone or going (only knowable for a listing from the start);
+  // one the filters leave out is their decision, not a gap to report.
+  if (target.onlyNames && resumeAfter === undefined && !listFailed) {
+    for (const name of [...target.onlyNames].filter((n) => !found.has(n)).sort()) {
+      callbacks.onProblem({
+        severity: 'warning',
+        message:
+          `${target.groupResource} ${name}, referenced by a backed-up object, is not in the backup: it was deleted, or is ` +
+          'being deleted, while the backup ran; a restore of what refers to it will lack it',
+      });
+    }
+  }
   cursor.done = true;
+  return 'done';
 }
 
 /** Whether the listing of `target` hands `item` on: what the backup's filters let through. */

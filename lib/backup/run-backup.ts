@@ -59,116 +59,158 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
   const owner = randomUUID();
   const claim = await claimBackup(deps, name, owner);
   if ('busy' in claim) return { state: 'busy', owner: claim.busy };
-  let { record, etag } = claim;
-  logger.appendKeys({ backup: name, cluster: record.cluster });
-  const log = new BackupLog(record.log, deps.now);
-  const checkpoint = async (next: BackupProgressRecord) => {
-    next.log = log.snapshot();
-    next.lease = { owner, until: formatTime(new Date(deps.now().getTime() + deps.remainingMs())) };
-    etag = await deps.store.putProgress(name, next, etag);
-  };
-  /** A paused run gives its lease back, so the invocation it hands on to can take over at once. */
-  const release = async (next: BackupProgressRecord) => {
-    next.log = log.snapshot();
-    delete next.lease;
-    etag = await deps.store.putProgress(name, next, etag);
-  };
-  const margin = deps.safetyMarginMs ?? 60_000;
-  const shouldPause = () => deps.remainingMs() < margin;
-
+  logger.appendKeys({ backup: name, cluster: claim.record.cluster });
+  const run = new BackupRun(deps, name, owner, claim.record, claim.etag);
   let client: KubeClient | undefined;
   try {
-    client = await deps.connect(record.cluster);
-    const { filters, resources } = await prepare(client, record);
-    if (record.stage === 'Snapshots') {
-      warnTerminatingNamespaces(record, filters, log);
-      if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
-      const pvcs = await includedPvcs(client, record, filters, resources);
-      record.snapshots =
-        record.backup.spec.snapshotVolumes === false
-          ? emptySnapshots(pvcs)
-          : await deps.takeSnapshots({
-              client,
-              record,
-              pvcs,
-              log,
-              onProgress: async (attempted, completed) => {
-                record.backup.status.csiVolumeSnapshotsAttempted = attempted;
-                record.backup.status.csiVolumeSnapshotsCompleted = completed;
-                // Shown by GET /backups/{name} while the snapshots are being cut.
-                await checkpoint(record);
-              },
-            });
-      record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;
-      record.backup.status.csiVolumeSnapshotsCompleted = record.snapshots.completed;
-      record.stage = 'Resources';
-      // Snapshots taken must never be taken again; with none, the tarball stage's first
-      // checkpoint records this stage's end as well, one write less.
-      if (record.snapshots.attempted > 0) await checkpoint(record);
+    client = await deps.connect(run.record.cluster);
+    const { filters, resources } = await prepare(client, run.record);
+    if (run.record.stage === 'Snapshots') await snapshotStage(run, client, filters, resources);
+    if (run.record.stage === 'Resources' && (await resourcesStage(run, client, filters, resources)) === 'paused') {
+      await run.release();
+      return { state: 'paused' };
     }
-    if (record.stage === 'Resources') {
-      const scope = filters.namespaceFilter.listScope();
-      const targets = planListTargets(resources, filters, {
-        allNamespaces: scope.allNamespaces,
-        ...(scope.allNamespaces ? {} : { includedNamespaces: scope.namespaces }),
-        relatedPersistentVolumes: new Set(record.snapshots?.relatedPersistentVolumes ?? []),
-      });
-      log.info('collecting resources', { types: targets.length });
-      const crdType = resources.find(
-        (r) => r.group === 'apiextensions.k8s.io' && r.resource === 'customresourcedefinitions' && r.version === r.preferredVersion,
-      );
-      const outcome = await runTarballStage({
-        client,
-        record,
-        filters,
-        targets,
-        listNamespaces: () => readableNamespaceObjects(client!, filters, record, log),
-        multipart: deps.store.multipart,
-        saveResourceListPart: (part, names) => saveResourceListPart(deps.store, name, part, names),
-        tarballKey: deps.store.layout.backupContentsKey(name),
-        createWriter: deps.createWriter,
-        checkpoint,
-        shouldPause,
-        log,
-        partSize: deps.partSize,
-        labelSelector: serverSideSelector(record),
-        ...(crdType && addsDefinitions(filters, crdType) ? { customResourceDefinitions: crdType } : {}),
-      });
-      if (outcome === 'paused') {
-        await release(record);
-        return { state: 'paused' };
-      }
-      record.stage = 'Finalizing';
-    }
-    if (record.stage === 'Finalizing') {
-      // The record says Finalizing before velero-backup.json can exist, so a run that
-      // stops now is continued here and not in the tarball stage it has left.
-      const resources = await completeResourceList(deps.store, name, record.tarball);
-      const backup = await writeBackupObjects(deps.store, record, log, deps.now(), resources, () => checkpoint(record));
-      record.stage = 'Done';
-      record.backup = backup;
-      await deps.store.deleteProgress(name, record.tarball?.resourceListParts);
-      return { state: 'completed', phase: backup.status.phase ?? 'Completed' };
-    }
-    return { state: 'completed', phase: record.backup.status.phase ?? 'Completed' };
+    if (run.record.stage === 'Finalizing') return await finalizeStage(run);
+    return { state: 'completed', phase: run.record.backup.status.phase ?? 'Completed' };
   } catch (error) {
-    const reason = failureReason(error);
-    log.error(`backup failed: ${reason}`);
-    logger.error('backup failed', { backup: name, cluster: record.cluster, error });
-    if (record.tarball) {
-      // Nothing of a failed backup may look like a backup: drop the partial tarball.
-      await deps.store.multipart.abort(deps.store.layout.backupContentsKey(name), record.tarball.uploadId).catch(() => undefined);
-      await deps.store.deleteResourceListParts(name, record.tarball.resourceListParts ?? 0).catch(() => undefined);
-    }
-    record.stage = 'Failed';
-    record.backup.status.phase = 'Failed';
-    record.backup.status.failureReason = reason;
-    record.backup.status.completionTimestamp = formatTime(deps.now());
-    await checkpoint(record).catch((e) => logger.error('could not record the failure', { backup: name, error: e }));
-    return { state: 'failed', phase: 'Failed' };
+    return await failRun(run, error);
   } finally {
     client?.close();
   }
+}
+
+/** One invocation's hold on a backup: its record, its log, and the writes that keep the lease. */
+class BackupRun {
+  readonly log: BackupLog;
+
+  constructor(
+    readonly deps: BackupRunnerDeps,
+    readonly name: string,
+    private readonly owner: string,
+    readonly record: BackupProgressRecord,
+    private etag: string,
+  ) {
+    this.log = new BackupLog(record.log, deps.now);
+  }
+
+  /** Saves the record with the log so far, extending the lease to the function's deadline. */
+  readonly checkpoint = async (next: BackupProgressRecord = this.record): Promise<void> => {
+    next.log = this.log.snapshot();
+    next.lease = { owner: this.owner, until: formatTime(new Date(this.deps.now().getTime() + this.deps.remainingMs())) };
+    this.etag = await this.deps.store.putProgress(this.name, next, this.etag);
+  };
+
+  /** A paused run gives its lease back, so the invocation it hands on to can take over at once. */
+  async release(): Promise<void> {
+    this.record.log = this.log.snapshot();
+    delete this.record.lease;
+    this.etag = await this.deps.store.putProgress(this.name, this.record, this.etag);
+  }
+
+  /** Whether the function must stop soon: the stages then pause. */
+  readonly shouldPause = (): boolean => this.deps.remainingMs() < (this.deps.safetyMarginMs ?? 60_000);
+}
+
+/** Takes the CSI snapshots (or records that there are none) and moves on to the resources. */
+async function snapshotStage(run: BackupRun, client: KubeClient, filters: BackupFilters, resources: readonly ApiResource[]): Promise<void> {
+  const { record, log } = run;
+  warnTerminatingNamespaces(record, filters, log);
+  if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
+  const pvcs = await includedPvcs(client, record, filters, resources);
+  record.snapshots =
+    record.backup.spec.snapshotVolumes === false
+      ? emptySnapshots(pvcs)
+      : await run.deps.takeSnapshots({
+          client,
+          record,
+          pvcs,
+          log,
+          onProgress: async (attempted, completed) => {
+            record.backup.status.csiVolumeSnapshotsAttempted = attempted;
+            record.backup.status.csiVolumeSnapshotsCompleted = completed;
+            // Shown by GET /backups/{name} while the snapshots are being cut.
+            await run.checkpoint();
+          },
+        });
+  record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;
+  record.backup.status.csiVolumeSnapshotsCompleted = record.snapshots.completed;
+  record.stage = 'Resources';
+  // Snapshots taken must never be taken again; with none, the tarball stage's first
+  // checkpoint records this stage's end as well, one write less.
+  if (record.snapshots.attempted > 0) await run.checkpoint();
+}
+
+/** Streams the resources into the tarball; 'paused' when the function's time runs out first. */
+async function resourcesStage(
+  run: BackupRun,
+  client: KubeClient,
+  filters: BackupFilters,
+  resources: readonly ApiResource[],
+): Promise<'done' | 'paused'> {
+  const { record, log, deps, name } = run;
+  const scope = filters.namespaceFilter.listScope();
+  const targets = planListTargets(resources, filters, {
+    allNamespaces: scope.allNamespaces,
+    ...(scope.allNamespaces ? {} : { includedNamespaces: scope.namespaces }),
+    relatedPersistentVolumes: new Set(record.snapshots?.relatedPersistentVolumes ?? []),
+  });
+  log.info('collecting resources', { types: targets.length });
+  const crdType = resources.find(
+    (r) => r.group === 'apiextensions.k8s.io' && r.resource === 'customresourcedefinitions' && r.version === r.preferredVersion,
+  );
+  const outcome = await runTarballStage({
+    client,
+    record,
+    filters,
+    targets,
+    listNamespaces: () => readableNamespaceObjects(client, filters, record, log),
+    multipart: deps.store.multipart,
+    saveResourceListPart: (part, names) => saveResourceListPart(deps.store, name, part, names),
+    tarballKey: deps.store.layout.backupContentsKey(name),
+    createWriter: deps.createWriter,
+    checkpoint: run.checkpoint,
+    shouldPause: run.shouldPause,
+    log,
+    partSize: deps.partSize,
+    labelSelector: serverSideSelector(record),
+    ...(crdType && addsDefinitions(filters, crdType) ? { customResourceDefinitions: crdType } : {}),
+  });
+  if (outcome === 'paused') return 'paused';
+  record.stage = 'Finalizing';
+  return 'done';
+}
+
+/**
+ * Writes the backup's other objects and velero-backup.json last. The record says
+ * Finalizing before velero-backup.json can exist, so a run that stops now is continued
+ * here and not in the tarball stage it has left.
+ */
+async function finalizeStage(run: BackupRun): Promise<RunOutcome> {
+  const { record, deps, name } = run;
+  const resources = await completeResourceList(deps.store, name, record.tarball);
+  const backup = await writeBackupObjects(deps.store, record, run.log, deps.now(), resources, () => run.checkpoint());
+  record.stage = 'Done';
+  record.backup = backup;
+  await deps.store.deleteProgress(name, record.tarball?.resourceListParts);
+  return { state: 'completed', phase: backup.status.phase ?? 'Completed' };
+}
+
+/** Records the failure with its reason; nothing of a failed backup may look like a backup. */
+async function failRun(run: BackupRun, error: unknown): Promise<RunOutcome> {
+  const { record, deps, name } = run;
+  const reason = failureReason(error);
+  run.log.error(`backup failed: ${reason}`);
+  logger.error('backup failed', { backup: name, cluster: record.cluster, error });
+  if (record.tarball) {
+    await deps.store.multipart.abort(deps.store.layout.backupContentsKey(name), record.tarball.uploadId).catch(() => undefined);
+    await deps.store.deleteResourceListParts(name, record.tarball.resourceListParts ?? 0).catch(() => undefined);
+  }
+  record.stage = 'Failed';
+  record.backup.status.phase = 'Failed';
+  record.backup.status.failureReason = reason;
+  record.backup.status.completionTimestamp = formatTime(deps.now());
+  await run.checkpoint().catch((e: unknown) => logger.error('could not record the failure', { backup: name, error: e }));
+  return { state: 'failed', phase: 'Failed' };
 }
 
 async function claimBackup(

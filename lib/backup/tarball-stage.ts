@@ -54,8 +54,6 @@ export interface TarballStageInput {
   customResourceDefinitions?: ApiResource;
 }
 
-class PauseSignal extends Error {}
-
 /** How often the running counts are saved for GET /backups/{name} between parts. */
 const PROGRESS_INTERVAL_MS = 5_000;
 
@@ -77,200 +75,233 @@ const APPENDED_BETWEEN_WAITS = 512 * 1024;
  * multipart upload is completed.
  */
 export async function runTarballStage(input: TarballStageInput): Promise<'complete' | 'paused'> {
-  const { record, log } = input;
-  let recordUpload = false;
-  if (!record.tarball) {
-    record.tarball = {
-      uploadId: await input.multipart.startMultipart(input.tarballKey, { contentType: 'application/gzip' }),
-      parts: [],
-      cursors: {},
-      itemsBackedUp: 0,
-      resourceList: {},
-      namespacesSeen: [],
-      listedTypesBackedUp: [],
-      preambleWritten: false,
-    };
-    recordUpload = true;
-  }
-  const saved = record.tarball;
-  const cursors = new Map(Object.entries(structuredClone(saved.cursors)));
-  const live = new LiveState(saved, cursors);
-  const parts: UploadedPart[] = [...saved.parts];
-  const writer = input.createWriter(async (bytes) => {
-    parts.push(await input.multipart.uploadPart(input.tarballKey, saved.uploadId, parts.length + 1, bytes));
-  });
+  const recordUpload = !input.record.tarball;
+  input.record.tarball ??= await newTarballState(input);
+  return new TarballRun(input, input.record.tarball, recordUpload).execute();
+}
 
-  // One writer at a time: an object's entries must land in one part, and the
-  // cursors copied at a part boundary must describe exactly what is in the parts.
-  let lock: Promise<void> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = lock.then(work);
-    lock = run.then(
+async function newTarballState(input: TarballStageInput): Promise<TarballState> {
+  return {
+    uploadId: await input.multipart.startMultipart(input.tarballKey, { contentType: 'application/gzip' }),
+    parts: [],
+    cursors: {},
+    itemsBackedUp: 0,
+    resourceList: {},
+    namespacesSeen: [],
+    listedTypesBackedUp: [],
+    preambleWritten: false,
+  };
+}
+
+/** One invocation's share of the tarball stage: from the saved state to a pause or the end. */
+class TarballRun {
+  private readonly record: BackupProgressRecord;
+  private readonly log: BackupLog;
+  private readonly cursors: Map<string, TypeCursor>;
+  private readonly live: LiveState;
+  private readonly parts: UploadedPart[];
+  private readonly writer: PartWriter;
+  /** One writer at a time: an object's entries must land in one part, and the cursors
+   * copied at a part boundary must describe exactly what is in the parts. */
+  private lock: Promise<void> = Promise.resolve();
+  private progressSavedAt = Date.now();
+  /** A new upload is recorded (so a later run can continue or abort it) while the first pages are listed. */
+  private readonly uploadRecorded: Promise<void>;
+
+  constructor(
+    private readonly input: TarballStageInput,
+    private readonly saved: TarballState,
+    recordUpload: boolean,
+  ) {
+    this.record = input.record;
+    this.log = input.log;
+    this.cursors = new Map(Object.entries(structuredClone(saved.cursors)));
+    this.live = new LiveState(saved, this.cursors);
+    this.parts = [...saved.parts];
+    this.writer = input.createWriter(async (bytes) => {
+      this.parts.push(await input.multipart.uploadPart(input.tarballKey, saved.uploadId, this.parts.length + 1, bytes));
+    });
+    // It takes the lock first, so nothing is written before it.
+    this.uploadRecorded = recordUpload ? this.exclusive(() => input.checkpoint(this.record)) : Promise.resolve();
+    this.uploadRecorded.catch(() => undefined);
+  }
+
+  async execute(): Promise<'complete' | 'paused'> {
+    await this.uploadRecorded;
+    if (!this.live.preambleWritten) this.writePreamble();
+    const collected = await collectItems(
+      this.input.client,
+      this.input.targets,
+      this.input.filters,
+      this.cursors,
+      {
+        onPage: (target, items) => this.exclusive(() => this.writeListed(target, items)),
+        onProblem: (problem) => this.report(problem.severity, problem.namespace, problem.message),
+        onEstimate: (_gr, count) => this.live.estimate(count),
+      },
+      {
+        labelSelector: this.input.labelSelector,
+        // The snapshots this backup took are written from the snapshot stage, final state and all.
+        skip: (item, target) =>
+          target.resource.group === 'snapshot.storage.k8s.io' && item.metadata.labels?.[BACKUP_NAME_LABEL] === this.record.backup.metadata.name,
+      },
+    );
+    if (collected === 'paused') return this.pause();
+    await this.exclusive(() => this.writeTail());
+    return this.complete();
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.then(
       () => undefined,
       () => undefined,
     );
     return run;
-  };
+  }
 
-  // Progress is shown while the backup runs: besides each part's checkpoint, the
-  // counts alone are saved every few seconds (the tarball state stays that of the
-  // last part, which is what a resumed run must start from).
-  /** After a part is uploaded: the state a resumed run starts from, its resource list stored first. */
-  const sealPart = async () => {
-    if (!live.unsavedNames.isEmpty) {
-      await input.saveResourceListPart(live.resourceListParts + 1, live.unsavedNames);
-      live.namesSaved();
+  private report(severity: 'error' | 'warning', namespace: string | undefined, message: string): void {
+    addMessage(severity === 'error' ? this.record.results.errors : this.record.results.warnings, namespace, message);
+    (severity === 'error' ? this.log.error : this.log.warn).call(this.log, message);
+  }
+
+  /** The version file and the snapshot stage's objects, once per backup. */
+  private writePreamble(): void {
+    this.writer.append([VERSION_FILE_PATH], VERSION_FILE_CONTENT);
+    for (const object of snapshotObjects(this.record)) {
+      const [group, version] = splitApiVersion(object.apiVersion ?? '');
+      this.writeObject(object, `${pluralOf(object.kind ?? '')}.${group}`, version, version);
     }
-    record.tarball = live.toState(saved.uploadId, parts);
-  };
-
-  let progressSavedAt = Date.now();
-  const checkpointAfterPart = async () => {
-    if (writer.openBytes >= input.partSize && (await writer.flush())) {
-      await sealPart();
-    } else if (Date.now() - progressSavedAt < PROGRESS_INTERVAL_MS) {
-      return;
-    }
-    record.backup.status.progress = live.progress();
-    await input.checkpoint(record);
-    progressSavedAt = Date.now();
-  };
-
-  // A new upload is recorded (so a later run can continue or abort it) while the first
-  // pages are being listed; it takes the lock first, so nothing is written before it.
-  const uploadRecorded = recordUpload ? exclusive(() => input.checkpoint(record)) : Promise.resolve();
-  uploadRecorded.catch(() => undefined);
-
-  /** Whether the listing of Secrets wrote `secret` (in this run or an earlier one). */
-  const listedSecret = (secret: KubeObject) => {
-    const target = input.targets.find((t) => t.groupResource === 'secrets');
-    const namespace = secret.metadata.namespace ?? '';
-    return !!target && (target.namespaces?.includes(namespace) ?? true) && belongs(secret, target, input.filters);
-  };
-  const warn = (namespace: string, message: string) => {
-    addMessage(record.results.warnings, namespace, message);
-    log.warn(message);
-  };
+    this.live.preambleWritten = true;
+  }
 
   /**
    * Adds one object; returns the bytes appended. An object whose name cannot be stored
    * as a path is left out with a warning naming it: one object never fails a backup.
    */
-  const writeObject = (object: KubeObject, groupResource: string, version: string, preferredVersion: string): number => {
+  private writeObject(object: KubeObject, groupResource: string, version: string, preferredVersion: string): number {
     const body = JSON.stringify(object);
     const location = { groupResource, namespace: object.metadata.namespace, name: object.metadata.name };
     let paths: string[];
     try {
       paths = itemPaths(location, version, preferredVersion);
-      writer.append(paths, body);
+      this.writer.append(paths, body);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      warn(location.namespace ?? '', `${describeItem(location)} is left out: its name cannot be stored in the tarball (${error.issues.map((i) => i.message).join('; ')})`);
+      const reasons = error.issues.map((i) => i.message).join('; ');
+      this.report('warning', location.namespace, `${describeItem(location)} is left out: its name cannot be stored in the tarball (${reasons})`);
       return 0;
     }
     if (tooLongToExtract(paths[0]!)) {
-      warn(
-        location.namespace ?? '',
+      this.report(
+        'warning',
+        location.namespace,
         `${describeItem(location)} is stored under a file name longer than ${MAX_FILE_NAME_BYTES} bytes, which tar cannot extract ` +
           'on most filesystems (Velero #8434); Skiff reads it, other tools may not',
       );
     }
-    live.recordObject(object);
+    this.live.recordObject(object);
     return body.length;
-  };
+  }
 
   /**
    * Writes listed objects, waiting for the writer every APPENDED_BETWEEN_WAITS bytes and
    * then closing a part if one is full. The cursor moves with each object, before a
    * part can close, so the checkpoint of that part does not list the object again.
+   * Answers 'pause' (the listing stops) when the function must stop soon.
    */
-  const writeListed = async (target: ListTarget, items: CollectedItem[]) => {
-    await uploadRecorded;
-    if (input.shouldPause()) throw new PauseSignal();
-    const cursor = cursors.get(target.groupResource)!;
+  private async writeListed(target: ListTarget, items: CollectedItem[]): Promise<'continue' | 'pause'> {
+    await this.uploadRecorded;
+    if (this.input.shouldPause()) return 'pause';
+    const cursor = this.cursors.get(target.groupResource)!;
     let appended = 0;
     for (const { item, key } of items) {
-      appended += writeObject(withBackupAdditions(item, record), target.groupResource, target.resource.version, target.resource.preferredVersion);
+      const object = withBackupAdditions(item, this.record);
+      appended += this.writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
       cursor.lastKey = key;
       if (appended >= APPENDED_BETWEEN_WAITS) {
         appended = 0;
-        await writer.ready();
-        await checkpointAfterPart();
-        if (input.shouldPause()) throw new PauseSignal();
+        await this.writer.ready();
+        await this.checkpointAfterPart();
+        if (this.input.shouldPause()) return 'pause';
       }
     }
-    live.listedTypeBackedUp(target.groupResource);
-    await writer.ready();
-    await checkpointAfterPart();
-  };
+    this.live.listedTypeBackedUp(target.groupResource);
+    await this.writer.ready();
+    await this.checkpointAfterPart();
+    return 'continue';
+  }
 
-  try {
-    await uploadRecorded;
-    if (!live.preambleWritten) {
-      writer.append([VERSION_FILE_PATH], VERSION_FILE_CONTENT);
-      for (const object of snapshotObjects(record)) {
-        const [group, version] = splitApiVersion(object.apiVersion ?? '');
-        writeObject(object, `${pluralOf(object.kind ?? '')}.${group}`, version, version);
-      }
-      live.preambleWritten = true;
+  /**
+   * Closes a part once enough is open; besides each part's checkpoint, the counts alone
+   * are saved every few seconds for progress (the tarball state stays that of the last
+   * part, which is what a resumed run must start from).
+   */
+  private async checkpointAfterPart(): Promise<void> {
+    if (this.writer.openBytes >= this.input.partSize && (await this.writer.flush())) {
+      await this.sealPart();
+    } else if (Date.now() - this.progressSavedAt < PROGRESS_INTERVAL_MS) {
+      return;
     }
+    this.record.backup.status.progress = this.live.progress();
+    await this.input.checkpoint(this.record);
+    this.progressSavedAt = Date.now();
+  }
 
-    await collectItems(
-      input.client,
-      input.targets,
-      input.filters,
-      cursors,
-      {
-        onPage: (target, items) => exclusive(() => writeListed(target, items)),
-        onProblem: (problem) => {
-          addMessage(problem.severity === 'error' ? record.results.errors : record.results.warnings, problem.namespace, problem.message);
-          (problem.severity === 'error' ? log.error : log.warn).call(log, problem.message);
-        },
-        onEstimate: (_gr, count) => live.estimate(count),
-      },
-      {
-        labelSelector: input.labelSelector,
-        // The snapshots this backup took are written from the snapshot stage, final state and all.
-        skip: (item, target) =>
-          target.resource.group === 'snapshot.storage.k8s.io' &&
-          item.metadata.labels?.[BACKUP_NAME_LABEL] === record.backup.metadata.name,
-      },
-    );
+  /** After a part is uploaded: the state a resumed run starts from, its resource list stored first. */
+  private async sealPart(): Promise<void> {
+    if (!this.live.unsavedNames.isEmpty) {
+      await this.input.saveResourceListPart(this.live.resourceListParts + 1, this.live.unsavedNames);
+      this.live.namesSaved();
+    }
+    this.record.tarball = this.live.toState(this.saved.uploadId, this.parts);
+  }
 
-    await exclusive(async () => {
-      if (input.customResourceDefinitions) {
-        for (const crd of await definitionsOf(input, live.listedTypes)) {
-          const type = input.customResourceDefinitions;
-          writeObject(crd, groupResource(type), type.version, type.preferredVersion);
-        }
+  /** What goes after the listed objects: definitions, deletion Secrets, Namespace objects, the end of the archive. */
+  private async writeTail(): Promise<void> {
+    if (this.input.customResourceDefinitions) {
+      const type = this.input.customResourceDefinitions;
+      for (const crd of await definitionsOf(this.input, this.live.listedTypes)) {
+        this.writeObject(crd, groupResource(type), type.version, type.preferredVersion);
       }
-      for (const secret of await deletionSecretsToAdd(input.client, record.snapshots?.volumeSnapshotContents ?? [], listedSecret, warn)) {
-        writeObject(secret, 'secrets', 'v1', 'v1');
-      }
-      const wanted = new Set(input.filters.namespaceObjectsToBackUp(live.namespacesSeen));
-      for (const namespace of await input.listNamespaces()) {
-        if (wanted.has(namespace.metadata.name)) writeObject(namespace, 'namespaces', 'v1', 'v1');
-      }
-      await writer.finish();
-    });
-  } catch (error) {
-    if (!(error instanceof PauseSignal)) throw error;
-    await lock;
-    // Keep what a full part holds; anything smaller is listed again next time.
-    if (writer.openBytes >= 5 * 1024 * 1024 && (await writer.flush())) await sealPart();
-    record.backup.status.progress = { ...record.backup.status.progress, itemsBackedUp: record.tarball!.itemsBackedUp };
-    await input.checkpoint(record);
-    log.info('backup paused before the function time limit; it continues in the next invocation', {
-      parts: record.tarball!.parts.length,
-    });
+    }
+    const contents = this.record.snapshots?.volumeSnapshotContents ?? [];
+    const warn = (namespace: string, message: string) => this.report('warning', namespace, message);
+    for (const secret of await deletionSecretsToAdd(this.input.client, contents, (s) => this.listedSecret(s), warn)) {
+      this.writeObject(secret, 'secrets', 'v1', 'v1');
+    }
+    const wanted = new Set(this.input.filters.namespaceObjectsToBackUp(this.live.namespacesSeen));
+    for (const namespace of await this.input.listNamespaces()) {
+      if (wanted.has(namespace.metadata.name)) this.writeObject(namespace, 'namespaces', 'v1', 'v1');
+    }
+    await this.writer.finish();
+  }
+
+  /** Whether the listing of Secrets wrote `secret` (in this run or an earlier one). */
+  private listedSecret(secret: KubeObject): boolean {
+    const target = this.input.targets.find((t) => t.groupResource === 'secrets');
+    const namespace = secret.metadata.namespace ?? '';
+    return !!target && (target.namespaces?.includes(namespace) ?? true) && belongs(secret, target, this.input.filters);
+  }
+
+  /** Stops for the function's time limit: keeps what a full part holds; the rest is listed again next time. */
+  private async pause(): Promise<'paused'> {
+    await this.lock;
+    if (this.writer.openBytes >= 5 * 1024 * 1024 && (await this.writer.flush())) await this.sealPart();
+    const tarball = this.record.tarball!;
+    this.record.backup.status.progress = { ...this.record.backup.status.progress, itemsBackedUp: tarball.itemsBackedUp };
+    await this.input.checkpoint(this.record);
+    this.log.info('backup paused before the function time limit; it continues in the next invocation', { parts: tarball.parts.length });
     return 'paused';
   }
 
-  await input.multipart.complete(input.tarballKey, saved.uploadId, parts, { ifNoneMatch: true });
-  record.tarball = live.toState(saved.uploadId, parts);
-  record.backup.status.progress = { totalItems: live.itemsBackedUp, itemsBackedUp: live.itemsBackedUp };
-  log.info('tarball uploaded', { parts: parts.length, items: live.itemsBackedUp });
-  return 'complete';
+  private async complete(): Promise<'complete'> {
+    await this.input.multipart.complete(this.input.tarballKey, this.saved.uploadId, this.parts, { ifNoneMatch: true });
+    this.record.tarball = this.live.toState(this.saved.uploadId, this.parts);
+    this.record.backup.status.progress = { totalItems: this.live.itemsBackedUp, itemsBackedUp: this.live.itemsBackedUp };
+    this.log.info('tarball uploaded', { parts: this.parts.length, items: this.live.itemsBackedUp });
+    return 'complete';
+  }
 }
 
 /**
@@ -288,7 +319,11 @@ async function definitionsOf(input: TarballStageInput, types: readonly string[])
     try {
       definitions.push(await input.client.get<KubeObject>(`${collectionPath(crdType)}/${type}`));
     } catch (error) {
-      if (isNotFound(error)) continue;
+      if (isNotFound(error)) {
+        if (!isBuiltInGroup(type)) input.record.results.warnings.cluster.push(missingDefinition(type));
+        if (!isBuiltInGroup(type)) input.log.warn(missingDefinition(type));
+        continue;
+      }
       if (!(error instanceof KubeApiError)) throw error;
       const message = `could not read the CustomResourceDefinition of ${type}: ${error.message}`;
       addMessage(error.code === 403 ? input.record.results.warnings : input.record.results.errors, undefined, message);
@@ -296,6 +331,23 @@ async function definitionsOf(input: TarballStageInput, types: readonly string[])
     }
   }
   return definitions;
+}
+
+/**
+ * Whether a type belongs to an API group Kubernetes reserves (`*.k8s.io`,
+ * `*.kubernetes.io`): such types are built in and have no CustomResourceDefinition.
+ */
+function isBuiltInGroup(groupResource: string): boolean {
+  const group = groupResource.slice(groupResource.indexOf('.') + 1);
+  return group.endsWith('.k8s.io') || group === 'k8s.io' || group.endsWith('.kubernetes.io');
+}
+
+function missingDefinition(groupResource: string): string {
+  return (
+    `no CustomResourceDefinition of ${groupResource} could be read (it was deleted during the backup, or the type is ` +
+    'served by an aggregated API server); the backup holds its objects without their definition, so a restore needs ' +
+    'the type to exist in the target cluster'
+  );
 }
 
 /** The stage's running totals, copied into the record at each part boundary. */
