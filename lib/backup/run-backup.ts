@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { KubeClient } from '../kube/client';
-import { collectionPath, discoverResources, groupResource, type ApiResource } from '../kube/discovery';
+import { collectionPath, discoverApi, groupResource, type ApiResource, type DiscoveryProblem } from '../kube/discovery';
 import { KubeApiError, KubeUnreachableError } from '../kube/errors';
 import { listAll, type KubeObject } from '../kube/list-all';
 import { logger } from '../core/logger';
@@ -64,8 +64,11 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
   let client: KubeClient | undefined;
   try {
     client = await deps.connect(run.record.cluster);
-    const { filters, resources } = await prepare(client, run.record);
-    if (run.record.stage === 'Snapshots') await snapshotStage(run, client, filters, resources);
+    const { filters, resources, problems } = await prepare(client, run.record);
+    if (run.record.stage === 'Snapshots') {
+      warnUndiscoverable(run.record, problems, run.log);
+      await snapshotStage(run, client, filters, resources);
+    }
     if (run.record.stage === 'Resources' && (await resourcesStage(run, client, filters, resources)) === 'paused') {
       await run.release();
       return { state: 'paused' };
@@ -253,8 +256,8 @@ async function claimBackup(
  * cluster-wide read of namespaces (see lib/backup/namespaces.ts).
  */
 async function prepare(client: KubeClient, record: BackupProgressRecord) {
-  const [resources, namespaces] = await Promise.all([
-    discoverResources(client),
+  const [{ resources, problems }, namespaces] = await Promise.all([
+    discoverApi(client),
     readNamespaces(client, namedNamespaces(record.backup.spec)),
   ]);
   const resolve = resourceResolver(resources);
@@ -262,7 +265,21 @@ async function prepare(client: KubeClient, record: BackupProgressRecord) {
     namespaces: clusterNamespacesOf(namespaces),
     resolveResource: resolve,
   });
-  return { filters, resources };
+  return { filters, resources, problems };
+}
+
+/**
+ * One warning per API group version discovery could not describe (an aggregated API
+ * whose server is down): its objects cannot be listed, so they are not in the backup,
+ * and the backup says so instead of failing or thinning silently.
+ */
+function warnUndiscoverable(record: BackupProgressRecord, problems: readonly DiscoveryProblem[], log: BackupLog): void {
+  for (const problem of problems) {
+    const message = `API group version ${problem.groupVersion} could not be discovered: ${problem.reason}; its objects are not in the backup`;
+    if (record.results.warnings.cluster.includes(message)) continue;
+    addMessage(record.results.warnings, undefined, message);
+    log.warn(message);
+  }
 }
 
 /**

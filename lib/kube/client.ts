@@ -29,6 +29,8 @@ export interface KubeRequest {
   body?: unknown;
   contentType?: string;
   accept?: string;
+  /** Attempts in all, retries included (default MAX_ATTEMPTS); fewer where a slow failure costs more than a missing answer. */
+  maxAttempts?: number;
 }
 
 /** What a KubeClient may be given besides its transport and rate limit. */
@@ -114,7 +116,7 @@ export class KubeClient {
       if (outcome.kind === 'answered' && outcome.status < 300) {
         return (outcome.body ? JSON.parse(outcome.body) : undefined) as T;
       }
-      const verdict = retryVerdict(kind, outcome, attempt);
+      const verdict = retryVerdict(kind, outcome, attempt, request.maxAttempts);
       if (verdict === 'retry') {
         await this.sleep(retryDelayMs(outcome.kind === 'answered' ? outcome.retryAfter : undefined, attempt));
         continue;

@@ -74,15 +74,15 @@ export function isIdempotent(request: RequestKind): boolean {
 }
 
 /**
- * Decides what follows a failed attempt (1-based `attempt`) of `request`.
+ * Decides what follows a failed attempt (1-based `attempt`, of `maxAttempts` in all) of `request`.
  *
  * A timeout is never retried, for reads neither: a server that takes the whole
  * timeout (60 s) to not answer would take minutes over several tries, longer than an
  * invocation can wait; the caller's own retry (the next poll, the next run) is the
  * better place. A refused certificate will not change between tries.
  */
-export function retryVerdict(request: RequestKind, failure: AttemptFailure, attempt: number): RetryVerdict {
-  const again: RetryVerdict = attempt < MAX_ATTEMPTS ? 'retry' : 'fail';
+export function retryVerdict(request: RequestKind, failure: AttemptFailure, attempt: number, maxAttempts = MAX_ATTEMPTS): RetryVerdict {
+  const again: RetryVerdict = attempt < maxAttempts ? 'retry' : 'fail';
   const idempotent = isIdempotent(request);
   switch (failure.kind) {
     case 'answered':
