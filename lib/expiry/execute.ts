@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock';
 import { logger } from '../core/logger';
 import { staticContentFor } from '../csi/builders';
 import { deleteContentPatch } from '../csi/deletion-policy';
-import { volumeSnapshotContentPath, volumeSnapshotPath, SNAPSHOT_API_VERSION, type VolumeSnapshotContent } from '../csi/snapshot-api';
+import { CONTENT_FINALIZER, volumeSnapshotContentPath, volumeSnapshotPath, SNAPSHOT_API_VERSION, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import { watchByList } from '../csi/watch';
 import type { KubeClient } from '../kube/client';
 import { isAlreadyExists, isNotFound } from '../kube/errors';
@@ -91,6 +91,10 @@ async function runGroup(deps: ExecuteDeps, kind: ExpiryAction['kind'], actions: 
       return createTemporaryContents(deps, actions);
     case 'waitUntilContentGone':
       return waitUntilGone(deps, actions);
+    case 'deleteVolumeSnapshot':
+    case 'deleteContent':
+    case 'deleteTemporaryContent':
+      return deleteHeldContents(deps, actions);
     case 'removeCatalogEntry':
       return batch(actions, async () => {
         const names = new Set(actions.map((a) => a.backup));
@@ -214,6 +218,46 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
         verdict
           ? { ok: true, detail: verdict }
           : { ok: false, detail: `driver ${action.driver} did not look it up within ${Math.round(deps.waitTimeoutMs / 1000)}s; it is left for the next run` },
+      );
+    }
+  }
+  return actions.map((action) => [action, results.get(action)!]);
+}
+
+/**
+ * Deletes what frees each content's snapshot (its VolumeSnapshot, or the content) once
+ * the snapshot-controller holds the content with its finalizer, looked for with one LIST
+ * per look per cluster. Without it the content would go at once and the driver would
+ * never be asked to delete the snapshot: right after a content is created, or flipped
+ * to Delete, the controller may not have got to it yet (Velero sleeps 2 s before deleting
+ * its temporary content for the same race). A content with no snapshot handle has
+ * nothing for the driver to delete and goes as it is.
+ */
+async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
+  const results = new Map<ExpiryAction, Result>();
+  for (const [cluster, waiting] of byCluster(actions)) {
+    const names = [...new Set(waiting.map((a) => (a as { content: string }).content))];
+    const { settled } = await watchByList<VolumeSnapshotContent, true>({
+      list: () => listContents(client(deps, cluster)),
+      keys: names,
+      keyOf: (c) => c.metadata.name,
+      settle: (_, c) => (!c || !c.status?.snapshotHandle || ((c.metadata.finalizers as string[] | undefined) ?? []).includes(CONTENT_FINALIZER) ? true : undefined),
+      clock: deps.clock,
+      timeoutMs: deps.waitTimeoutMs,
+      what: `the snapshot-controller's finalizer on VolumeSnapshotContents in cluster ${cluster}`,
+    });
+    for (const action of waiting) {
+      const content = (action as { content: string }).content;
+      results.set(
+        action,
+        settled.has(content)
+          ? await attempt(() => runOne(deps, action))
+          : {
+              ok: false,
+              detail:
+                `the snapshot-controller did not put its finalizer on VolumeSnapshotContent ${content} within ${Math.round(deps.waitTimeoutMs / 1000)}s; ` +
+                'deleted now, it would go without the driver deleting the snapshot; check the snapshot-controller runs, the next run tries again',
+            },
       );
     }
   }
