@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock';
 import { logger } from '../core/logger';
-import { staticContentFor } from '../csi/builders';
+import { staticContentFor, staticVolumeSnapshotFor } from '../csi/builders';
 import { deleteContentPatch } from '../csi/deletion-policy';
 import { CONTENT_FINALIZER, volumeSnapshotContentPath, volumeSnapshotPath, SNAPSHOT_API_VERSION, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import { watchByList } from '../csi/watch';
@@ -12,6 +12,7 @@ import { createDeletionMarker, type DeletionMarker } from '../store/deletion-mar
 import { backupLabelValue, BACKUP_NAME_LABEL, TEMPORARY_CONTENT_LABEL } from '../velero/labels';
 import { listContents } from './inventory';
 import type { ExpiryAction } from './plan';
+import { TEMPORARY_SNAPSHOT_NAMESPACE } from './plan-deletion';
 
 /**
  * Carries out a plan's actions in their order (plan.ts ACTION_PHASES), one by one, and
@@ -93,7 +94,6 @@ async function runGroup(deps: ExecuteDeps, kind: ExpiryAction['kind'], actions: 
       return waitUntilGone(deps, actions);
     case 'deleteVolumeSnapshot':
     case 'deleteContent':
-    case 'deleteTemporaryContent':
       return deleteHeldContents(deps, actions);
     case 'removeCatalogEntry':
       return batch(actions, async () => {
@@ -121,8 +121,23 @@ async function runOne(deps: ExecuteDeps, action: ExpiryAction): Promise<string |
     case 'deleteVolumeSnapshot':
       return gone404(() => client(deps, action.cluster).delete(volumeSnapshotPath(action.namespace, action.name)));
     case 'deleteContent':
-    case 'deleteTemporaryContent':
       return gone404(() => client(deps, action.cluster).delete(volumeSnapshotContentPath(action.content)));
+    case 'claimContent': {
+      const body = staticVolumeSnapshotFor({
+        namespace: action.namespace,
+        name: action.name,
+        contentName: action.content,
+        labels: { [BACKUP_NAME_LABEL]: backupLabelValue(action.backup) },
+      });
+      try {
+        await client(deps, action.cluster).create(`/apis/${SNAPSHOT_API_VERSION}/namespaces/${action.namespace}/volumesnapshots`, body);
+        return undefined;
+      } catch (error) {
+        // Made by an earlier run that stopped; if it claims another content, the snapshot-controller will not bind it and the wait says so.
+        if (isAlreadyExists(error)) return 'already there';
+        throw error;
+      }
+    }
     case 'deleteBackupData': {
       const keys = await deps.store.deleteBackup(action.backup);
       return `${keys} object(s) deleted`;
@@ -181,8 +196,8 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
       driver: action.driver,
       snapshotHandle: action.handle,
       deletionPolicy: 'Delete',
-      // No VolumeSnapshot will ever claim it; the name only has to be valid (as Velero's placeholder).
-      volumeSnapshotRef: { namespace: 'default', name: action.content },
+      // The VolumeSnapshot that claims it next (claimContent), in a namespace every cluster has.
+      volumeSnapshotRef: { namespace: TEMPORARY_SNAPSHOT_NAMESPACE, name: action.content },
       labels: { [BACKUP_NAME_LABEL]: backupLabelValue(action.backup), [TEMPORARY_CONTENT_LABEL]: 'true' },
     });
     const result = await attempt(async () => {
@@ -241,7 +256,7 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
       list: () => listContents(client(deps, cluster)),
       keys: names,
       keyOf: (c) => c.metadata.name,
-      settle: (_, c) => (!c || !c.status?.snapshotHandle || ((c.metadata.finalizers as string[] | undefined) ?? []).includes(CONTENT_FINALIZER) ? true : undefined),
+      settle: (_, c) => (readyToDelete(c) ? true : undefined),
       clock: deps.clock,
       timeoutMs: deps.waitTimeoutMs,
       what: `the snapshot-controller's finalizer on VolumeSnapshotContents in cluster ${cluster}`,
@@ -255,13 +270,25 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
           : {
               ok: false,
               detail:
-                `the snapshot-controller did not put its finalizer on VolumeSnapshotContent ${content} within ${Math.round(deps.waitTimeoutMs / 1000)}s; ` +
-                'deleted now, it would go without the driver deleting the snapshot; check the snapshot-controller runs, the next run tries again',
+                `VolumeSnapshotContent ${content} was not confirmed by its driver and held by the snapshot-controller's finalizer within ${Math.round(deps.waitTimeoutMs / 1000)}s ` +
+                '(is its VolumeSnapshot bound to it?); deleted now, it would go without the driver deleting the snapshot; the next run tries again',
             },
       );
     }
   }
   return actions.map((action) => [action, results.get(action)!]);
+}
+
+/**
+ * Whether deleting what frees a content now makes the driver delete its snapshot: the
+ * driver confirmed the snapshot (status.snapshotHandle) and the snapshot-controller
+ * holds the content. A content already gone, or with nothing to free (a failed cut,
+ * a handle the driver does not have), may go as it is.
+ */
+function readyToDelete(c: VolumeSnapshotContent | undefined): boolean {
+  if (!c) return true;
+  if (!c.status?.snapshotHandle) return c.status?.error !== undefined || !c.spec.source?.snapshotHandle;
+  return ((c.metadata.finalizers as string[] | undefined) ?? []).includes(CONTENT_FINALIZER);
 }
 
 /** Waits, per cluster with one LIST per look, until the contents are gone; names what holds those that stay. */

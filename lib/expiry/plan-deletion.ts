@@ -13,10 +13,14 @@ import { handleOf, type SnapshotUsage } from './usage';
  *   1. the deletion marker (never a rewrite of velero-backup.json);
  *   2. in every cluster, each content of the backup, unless a live volume may still
  *      depend on its snapshot: deletionPolicy Retain → Delete, then delete the
- *      VolumeSnapshot bound to it (else the content), and wait until the content is
- *      gone, i.e. the driver deleted the storage snapshot; a stored snapshot without a
- *      content anywhere gets a temporary static content with deletionPolicy Delete,
- *      which is deleted to free it (Velero #4764; Velero 1.16+ does the same in
+ *      VolumeSnapshot bound to it, and wait until the content is gone, i.e. the driver
+ *      deleted the storage snapshot. A content no VolumeSnapshot is bound to (a synced
+ *      copy) is first claimed by one, at the name its volumeSnapshotRef gives: the
+ *      snapshot-controller holds only bound contents with its finalizer, and an unheld
+ *      content deleted directly goes at once without the driver deleting anything. A
+ *      stored snapshot without a content anywhere gets a temporary static content with
+ *      deletionPolicy Delete, claimed and deleted the same way, to free it (Velero
+ *      #4764; Velero 1.16+ creates and deletes such a content in
  *      internal/delete/actions/csi/volumesnapshotcontent_action.go);
  *   3. only when no snapshot is held: the object-store data, the catalog entry, the marker.
  *
@@ -80,6 +84,11 @@ export function planDeletion(
       const held = holdOn(content, `cluster ${view.cluster}`, usage, true);
       if (held) {
         waitingOn.push(held);
+        continue;
+      }
+      const taken = refTakenByAnother(view, content);
+      if (taken) {
+        waitingOn.push(taken);
         continue;
       }
       actions.push(...releaseContent(backup, view, content, handle));
@@ -152,23 +161,42 @@ function releaseContent(backup: string, view: ClusterInventory, content: VolumeS
   }
   if (content.metadata.deletionTimestamp === undefined) {
     const bound = boundSnapshot(view, content);
-    actions.push(
-      bound
-        ? {
-            kind: 'deleteVolumeSnapshot',
-            backup,
-            cluster,
-            object: `VolumeSnapshot/${bound.namespace}/${bound.name}`,
-            namespace: bound.namespace,
-            name: bound.name,
-            content: name,
-            why: `bound to ${object}: the snapshot-controller deletes the content with it (a bound content deleted alone stays stuck)`,
-          }
-        : { kind: 'deleteContent', backup, cluster, object, content: name, why: `no VolumeSnapshot is bound to it; deleting it ${frees}` },
-    );
+    const ref = content.spec.volumeSnapshotRef ?? {};
+    if (bound) {
+      actions.push(deleteSnapshotAction(backup, cluster, bound, name, `bound to ${object}: the snapshot-controller deletes the content with it (a bound content deleted alone stays stuck)`));
+    } else if (handle && ref.namespace && ref.name) {
+      const claim = { namespace: ref.namespace, name: ref.name };
+      actions.push(claimAction(backup, cluster, claim, name, `no VolumeSnapshot is bound to ${object}; one that claims it makes the snapshot-controller hold it, so deleting it ${frees}`));
+      actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
+    } else {
+      actions.push({ kind: 'deleteContent', backup, cluster, object, content: name, why: `no VolumeSnapshot is bound to it and it ${frees}` });
+    }
   }
   actions.push({ kind: 'waitUntilContentGone', backup, cluster, object, content: name, why: `gone means the driver ${handle ? 'deleted the storage snapshot' : 'let it go'}` });
   return actions;
+}
+
+function deleteSnapshotAction(backup: string, cluster: string, vs: { namespace: string; name: string }, content: string, why: string): ExpiryAction {
+  return { kind: 'deleteVolumeSnapshot', backup, cluster, object: `VolumeSnapshot/${vs.namespace}/${vs.name}`, namespace: vs.namespace, name: vs.name, content, why };
+}
+
+function claimAction(backup: string, cluster: string, vs: { namespace: string; name: string }, content: string, why: string): ExpiryAction {
+  return { kind: 'claimContent', backup, cluster, object: `VolumeSnapshot/${vs.namespace}/${vs.name}`, namespace: vs.namespace, name: vs.name, content, why };
+}
+
+/**
+ * Why an unbound content cannot be claimed at the name its volumeSnapshotRef gives
+ * (another VolumeSnapshot of that name claims something else), or undefined.
+ */
+function refTakenByAnother(view: ClusterInventory, content: VolumeSnapshotContent): string | undefined {
+  if (content.metadata.deletionTimestamp !== undefined || boundSnapshot(view, content)) return undefined;
+  const { namespace, name } = content.spec.volumeSnapshotRef ?? {};
+  const vs = view.snapshots.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
+  if (!vs) return undefined;
+  return (
+    `VolumeSnapshotContent ${content.metadata.name} in cluster ${view.cluster} is bound to no VolumeSnapshot, and VolumeSnapshot ${namespace}/${name}, ` +
+    'which its volumeSnapshotRef names, claims another content; it is left as it is: free its snapshot by hand or delete that VolumeSnapshot'
+  );
 }
 
 /** The VolumeSnapshot bound to the content, both ways, or undefined. */
@@ -187,9 +215,13 @@ function clusterForDriver(clusters: readonly ClusterInventory[], driver: string,
   return preferred && withDriver.includes(preferred) ? preferred : withDriver[0];
 }
 
+/** Where temporary contents' VolumeSnapshots are made: a namespace every cluster has. */
+export const TEMPORARY_SNAPSHOT_NAMESPACE = 'default';
+
 function freeThroughTemporaryContent(backup: string, cluster: string, driver: string, handle: string): ExpiryAction[] {
   const content = temporaryContentName(backup, handle);
   const object = `VolumeSnapshotContent/${content}`;
+  const claim = { namespace: TEMPORARY_SNAPSHOT_NAMESPACE, name: content };
   return [
     {
       kind: 'createTemporaryContent',
@@ -201,7 +233,8 @@ function freeThroughTemporaryContent(backup: string, cluster: string, driver: st
       handle,
       why: `storage snapshot ${handle} has no VolumeSnapshotContent in any cluster; a static one with deletionPolicy Delete hands it back to driver ${driver} (Velero #4764)`,
     },
-    { kind: 'deleteTemporaryContent', backup, cluster, object, content, why: `once the driver has looked it up, deleting it frees storage snapshot ${handle}` },
+    claimAction(backup, cluster, claim, content, `claims ${object}, so the snapshot-controller holds it until the driver deleted the snapshot`),
+    deleteSnapshotAction(backup, cluster, claim, content, `the snapshot-controller deletes ${object} with it, and the driver frees storage snapshot ${handle}`),
     { kind: 'waitUntilContentGone', backup, cluster, object, content, why: 'gone means the driver deleted the storage snapshot' },
   ];
 }

@@ -25,7 +25,7 @@ export type ExpiryAction =
   | (ActionBase & { kind: 'deleteVolumeSnapshot'; cluster: string; namespace: string; name: string; content: string })
   | (ActionBase & { kind: 'deleteContent'; cluster: string; content: string })
   | (ActionBase & { kind: 'createTemporaryContent'; cluster: string; content: string; driver: string; handle: string })
-  | (ActionBase & { kind: 'deleteTemporaryContent'; cluster: string; content: string })
+  | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string })
   | (ActionBase & { kind: 'waitUntilContentGone'; cluster: string; content: string })
   | (ActionBase & { kind: 'deleteBackupData' })
   | (ActionBase & { kind: 'removeCatalogEntry' })
@@ -42,10 +42,10 @@ export type ExpiryActionKind = ExpiryAction['kind'];
 export const ACTION_PHASES: readonly ExpiryActionKind[] = [
   'writeDeletionMarker',
   'setDeletionPolicyDelete',
+  'createTemporaryContent',
+  'claimContent',
   'deleteVolumeSnapshot',
   'deleteContent',
-  'createTemporaryContent',
-  'deleteTemporaryContent',
   'waitUntilContentGone',
   'deleteBackupData',
   'removeCatalogEntry',

@@ -133,7 +133,7 @@ beforeAll(async () => {
       driver: LONGHORN,
       snapshotHandle: longhornHandle!,
       deletionPolicy: 'Retain',
-      volumeSnapshotRef: { namespace: 'velero', name: `synced-${names.expired}` },
+      volumeSnapshotRef: { namespace: 'default', name: `synced-${names.expired}` },
       labels: { [BACKUP_NAME_LABEL]: backupLabelValue(names.expired) },
     }),
   );
@@ -256,6 +256,7 @@ describe('Expiry on the bed', () => {
     expect(next.deleted).toEqual([killed]);
     // Its content is Delete already: no second flip; it has no catalog entry (rediscovery has not seen it).
     expect(next.log.filter((e) => e.backup === killed).map((e) => e.kind)).toEqual(['deleteVolumeSnapshot', 'waitUntilContentGone', 'deleteBackupData', 'deleteDeletionMarker']);
+    expect(next.log.filter((e) => e.outcome !== 'done')).toEqual([]);
     expect((await storageSnapshots(killed)).map((s) => s.deleted)).toEqual([true]);
     expect(await objectKeys(bucket, `backups/${killed}/`)).toEqual([]);
   });

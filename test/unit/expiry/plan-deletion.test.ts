@@ -58,22 +58,27 @@ describe('Function: planDeletion', () => {
 
   it.each([
     {
-      case: 'no VolumeSnapshot left: the content itself is deleted',
+      case: 'no VolumeSnapshot left: one claims it again, so the snapshot-controller holds it while the driver deletes',
       content: backupContent('c1', 'h1'),
       snapshots: [],
-      steps: ['setDeletionPolicyDelete alpha VolumeSnapshotContent/c1', 'deleteContent alpha VolumeSnapshotContent/c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
+      steps: [
+        'setDeletionPolicyDelete alpha VolumeSnapshotContent/c1',
+        'claimContent alpha VolumeSnapshot/app/vs-c1',
+        'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1',
+        'waitUntilContentGone alpha VolumeSnapshotContent/c1',
+      ],
     },
     {
-      case: 'a VolumeSnapshot of that name bound to another content is not touched',
-      content: backupContent('c1', 'h1'),
-      snapshots: [forVolumeSnapshot('app', 'vs-c1').boundTo('other').result()],
+      case: 'no snapshot handle (a failed cut): the content itself goes',
+      content: forVolumeSnapshotContent('c1').driver(LONGHORN).deletionPolicy('Retain').labels({ [BACKUP_NAME_LABEL]: 'b1' }).forSnapshot('app', 'vs-c1').error('cut failed'),
+      snapshots: [],
       steps: ['setDeletionPolicyDelete alpha VolumeSnapshotContent/c1', 'deleteContent alpha VolumeSnapshotContent/c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
     },
     {
       case: 'already Delete (a run stopped after the flip): no second patch',
       content: backupContent('c1', 'h1').deletionPolicy('Delete'),
       snapshots: [],
-      steps: ['deleteContent alpha VolumeSnapshotContent/c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
+      steps: ['claimContent alpha VolumeSnapshot/app/vs-c1', 'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
     },
     {
       case: 'being deleted while Retain: flipped, then waited for, not deleted again',
@@ -87,6 +92,13 @@ describe('Function: planDeletion', () => {
     expect(result.steps).toEqual([...steps, 'deleteDeletionMarker metadata/skiff/deleting/b1.json']);
   });
 
+  it('a VolumeSnapshot of the referenced name that claims another content is not touched: the content waits', () => {
+    const c = backupContent('c1', 'h1').result();
+    const result = plan(candidate({ marked: true, storedContents: [c] }), [cluster('alpha', { contents: [c], snapshots: [forVolumeSnapshot('app', 'vs-c1').boundTo('other').result()] })]);
+    expect(result.steps).toEqual([]);
+    expect(result.waitingOn).toEqual([expect.stringMatching(/VolumeSnapshot app\/vs-c1, which its volumeSnapshotRef names, claims another content/)]);
+  });
+
   it('frees a synced copy in another cluster, found by its handle though it has no label', () => {
     const original = stored('c1', 'h1');
     const copy = forVolumeSnapshotContent('synced-c1').driver(LONGHORN).deletionPolicy('Retain').staticHandle('h1').handle('h1').forSnapshot('velero', 'placeholder').result();
@@ -94,7 +106,8 @@ describe('Function: planDeletion', () => {
     const result = plan(candidate({ storedContents: [original] }), [cluster('alpha', { contents: [original] }), cluster('beta', { contents: [copy, stranger] })]);
     expect(result.steps.filter((s) => s.includes('beta'))).toEqual([
       'setDeletionPolicyDelete beta VolumeSnapshotContent/synced-c1',
-      'deleteContent beta VolumeSnapshotContent/synced-c1',
+      'claimContent beta VolumeSnapshot/velero/placeholder',
+      'deleteVolumeSnapshot beta VolumeSnapshot/velero/placeholder',
       'waitUntilContentGone beta VolumeSnapshotContent/synced-c1',
     ]);
     expect(result.steps.join('\n')).not.toMatch(/stranger/);
@@ -121,7 +134,7 @@ describe('Function: planDeletion', () => {
       expect.stringMatching(/snapshot h-busy \(VolumeSnapshotContent restore-c1 .*is the source of/),
     ]);
     expect(result.steps.join('\n')).not.toMatch(/c1\b.*|restore-/);
-    expect(result.steps).toContain('deleteContent alpha VolumeSnapshotContent/c2');
+    expect(result.steps).toContain('deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c2');
     expect(result.steps.some((s) => s.startsWith('deleteBackupData') || s.startsWith('deleteDeletionMarker'))).toBe(false);
     expect(result.steps[0]).toBe('writeDeletionMarker metadata/skiff/deleting/b1.json');
   });
@@ -150,7 +163,8 @@ describe('Function: planDeletion', () => {
     const temp = temporaryContentName('b1', 'h1');
     expect(result.steps.filter((s) => s.includes(temp))).toEqual([
       `createTemporaryContent beta VolumeSnapshotContent/${temp}`,
-      `deleteTemporaryContent beta VolumeSnapshotContent/${temp}`,
+      `claimContent beta VolumeSnapshot/default/${temp}`,
+      `deleteVolumeSnapshot beta VolumeSnapshot/default/${temp}`,
       `waitUntilContentGone beta VolumeSnapshotContent/${temp}`,
     ]);
     expect(result.actions.find((a) => a.kind === 'createTemporaryContent')).toMatchObject({ driver: LONGHORN, handle: 'h1' });
