@@ -11,6 +11,7 @@ import { minioClient } from '../test/bed/minio-client';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import { cliStartRows, measureCliStart } from './cli-start';
+import { expiryRows, measureExpiry } from './expiry-bench';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
@@ -42,6 +43,7 @@ import {
  *   SKIFF_BED_STATE=<path>      use a running bed (`npm run bed:up`) and leave it running
  *   BENCH_CLI_SPAWNS=10         spawns of `skiff --help` and of the `node -e 0` baseline
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
+ *   BENCH_ONLY=expiry           only expiry: 100 of 1,000 stored backups, S3 requests and time
  */
 
 const CLUSTER = 'alpha';
@@ -85,7 +87,8 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (ONLY !== undefined && ONLY !== 'cli') throw new Error(`BENCH_ONLY=${ONLY}: the part that runs alone is "cli"`);
+  if (ONLY !== undefined && ONLY !== 'cli' && ONLY !== 'expiry') throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli" and "expiry"`);
+  if (ONLY === 'expiry') return benchExpiryOnly(startedAt);
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
@@ -134,6 +137,22 @@ async function main(): Promise<void> {
       console.log('The machine was busy with other work: timings are noisy, compare the ratios of paired runs in bench/results.json.');
     }
     console.log('Raw numbers: bench/results.json');
+  } finally {
+    progress('stopping the test bed');
+    await bed.stop();
+  }
+}
+
+/** BENCH_ONLY=expiry: the bed, and expiring 100 of 1,000 stored backups in it. */
+async function benchExpiryOnly(startedAt: Date): Promise<void> {
+  const bed = await bedToUse();
+  try {
+    progress('writing 1,000 small backups to MinIO and expiring 100 of them');
+    const result = await measureExpiry(bed.statePath, (bucket) => createBucket(bed, bucket));
+    writeFileSync(join(benchDir, 'results-expiry.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), expiry: result }, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark: expiry (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(expiryRows(result)));
+    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-expiry.json`);
   } finally {
     progress('stopping the test bed');
     await bed.stop();

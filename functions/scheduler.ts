@@ -2,19 +2,48 @@ import middy from '@middy/core';
 import { createBackup } from '../lib/backup/service';
 import { reconcileBackups } from '../lib/backup/reconcile';
 import { backupServiceDeps } from '../lib/backup/service';
-import { lambdaStartRun } from '../lib/runtime/invoker';
+import { durationMs } from '../lib/config';
+import { lambdaInvoker, lambdaStartRun } from '../lib/runtime/invoker';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
 import { lambdaLogContext } from '../lib/runtime/log-context';
-import { dispatchSchedules } from '../lib/schedule';
+import { dispatchSchedules, gcDue } from '../lib/schedule';
 
 const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
+const startExpiry = lambdaInvoker('SKIFF_EXPIRY_FUNCTION');
+const gcFrequencyMs = durationMs(config.defaults.gcFrequency);
+
+/**
+ * Starts an expiry run, in an invocation of its own, for each storage location whose
+ * gcFrequency period begins at this tick. Returns the locations started and those whose
+ * start failed (their next period's run comes all the same).
+ */
+async function startExpiryRuns(now: Date): Promise<{ expiryStarted: string[]; expiryFailed: string[] }> {
+  const due = config.storageLocations.map((l) => l.name).filter((name) => gcDue(name, now, gcFrequencyMs));
+  const started: string[] = [];
+  const failed: string[] = [];
+  for (const location of due) {
+    if (!startExpiry) {
+      logger.warn('expiry is due but no expiry function is configured (SKIFF_EXPIRY_FUNCTION)', { storageLocation: location });
+      continue;
+    }
+    try {
+      await startExpiry({ location });
+      started.push(location);
+    } catch (error) {
+      logger.error('could not start an expiry run', { storageLocation: location, error });
+      failed.push(location);
+    }
+  }
+  return { expiryStarted: started, expiryFailed: failed };
+}
 
 /**
  * Every minute: starts the backups the configured schedules owe (each slot exactly
- * once), and hands stalled backup runs to fresh invocations.
+ * once), hands stalled backup runs to fresh invocations, and starts the expiry runs
+ * that are due (one invocation per storage location every gcFrequency).
  */
 export const handler = middy(async () => {
   const now = new Date();
@@ -25,5 +54,6 @@ export const handler = middy(async () => {
   if (schedules.failed.length > 0) logger.error('some scheduled backups could not be started', { ...schedules });
   else if (schedules.created.length > 0) logger.info('schedules dispatched', { ...schedules });
   const reconciled = await reconcileBackups({ config, storeFor: deps.storeFor, startRun }, now);
-  return { ...schedules, restarted: reconciled.restarted, reconcileFailed: reconciled.failed };
+  const expiry = await startExpiryRuns(now);
+  return { ...schedules, restarted: reconciled.restarted, reconcileFailed: reconciled.failed, ...expiry };
 }).use(lambdaLogContext());

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, RemoteError, ValidationError } from '../c
 import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
 import { storeResolver, type StoreFor } from '../store/resolver';
+import { deletingBackupView, readDeletionMarker } from '../store/deletion-marker';
 import { BACKUP_PHASES, newBackup, type Backup, type BackupPhase } from '../velero/backup';
 import { SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
@@ -173,10 +174,34 @@ async function findBackup(deps: BackupServiceDeps, name: string): Promise<FoundB
   throw new NotFoundError('backup', name, 'it is in no configured storage location');
 }
 
-/** A backup as GET /backups/{name} shows it: finished from its metadata, running from its progress. */
+/**
+ * A backup as GET /backups/{name} shows it: finished from its metadata, running from its
+ * progress; one being deleted (it has a deletion marker) in phase Deleting with the
+ * reason and what the deletion waits on, also once its own objects are gone.
+ */
 export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
-  const found = await findBackup(deps, name);
-  return 'record' in found ? found.record.backup : found.finished;
+  let found: FoundBackup;
+  try {
+    found = await findBackup(deps, name);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const deleting = await findDeleting(deps, name);
+    if (!deleting) throw error;
+    return deleting;
+  }
+  if ('record' in found) return found.record.backup;
+  const marker = await readDeletionMarker(found.store, name);
+  return (marker && deletingBackupView(found.finished, marker.marker)) || found.finished;
+}
+
+/** A backup whose objects are gone but whose deletion is not finished, from its marker. */
+async function findDeleting(deps: BackupServiceDeps, name: string): Promise<Backup | undefined> {
+  for (const location of deps.config.storageLocations) {
+    const marker = await readDeletionMarker(deps.storeFor(location.name), name);
+    const view = marker && deletingBackupView(undefined, marker.marker);
+    if (view) return view;
+  }
+  return undefined;
 }
 
 /**

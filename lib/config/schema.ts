@@ -96,8 +96,15 @@ export const storageLocationSchema = strictObject({
 
 export const defaultsSchema = strictObject({
   backupTTL: durationSchema.default('720h0m0s'),
+  /** How often expiry looks at each storage location (Velero's garbage collection, default 60m); 0 turns it off. */
   gcFrequency: durationSchema.default('60m'),
   csiSnapshotTimeout: durationSchema.default('10m'),
+  /**
+   * At most this many backups are deleted by one expiry run of a location; the rest
+   * wait for the next run (its plan says so), so a backlog never makes one run
+   * outgrow its time limit.
+   */
+  maxDeletionsPerRun: z.number().int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' }).max(1000).default(50),
 });
 
 /**
@@ -157,6 +164,11 @@ export const scheduleSchema = strictObject({
   /** Overrides `template.ttl`. */
   ttl: durationSchema.optional(),
   paused: z.boolean().default(false),
+  /**
+   * Retention beyond the TTL: expiry never deletes one of the newest `keepLast`
+   * Completed backups of this schedule, whatever their expiration says.
+   */
+  keepLast: z.number().int({ error: 'must be a whole number' }).nonnegative({ error: 'must be 0 or more' }).optional(),
 });
 
 export const configSchema = strictObject({
@@ -168,6 +180,7 @@ export const configSchema = strictObject({
     backupTTL: '720h0m0s',
     gcFrequency: '60m',
     csiSnapshotTimeout: '10m',
+    maxDeletionsPerRun: 50,
   }),
 }).superRefine((config, ctx) => {
   const locationNames = new Set(config.storageLocations.map((l) => l.name));

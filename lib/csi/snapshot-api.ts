@@ -42,6 +42,14 @@ export function dynamicContentName(volumeSnapshotUid: string): string {
   return `snapcontent-${volumeSnapshotUid}`;
 }
 
+/**
+ * The finalizer the snapshot-controller puts on a content (external-snapshotter
+ * utils.VolumeSnapshotContentFinalizer). The CSI sidecar deletes the storage snapshot
+ * while it holds the content; a content deleted before the controller put it there
+ * leaves at once, and the driver is never asked to delete anything.
+ */
+export const CONTENT_FINALIZER = 'snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection';
+
 /** What happens to the storage snapshot when its content is deleted. */
 export type DeletionPolicy = 'Delete' | 'Retain';
 

@@ -12,23 +12,38 @@ import { logger } from '../core/logger';
 export type StartRun = (backupName: string) => Promise<void>;
 
 export function lambdaStartRun(env: Record<string, string | undefined> = process.env): StartRun {
-  const functionName = env.SKIFF_RUNNER_FUNCTION;
-  if (!functionName) {
+  const invoke = lambdaInvoker('SKIFF_RUNNER_FUNCTION', env);
+  if (!invoke) {
     return async (backupName) => {
       logger.warn('no runner function configured (SKIFF_RUNNER_FUNCTION); the backup waits for the reconcile schedule', {
         backup: backupName,
       });
     };
   }
+  return (backupName) => invoke({ backup: backupName });
+}
+
+/** Sends one asynchronous invocation (the function answers at once; the run happens in its own invocation). */
+export type InvokeAsync = (payload: unknown) => Promise<void>;
+
+/**
+ * An asynchronous invoker of the function the environment variable `functionNameEnv`
+ * names (set by serverless.yml, e.g. SKIFF_EXPIRY_FUNCTION), or undefined when it is not
+ * set (the caller says what happens instead). SKIFF_LAMBDA_ENDPOINT points at a local
+ * Lambda API (serverless offline) instead of AWS.
+ */
+export function lambdaInvoker(functionNameEnv: string, env: Record<string, string | undefined> = process.env): InvokeAsync | undefined {
+  const functionName = env[functionNameEnv];
+  if (!functionName) return undefined;
   const client = new LambdaClient({
     ...(env.SKIFF_LAMBDA_ENDPOINT ? { endpoint: env.SKIFF_LAMBDA_ENDPOINT } : {}),
   });
-  return async (backupName) => {
+  return async (payload) => {
     await client.send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ backup: backupName })),
+        Payload: Buffer.from(JSON.stringify(payload)),
       }),
     );
   };

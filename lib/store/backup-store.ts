@@ -89,6 +89,8 @@ export interface BackupStore {
   listDeletionMarkers(): Promise<string[]>;
   /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
   deleteBackup(name: string): Promise<number>;
+  /** Removes the deletion markers of these backups: one DeleteObjects per 1,000. */
+  deleteDeletionMarkers(names: readonly string[]): Promise<void>;
 
   /**
    * Writes the progress record of a backup being written. Pass the ETag the record had
@@ -149,12 +151,16 @@ function isGzip(bytes: Uint8Array): boolean {
 /**
  * Order of keys in a backup's delete. Deletion is not atomic, and a crash part way
  * through must leave orphaned data rather than a backup whose velero-backup.json still
- * says it exists while its tarball is gone (Velero's sync would bring it back into
- * every cluster as a backup that cannot be restored). So velero-backup.json goes first:
- * in the single DeleteObjects of an ordinary backup (at most 1,000 keys: 1 LIST + 1
- * DeleteObjects), and in a request of its own before the other batches of a larger one.
- * Left-over data has no velero-backup.json, so nothing lists it as a backup, and
- * deleting the backup again removes it.
+ * says it exists while its tarball is gone: Velero's sync knows nothing of Skiff's
+ * deletion marker and would bring such a backup into every cluster as one that cannot
+ * be restored. So velero-backup.json goes first: in the single DeleteObjects of an
+ * ordinary backup (at most 1,000 keys: 1 LIST + 1 DeleteObjects, where the order within
+ * the request does not matter), and in a request of its own before the other batches of
+ * a larger one. What "velero-backup.json last" would have given (the backup stays known
+ * until all of it is gone) comes from the deletion marker (deletion-marker.ts) instead:
+ * expiry writes it before anything is deleted and removes it after this call, so Skiff
+ * still shows the backup as Deleting, its rediscovery does not bring it back, and the
+ * next run deletes what is left.
  */
 export function deleteBatches(keys: readonly string[], metadataKey: string): string[][] {
   const rest = keys.filter((key) => key !== metadataKey);
@@ -372,6 +378,13 @@ class S3BackupStore implements BackupStore {
       deleted += batch.length;
     }
     return deleted;
+  }
+
+  async deleteDeletionMarkers(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    this.assertWritable('delete deletion markers');
+    const keys = names.map((name) => this.layout.deletionMarkerKey(name));
+    await this.deleteInBatches(keys, this.layout.deletionMarkersPrefix(), 'deleting the deletion markers of finished deletions');
   }
 
   /** One DeleteObjects of at most 1,000 keys; any key it could not delete fails the call. */

@@ -25,6 +25,17 @@ export const RESOURCE_TIMEOUT_ANNOTATION = 'velero.io/resource-timeout';
 /** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
 export const CLUSTER_LABEL = 'skiff.io/cluster';
 
+// --- Deletion (expiry).
+/** On a Backup the API shows as Deleting: why it is being deleted. */
+export const DELETION_REASON_ANNOTATION = 'skiff.io/deletion-reason';
+/** On a Backup the API shows as Deleting: what its deletion still waits on. */
+export const DELETION_WAITING_ON_ANNOTATION = 'skiff.io/deletion-waiting-on';
+/**
+ * On a VolumeSnapshotContent expiry created only to hand a stored snapshot back to its
+ * driver for deletion (no content of it was left in any cluster).
+ */
+export const TEMPORARY_CONTENT_LABEL = 'skiff.io/expiry-temporary-content';
+
 // --- Choosing a VolumeSnapshotClass (Velero's CSI plugin).
 /** Annotation (on a PVC or StorageClass) and label (on a class) that choose a class. */
 export const SNAPSHOT_CLASS_SELECTOR = 'velero.io/csi-volumesnapshot-class';

@@ -56,7 +56,12 @@ export interface PersistentVolumeClaim {
   apiVersion: 'v1';
   kind: 'PersistentVolumeClaim';
   metadata: ObjectMeta;
-  spec: { storageClassName?: string; volumeName?: string; accessModes?: string[] };
+  spec: {
+    storageClassName?: string;
+    volumeName?: string;
+    accessModes?: string[];
+    dataSource?: { apiGroup?: string; kind: string; name: string };
+  };
   status?: { phase?: string };
 }
 
@@ -67,6 +72,12 @@ export class PersistentVolumeClaimBuilder extends Builder<PersistentVolumeClaim>
 
   storageClass(name: string): this {
     this.object.spec.storageClassName = name;
+    return this;
+  }
+
+  /** Made from VolumeSnapshot `name` of its namespace (spec.dataSource). */
+  fromSnapshot(name: string): this {
+    this.object.spec.dataSource = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name };
     return this;
   }
 
@@ -94,6 +105,7 @@ export interface PersistentVolume {
     storageClassName?: string;
     persistentVolumeReclaimPolicy?: string;
   };
+  status?: { phase?: string };
 }
 
 export class PersistentVolumeBuilder extends Builder<PersistentVolume> {
@@ -115,6 +127,13 @@ export class PersistentVolumeBuilder extends Builder<PersistentVolume> {
 
   claimRef(namespace: string, name: string): this {
     this.object.spec.claimRef = { namespace, name };
+    return this;
+  }
+
+  /** Its claim is gone and reclaim policy `policy` applies (phase Released). */
+  released(policy: 'Delete' | 'Retain' = 'Delete'): this {
+    this.object.spec.persistentVolumeReclaimPolicy = policy;
+    this.object.status = { phase: 'Released' };
     return this;
   }
 

@@ -95,6 +95,30 @@ export class VolumeSnapshotContentBuilder {
     return this;
   }
 
+  labels(labels: Record<string, string>): this {
+    this.object.metadata.labels = { ...this.object.metadata.labels, ...labels };
+    return this;
+  }
+
+  /** A pre-provisioned (static) content for an existing storage snapshot. */
+  staticHandle(snapshotHandle: string): this {
+    this.object.spec.source = { snapshotHandle };
+    return this;
+  }
+
+  /** The VolumeSnapshot the content is for (spec.volumeSnapshotRef). */
+  forSnapshot(namespace: string, name: string): this {
+    this.object.spec.volumeSnapshotRef = { ...this.object.spec.volumeSnapshotRef, namespace, name };
+    return this;
+  }
+
+  /** Being deleted, held by these finalizers. */
+  deleting(...finalizers: string[]): this {
+    this.object.metadata.deletionTimestamp = '2024-05-01T10:00:00Z';
+    this.object.metadata.finalizers = finalizers;
+    return this;
+  }
+
   /** The driver has cut the snapshot but not yet reported it ready. */
   handle(snapshotHandle: string, restoreSize = 1073741824): this {
     this.object.status = { ...this.object.status, snapshotHandle, restoreSize, readyToUse: false };

@@ -31,6 +31,8 @@ function fakeStore(location: string, contents: LocationContents): BackupStore {
     getBackupMetadata: (name: string) =>
       read(() => (contents.finished?.includes(name) ? forBackup('velero', name).phase('Completed').result() : undefined)),
     getObject: (key: string) => read(() => contents.objects?.[key]),
+    getJsonVersion: (key: string) =>
+      read(() => (contents.objects?.[key] ? { document: JSON.parse(contents.objects[key].toString('utf8')) as unknown, etag: '"1"' } : undefined)),
   } as unknown as BackupStore;
 }
 
@@ -44,6 +46,35 @@ const failedRecord = (name: string): Partial<BackupProgressRecord> => ({
   backup: forBackup('velero', name).phase('Failed').result(),
   stage: 'Failed',
   log: ['level=info msg="backup started"', 'level=error msg="backup failed: cannot reach API server"'],
+});
+
+const markerKey = (backup: string) => objectStoreLayout('').deletionMarkerKey(backup);
+const marker = (backup: string, withCopy: boolean) =>
+  Buffer.from(
+    JSON.stringify({
+      version: 1,
+      backup,
+      cause: 'expired',
+      why: 'expired at 2026-05-01T00:00:00Z',
+      since: '2026-05-01T00:01:00Z',
+      waitingOn: ['snapshot h1 is the source of cluster beta: PVC shop/data'],
+      ...(withCopy ? { storedBackup: forBackup('velero', backup).phase('Completed').result() } : {}),
+    }),
+  );
+
+describe('Function: getBackup of a backup being deleted', () => {
+  it.each([
+    { case: 'its objects still there', finished: ['b1'], withCopy: false },
+    { case: 'its objects gone, the marker keeping a copy', finished: [], withCopy: true },
+  ])('shows phase Deleting with the reason and what it waits on: $case', async ({ finished, withCopy }) => {
+    const deps = serviceOver({ default: { finished, objects: { [markerKey('b1')]: marker('b1', withCopy) } } });
+    const backup = await getBackup(deps, 'b1');
+    expect(backup.status.phase).toBe('Deleting');
+    expect(backup.metadata.annotations).toEqual({
+      'skiff.io/deletion-reason': 'expired at 2026-05-01T00:00:00Z',
+      'skiff.io/deletion-waiting-on': 'snapshot h1 is the source of cluster beta: PVC shop/data',
+    });
+  });
 });
 
 describe('Function: getBackupLog', () => {

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
   it('reads a valid file and fills Velero-like defaults', () => {
     const config = loadConfig({ SKIFF_CONFIG_FILE: writeConfig(validYaml) });
 
-    expect(config.defaults).toEqual({ backupTTL: '720h0m0s', gcFrequency: '60m', csiSnapshotTimeout: '10m' });
+    expect(config.defaults).toEqual({ backupTTL: '720h0m0s', gcFrequency: '60m', csiSnapshotTimeout: '10m', maxDeletionsPerRun: 50 });
     expect(config.storageLocations[0]).toMatchObject({
       region: 'us-east-1',
       accessMode: 'ReadWrite',

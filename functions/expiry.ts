@@ -1,0 +1,83 @@
+import middy from '@middy/core';
+import { z } from 'zod';
+import { expiryServiceDeps, requestDeletion, runExpiry } from '../lib/expiry/service';
+import { lambdaInvoker } from '../lib/runtime/invoker';
+import { ValidationError } from '../lib/core/errors';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
+import { logger } from '../lib/core/logger';
+import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
+import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
+import { isHttpEvent } from '../lib/http/events';
+import { routeRequest } from '../lib/http/router';
+import { jsonResponse } from '../lib/http/responses';
+import { runtime } from '../lib/runtime/config';
+import { lambdaLogContext } from '../lib/runtime/log-context';
+
+const { config } = runtime();
+const deps = expiryServiceDeps(config);
+const startExpiry = lambdaInvoker('SKIFF_EXPIRY_FUNCTION');
+const apiCredentials = apiCredentialsSource(config.api);
+
+const dryRunQuery = z.strictObject({ dryRun: z.enum(['true', 'false']).optional() });
+
+/**
+ * An expiry run: `{ "location": "default" }` (the scheduler's, every gcFrequency),
+ * `{ "location": "default", "backup": "b1" }` (delete that one now), either with
+ * `"dryRun": true` to get the plan and change nothing.
+ */
+const runRequest = z.strictObject({
+  location: z.string({ error: 'required: the name of a configured storage location' }).min(1),
+  backup: z.string().min(1).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/**
+ * DELETE /backups/{name}: marks the backup as being deleted (202, phase Deleting) and
+ * starts a run of its location that does the rest. A backup being deleted already
+ * answers its state (202); `?dryRun=true` answers the plan (200) and changes nothing.
+ */
+const http = middy(
+  routeRequest({
+    'DELETE /backups/{name}': async (event) => {
+      const query = dryRunQuery.safeParse(event.queryStringParameters ?? {});
+      if (!query.success) throw new ValidationError('query', fieldIssuesFromZod(query.error));
+      const name = event.pathParameters?.name ?? '';
+      const dryRun = query.data.dryRun === 'true';
+      const answer = await requestDeletion(deps, name, { dryRun });
+      if (dryRun || !('phase' in answer)) return jsonResponse(200, answer);
+      await start(answer.storageLocation, name);
+      return jsonResponse(202, answer);
+    },
+  }),
+)
+  .use(httpErrorHandler())
+  .use(httpAuth(apiCredentials));
+
+/** Starts the run that deletes `backup`; without it the next scheduled run of the location does. */
+async function start(location: string, backup: string): Promise<void> {
+  if (!startExpiry) {
+    logger.warn('no expiry function configured (SKIFF_EXPIRY_FUNCTION); the next scheduled run deletes the backup', { backup });
+    return;
+  }
+  try {
+    await startExpiry({ location, backup });
+  } catch (error) {
+    logger.error('deletion recorded, but its run could not be started; the next scheduled run continues it', { backup, error });
+  }
+}
+
+/**
+ * The HTTP route above, or a run by invocation (asynchronous from the scheduler and from
+ * DELETE, or `serverless invoke -f expiry --data '{"location":"default","dryRun":true}'`),
+ * which answers the plan, the action log and what was deleted, or `{ error, message, issues }`.
+ */
+export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
+  if (isHttpEvent(event)) return http(event, context);
+  try {
+    const parsed = runRequest.safeParse(event ?? {});
+    if (!parsed.success) throw new ValidationError('expiry request', fieldIssuesFromZod(parsed.error));
+    return await runExpiry(deps, parsed.data);
+  } catch (error) {
+    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
+  }
+}).use(lambdaLogContext());

@@ -1,0 +1,338 @@
+import type { Clock } from '../core/clock';
+import { logger } from '../core/logger';
+import { staticContentFor, staticVolumeSnapshotFor } from '../csi/builders';
+import { deleteContentPatch } from '../csi/deletion-policy';
+import { CONTENT_FINALIZER, volumeSnapshotContentPath, volumeSnapshotPath, SNAPSHOT_API_VERSION, type VolumeSnapshotContent } from '../csi/snapshot-api';
+import { watchByList } from '../csi/watch';
+import type { KubeClient } from '../kube/client';
+import { isAlreadyExists, isNotFound } from '../kube/errors';
+import type { BackupStore } from '../store/backup-store';
+import { updateCatalog } from '../store/catalog';
+import { createDeletionMarker, type DeletionMarker } from '../store/deletion-marker';
+import { backupLabelValue, BACKUP_NAME_LABEL, TEMPORARY_CONTENT_LABEL } from '../velero/labels';
+import { listContents } from './inventory';
+import type { ExpiryAction } from './plan';
+import { TEMPORARY_SNAPSHOT_NAMESPACE } from './plan-deletion';
+
+/**
+ * Carries out a plan's actions in their order (plan.ts ACTION_PHASES), one by one, and
+ * logs each with its backup, cluster, object and outcome. A failed action stops the
+ * rest of its backup's actions for this run (they are logged as skipped), never the
+ * other backups'; the backup stays Deleting and the next run plans it again from what
+ * is left. Waits are bounded and share one LIST per look per cluster.
+ */
+
+export type ActionOutcome = 'done' | 'failed' | 'skipped';
+
+/** One line of a run's action log: the planned action and what became of it. */
+export type ActionLogEntry = ExpiryAction & { outcome: ActionOutcome; detail?: string };
+
+export interface ExecuteDeps {
+  store: BackupStore;
+  /** Clients of the clusters the plan acts in (connected while reading them). */
+  clients: ReadonlyMap<string, KubeClient>;
+  clock: Clock;
+  /** How long to wait, per wait, for the driver (a temporary content looked up, contents gone), in ms. */
+  waitTimeoutMs: number;
+  /** The marker a writeDeletionMarker action writes for a backup. */
+  markerFor: (backup: string, cause: DeletionMarker['cause']) => DeletionMarker;
+  /**
+   * Called after each action with its log entry. Whatever it throws stops the run
+   * there, as a crash would (tests stop runs part way with it).
+   */
+  afterAction?: (entry: ActionLogEntry) => void | Promise<void>;
+}
+
+type Group = { kind: ExpiryAction['kind']; actions: ExpiryAction[] };
+
+/** Executes the actions; returns the log, one entry per action, in order. */
+export async function executeActions(deps: ExecuteDeps, actions: readonly ExpiryAction[]): Promise<ActionLogEntry[]> {
+  const log: ActionLogEntry[] = [];
+  const failed = new Map<string, string>();
+  const record = async (action: ExpiryAction, outcome: ActionOutcome, detail?: string) => {
+    const entry: ActionLogEntry = { ...action, outcome, ...(detail ? { detail } : {}) };
+    log.push(entry);
+    if (outcome === 'failed') failed.set(action.backup, `${action.kind} ${action.object}: ${detail}`);
+    const fields = { backup: action.backup, cluster: action.cluster, object: action.object, action: action.kind, outcome, detail };
+    if (outcome === 'done') logger.info('expiry action', fields);
+    else logger.warn('expiry action', fields);
+    await deps.afterAction?.(entry);
+  };
+  for (const group of groups(actions)) {
+    const runnable: ExpiryAction[] = [];
+    for (const action of group.actions) {
+      const stop = failed.get(action.backup);
+      if (stop) await record(action, 'skipped', `an earlier step of this backup failed (${stop}); the next run continues`);
+      else runnable.push(action);
+    }
+    if (runnable.length === 0) continue;
+    for (const [action, result] of await runGroup(deps, group.kind, runnable)) {
+      await record(action, result.ok ? 'done' : 'failed', result.detail);
+    }
+  }
+  return log;
+}
+
+/** Consecutive actions of one kind: each phase is one group, so waits and catalog updates are shared. */
+function groups(actions: readonly ExpiryAction[]): Group[] {
+  const out: Group[] = [];
+  for (const action of actions) {
+    const last = out[out.length - 1];
+    if (last && last.kind === action.kind) last.actions.push(action);
+    else out.push({ kind: action.kind, actions: [action] });
+  }
+  return out;
+}
+
+type Result = { ok: boolean; detail?: string };
+
+async function runGroup(deps: ExecuteDeps, kind: ExpiryAction['kind'], actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
+  switch (kind) {
+    case 'createTemporaryContent':
+      return createTemporaryContents(deps, actions);
+    case 'waitUntilContentGone':
+      return waitUntilGone(deps, actions);
+    case 'deleteVolumeSnapshot':
+    case 'deleteContent':
+      return deleteHeldContents(deps, actions);
+    case 'removeCatalogEntry':
+      return batch(actions, async () => {
+        const names = new Set(actions.map((a) => a.backup));
+        await updateCatalog(deps.store, (catalog) => names.forEach((name) => delete catalog.backups[name]), deps.clock);
+      });
+    case 'deleteDeletionMarker':
+      return batch(actions, () => deps.store.deleteDeletionMarkers(actions.map((a) => a.backup)));
+    default: {
+      const results: [ExpiryAction, Result][] = [];
+      for (const action of actions) results.push([action, await attempt(() => runOne(deps, action))]);
+      return results;
+    }
+  }
+}
+
+/** One action of the kinds that act alone; answers a detail worth logging, if any. */
+async function runOne(deps: ExecuteDeps, action: ExpiryAction): Promise<string | undefined> {
+  switch (action.kind) {
+    case 'writeDeletionMarker':
+      // Create-only: when another run (or DELETE /backups/{name}) marked it first, the deletion is the same.
+      return (await createDeletionMarker(deps.store, deps.markerFor(action.backup, action.cause))) ? undefined : 'already marked';
+    case 'setDeletionPolicyDelete':
+      return gone404(() => client(deps, action.cluster).patch(volumeSnapshotContentPath(action.content), deleteContentPatch(), 'merge'));
+    case 'deleteVolumeSnapshot':
+      return gone404(() => client(deps, action.cluster).delete(volumeSnapshotPath(action.namespace, action.name)));
+    case 'deleteContent':
+      return gone404(() => client(deps, action.cluster).delete(volumeSnapshotContentPath(action.content)));
+    case 'claimContent': {
+      const body = staticVolumeSnapshotFor({
+        namespace: action.namespace,
+        name: action.name,
+        contentName: action.content,
+        labels: { [BACKUP_NAME_LABEL]: backupLabelValue(action.backup) },
+      });
+      try {
+        await client(deps, action.cluster).create(`/apis/${SNAPSHOT_API_VERSION}/namespaces/${action.namespace}/volumesnapshots`, body);
+        return undefined;
+      } catch (error) {
+        // Made by an earlier run that stopped; if it claims another content, the snapshot-controller will not bind it and the wait says so.
+        if (isAlreadyExists(error)) return 'already there';
+        throw error;
+      }
+    }
+    case 'deleteBackupData': {
+      const keys = await deps.store.deleteBackup(action.backup);
+      return `${keys} object(s) deleted`;
+    }
+    default:
+      throw new Error(`${action.kind} is not an action that runs alone`);
+  }
+}
+
+async function gone404(request: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await request();
+    return undefined;
+  } catch (error) {
+    if (isNotFound(error)) return 'already gone';
+    throw error;
+  }
+}
+
+async function attempt(work: () => Promise<string | undefined>): Promise<Result> {
+  try {
+    const detail = await work();
+    return { ok: true, ...(detail ? { detail } : {}) };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+}
+
+async function batch(actions: ExpiryAction[], work: () => Promise<unknown>): Promise<[ExpiryAction, Result][]> {
+  const result = await attempt(async () => {
+    await work();
+    return undefined;
+  });
+  return actions.map((action) => [action, result]);
+}
+
+function client(deps: ExecuteDeps, cluster: string | undefined): KubeClient {
+  const found = cluster ? deps.clients.get(cluster) : undefined;
+  if (!found) throw new Error(`no connection to cluster "${cluster}" in this run`);
+  return found;
+}
+
+/**
+ * Creates the temporary contents, then waits (one LIST per look per cluster) until the
+ * driver has looked each up: a content deleted before its status names the snapshot is
+ * let go without the driver being asked to delete anything (the CSI sidecar deletes
+ * only what `status.snapshotHandle` names). Velero sleeps 2 s instead and hopes.
+ */
+async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
+  const results = new Map<ExpiryAction, Result>();
+  const created: Extract<ExpiryAction, { kind: 'createTemporaryContent' }>[] = [];
+  for (const action of actions) {
+    if (action.kind !== 'createTemporaryContent') continue;
+    const body = staticContentFor({
+      name: action.content,
+      driver: action.driver,
+      snapshotHandle: action.handle,
+      deletionPolicy: 'Delete',
+      // The VolumeSnapshot that claims it next (claimContent), in a namespace every cluster has.
+      volumeSnapshotRef: { namespace: TEMPORARY_SNAPSHOT_NAMESPACE, name: action.content },
+      labels: { [BACKUP_NAME_LABEL]: backupLabelValue(action.backup), [TEMPORARY_CONTENT_LABEL]: 'true' },
+    });
+    const result = await attempt(async () => {
+      try {
+        await client(deps, action.cluster).create(`/apis/${SNAPSHOT_API_VERSION}/volumesnapshotcontents`, body);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      return undefined;
+    });
+    results.set(action, result);
+    if (result.ok) created.push(action);
+  }
+  for (const [cluster, waiting] of byCluster(created)) {
+    const { settled, pending } = await watchByList<VolumeSnapshotContent, string>({
+      list: () => listContents(client(deps, cluster)),
+      keys: waiting.map((a) => a.content),
+      keyOf: (c) => c.metadata.name,
+      settle: (_, c) => {
+        if (!c) return 'gone before the driver looked it up';
+        if (c.status?.snapshotHandle) return 'the driver found the snapshot';
+        if (c.status?.error) return `the driver did not find the snapshot (${c.status.error.message ?? 'no message'}); nothing is left to free`;
+        return undefined;
+      },
+      clock: deps.clock,
+      timeoutMs: deps.waitTimeoutMs,
+      what: `temporary VolumeSnapshotContents in cluster ${cluster}`,
+    });
+    for (const action of waiting) {
+      const verdict = settled.get(action.content);
+      results.set(
+        action,
+        verdict
+          ? { ok: true, detail: verdict }
+          : { ok: false, detail: `driver ${action.driver} did not look it up within ${Math.round(deps.waitTimeoutMs / 1000)}s; it is left for the next run` },
+      );
+    }
+  }
+  return actions.map((action) => [action, results.get(action)!]);
+}
+
+/**
+ * Deletes what frees each content's snapshot (its VolumeSnapshot, or the content) once
+ * the snapshot-controller holds the content with its finalizer, looked for with one LIST
+ * per look per cluster. Without it the content would go at once and the driver would
+ * never be asked to delete the snapshot: right after a content is created, or flipped
+ * to Delete, the controller may not have got to it yet (Velero sleeps 2 s before deleting
+ * its temporary content for the same race). A content with no snapshot handle has
+ * nothing for the driver to delete and goes as it is.
+ */
+async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
+  const results = new Map<ExpiryAction, Result>();
+  for (const [cluster, waiting] of byCluster(actions)) {
+    const names = [...new Set(waiting.map((a) => (a as { content: string }).content))];
+    const { settled } = await watchByList<VolumeSnapshotContent, true>({
+      list: () => listContents(client(deps, cluster)),
+      keys: names,
+      keyOf: (c) => c.metadata.name,
+      settle: (_, c) => (readyToDelete(c) ? true : undefined),
+      clock: deps.clock,
+      timeoutMs: deps.waitTimeoutMs,
+      what: `the snapshot-controller's finalizer on VolumeSnapshotContents in cluster ${cluster}`,
+    });
+    for (const action of waiting) {
+      const content = (action as { content: string }).content;
+      results.set(
+        action,
+        settled.has(content)
+          ? await attempt(() => runOne(deps, action))
+          : {
+              ok: false,
+              detail:
+                `VolumeSnapshotContent ${content} was not confirmed by its driver and held by the snapshot-controller's finalizer within ${Math.round(deps.waitTimeoutMs / 1000)}s ` +
+                '(is its VolumeSnapshot bound to it?); deleted now, it would go without the driver deleting the snapshot; the next run tries again',
+            },
+      );
+    }
+  }
+  return actions.map((action) => [action, results.get(action)!]);
+}
+
+/**
+ * Whether deleting what frees a content now makes the driver delete its snapshot: the
+ * driver confirmed the snapshot (status.snapshotHandle) and the snapshot-controller
+ * holds the content. A content already gone, or with nothing to free (a failed cut,
+ * a handle the driver does not have), may go as it is.
+ */
+function readyToDelete(c: VolumeSnapshotContent | undefined): boolean {
+  if (!c) return true;
+  if (!c.status?.snapshotHandle) return c.status?.error !== undefined || !c.spec.source?.snapshotHandle;
+  return ((c.metadata.finalizers as string[] | undefined) ?? []).includes(CONTENT_FINALIZER);
+}
+
+/** Waits, per cluster with one LIST per look, until the contents are gone; names what holds those that stay. */
+async function waitUntilGone(deps: ExecuteDeps, actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
+  const results = new Map<ExpiryAction, Result>();
+  for (const [cluster, waiting] of byCluster(actions)) {
+    const names = [...new Set(waiting.map((a) => (a as { content: string }).content))];
+    let outcome: Awaited<ReturnType<typeof watchByList<VolumeSnapshotContent, true>>>;
+    try {
+      outcome = await watchByList<VolumeSnapshotContent, true>({
+        list: () => listContents(client(deps, cluster)),
+        keys: names,
+        keyOf: (c) => c.metadata.name,
+        settle: (_, c) => (c ? undefined : true),
+        clock: deps.clock,
+        timeoutMs: deps.waitTimeoutMs,
+        what: `VolumeSnapshotContents being deleted in cluster ${cluster}`,
+      });
+    } catch (error) {
+      for (const action of waiting) results.set(action, { ok: false, detail: (error as Error).message });
+      continue;
+    }
+    for (const action of waiting) {
+      const name = (action as { content: string }).content;
+      results.set(action, outcome.settled.has(name) ? { ok: true } : { ok: false, detail: stillThere(outcome.pending.get(name), deps.waitTimeoutMs) });
+    }
+  }
+  return actions.map((action) => [action, results.get(action)!]);
+}
+
+/** Why a content is still there after the wait: its finalizers by name, or that nothing deletes it. */
+function stillThere(content: VolumeSnapshotContent | undefined, timeoutMs: number): string {
+  const after = `still there after ${Math.round(timeoutMs / 1000)}s`;
+  if (!content) return `${after} (it could not be listed)`;
+  const finalizers = (content.metadata.finalizers as string[] | undefined) ?? [];
+  if (content.metadata.deletionTimestamp === undefined) {
+    return `${after} and not being deleted (deletionPolicy ${content.spec.deletionPolicy}); the snapshot-controller deletes a content with its VolumeSnapshot, check it runs`;
+  }
+  const error = content.status?.error?.message ? `; the driver reports: ${content.status.error.message}` : '';
+  return `${after}, held by finalizer(s) ${finalizers.join(', ') || '(none)'}${error}; the CSI driver's sidecar removes them once it deleted the snapshot`;
+}
+
+function byCluster<T extends ExpiryAction>(actions: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const action of actions) out.set(action.cluster!, [...(out.get(action.cluster!) ?? []), action]);
+  return out;
+}
