@@ -59,6 +59,12 @@ export const clusterSchema = strictObject({
   /** Client-side rate limit toward this API server, to stay inside its fairness limits. */
   qps: z.number().positive().max(1000).default(50),
   burst: z.number().int().positive().max(2000).default(100),
+  /**
+   * Annotations the readiness checks honour for the whole cluster, as if set on each of
+   * its objects: `harvesterhci.io/skipSingleReplicaDetachedVol` (any non-empty value)
+   * lowers detached single-replica Longhorn volumes from a block to a warning.
+   */
+  annotations: z.record(z.string().min(1), z.string()).optional(),
 });
 
 export const storageLocationSchema = strictObject({
