@@ -1,10 +1,11 @@
 import type { ClusterConfig, ScheduleConfig, SkiffConfig } from '../config';
-import type { Clock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import { LONGHORN_BACKUPS_PATH, longhornBackupRecord, type StorageBackupRecord } from '../csi/handles';
 import type { PersistentVolumeClaimLike, PersistentVolumeLike, StorageClassLike } from '../csi/plan';
 import { volumeSnapshotClassesPath, type VolumeSnapshotClass, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import type { KubeClient } from '../kube/client';
+import { clusterConnector } from '../kube/connect';
 import type { KubeObject } from '../kube/list-all';
 import { accessFindings, accessQuestions } from './access';
 import { isForbidden, missingPermissions } from './access-review';
@@ -25,7 +26,7 @@ import { singleReplicaFindings, type LonghornVolumeLike } from './single-replica
 /** What a readiness check needs. */
 export interface ReadinessDeps {
   config: SkiffConfig;
-  /** A client for a configured cluster; the caller's to close is the service's job. */
+  /** A client for a configured cluster (the service closes it when done). */
   connect: (cluster: string) => Promise<KubeClient>;
   clock: Clock;
 }
@@ -180,4 +181,9 @@ export async function checkReadiness(deps: ReadinessDeps, clusterName: string, o
   } finally {
     client.close();
   }
+}
+
+/** The dependencies of the readiness service for a deployment: connections from the configuration, the real clock. */
+export function readinessDeps(config: SkiffConfig): ReadinessDeps {
+  return { config, connect: clusterConnector(config), clock: systemClock };
 }
