@@ -163,6 +163,12 @@ export const scheduleSchema = strictObject({
   /** Overrides `template.ttl`. */
   ttl: durationSchema.optional(),
   paused: z.boolean().default(false),
+  /**
+   * What a readiness check of the cluster does to each new slot: `block` skips the slot
+   * (recorded with the reasons) while a finding blocks, `warn` starts it and logs the
+   * blocking findings, `off` does not check.
+   */
+  readiness: z.enum(['block', 'warn', 'off'], { error: 'must be block, warn or off' }).default('warn'),
 });
 
 export const configSchema = strictObject({
