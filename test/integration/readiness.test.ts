@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { backupServiceDeps, createBackup, listBackups } from '../../lib/backup/service';
 import { validateConfig, type SkiffConfig } from '../../lib/config';
 import { systemClock } from '../../lib/core/clock';
 import type { KubeClient } from '../../lib/kube/client';
@@ -8,10 +9,13 @@ import { isAlreadyExists } from '../../lib/kube/errors';
 import type { KubeObject } from '../../lib/kube/list-all';
 import type { Finding, ReadinessReport } from '../../lib/readiness/findings';
 import { REMOTE_RBAC_MANIFEST } from '../../lib/readiness/rbac-text';
+import { readinessGate } from '../../lib/readiness/schedule-gate';
 import { checkReadiness, type ReadinessOptions } from '../../lib/readiness/service';
+import { dispatchSchedules } from '../../lib/schedule/dispatch';
 import { bedState, freshNamespace, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
-import { bedConfig, clusterClient } from './backup-helpers';
+import { runBackup } from '../../lib/backup/run-backup';
+import { bedConfig, clusterClient, observedDeps, requestBackup } from './backup-helpers';
 
 /**
  * The readiness report of a bed cluster: single-replica Longhorn volumes made by the
@@ -247,6 +251,28 @@ describe('readiness of a cluster', () => {
     expect(about(remote, 'handles', names.malformed)).toHaveLength(1);
   });
 
+  it('the RBAC manifest applied as written lets a backup with CSI snapshots complete', async () => {
+    const workload = await freshNamespace('alpha', 'readiness-backup');
+    await admin.create(`/api/v1/namespaces/${workload}/persistentvolumeclaims`, {
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'sim-longhorn', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await waitFor(
+      async () => (await admin.get<{ status?: { phase?: string } }>(`/api/v1/namespaces/${workload}/persistentvolumeclaims/data`)).status?.phase === 'Bound',
+      { what: 'the PVC to be bound', timeoutMs: 60_000 },
+    );
+    const remoteConfig = configWith();
+    const name = await requestBackup(remoteConfig, {
+      cluster: 'remote',
+      includedNamespaces: [workload],
+      annotations: { 'velero.io/csi-volumesnapshot-class_driver.longhorn.io': 'sim-longhorn-retain' },
+    });
+    const { deps } = await observedDeps(remoteConfig, name, () => 600_000);
+    expect(await runBackup(deps, name)).toEqual({ state: 'completed', phase: 'Completed' });
+    const stored = await deps.store.getCsiVolumeSnapshotContents(name);
+    expect(stored.map((c) => c.status?.snapshotHandle)).toEqual([expect.stringMatching(/^bak:\/\//)]);
+  });
+
   it.each([{ namespaces: undefined }, { namespaces: ['default'] }])('names the one missing permission (namespaces $namespaces)', async ({ namespaces }) => {
     const partial = await report('partial', { namespaces: namespaces ?? undefined });
     expect(partial.findings.filter((f) => f.check === 'access')).toEqual([
@@ -261,5 +287,76 @@ describe('readiness of a cluster', () => {
     );
     const access = nobody.findings.filter((f) => f.check === 'access' && f.severity === 'block');
     expect(access.flatMap((f) => f.objects)).toContain(`list * (*) in namespace ${namespace}`);
+  });
+});
+
+describe('a schedule with readiness: block', () => {
+  it('skips its slot while a finding blocks, records why, and starts the first slot after the fix', async () => {
+    const raw = skiffConfigForBed(bedState(), { bucket: config.storageLocations[0]!.bucket, apiToken: 'test-api-token' });
+    const gated = validateConfig(
+      {
+        ...raw,
+        schedules: [
+          { name: 'gated', cluster: 'alpha', schedule: '* * * * *', readiness: 'block', template: { includedNamespaces: [namespace], snapshotVolumes: false } },
+        ],
+      },
+      'test',
+    );
+    const backups = backupServiceDeps(gated);
+    const started: string[] = [];
+    const tick = (at: string) =>
+      dispatchSchedules(
+        {
+          schedules: gated.schedules,
+          createBackup: (request, options) => createBackup(backups, request, options),
+          startRun: async (name) => void started.push(name),
+          readinessGate: readinessGate({
+            config: gated,
+            storeFor: backups.storeFor,
+            check: (cluster) => checkReadiness({ config: gated, connect: clusterConnector(gated), clock: systemClock }, cluster),
+            clock: systemClock,
+          }),
+          lookbackMinutes: 1,
+        },
+        new Date(at),
+      );
+
+    const first = await tick('2026-06-01T10:00:05Z');
+    expect(first.created).toEqual([]);
+    expect(first.blocked).toEqual([
+      {
+        schedule: 'gated',
+        name: 'gated-20260601100000',
+        reasons: expect.arrayContaining([expect.stringContaining(names.attached), expect.stringContaining(names.detached)]),
+      },
+    ]);
+
+    // The fix: the single-replica volumes get a second replica.
+    for (const name of [names.attached, names.detached]) {
+      await admin.patch(`${LONGHORN}/volumes/${name}`, { spec: { numberOfReplicas: 2 } });
+    }
+    const fixed = await report('alpha');
+    expect(fixed.findings.filter((f) => f.severity === 'block')).toEqual([]);
+
+    // The skipped slot stays skipped when a later tick sees it again; the next slot starts.
+    const again = await tick('2026-06-01T10:00:35Z');
+    expect(again.created).toEqual([]);
+    expect(again.blocked).toEqual(first.blocked);
+    const next = await tick('2026-06-01T10:01:05Z');
+    expect(next.created).toEqual(['gated-20260601100100']);
+    expect(next.blocked).toBeUndefined();
+    expect(started).toEqual(['gated-20260601100100']);
+
+    const listed = await listBackups(backups, { schedule: 'gated' });
+    expect(listed.items.map((b) => b.metadata.name)).toEqual(['gated-20260601100100']);
+    expect(listed.skippedSlots).toEqual([
+      expect.objectContaining({
+        schedule: 'gated',
+        backup: 'gated-20260601100000',
+        slot: '2026-06-01T10:00:00.000Z',
+        cluster: 'alpha',
+        reasons: first.blocked![0]!.reasons,
+      }),
+    ]);
   });
 });

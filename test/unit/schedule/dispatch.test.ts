@@ -51,6 +51,9 @@ async function runTicks(deps: DispatchDeps, ticks: Date[]): Promise<DispatchRepo
   return reports;
 }
 
+/** What a test's readiness gate answers per backup name: the blocking reasons, or a failure. */
+type Answers = Record<string, string[] | Error>;
+
 describe('Module: schedule/dispatch', () => {
   describe('dispatchSchedules', () => {
     it.each([
@@ -220,21 +223,21 @@ describe('Module: schedule/dispatch', () => {
     it.each([
       {
         name: 'a blocked slot is not created and is reported with the reasons',
-        answers: { 'gated-20260601100000': ['volumes at risk'] } as Record<string, string[] | Error>,
+        answers: { 'gated-20260601100000': ['volumes at risk'] } as Answers,
         created: ['free-20260601100000'],
         blocked: [{ schedule: 'gated', name: 'gated-20260601100000', reasons: ['volumes at risk'] }],
         failed: [],
       },
       {
         name: 'a gate that fails fails only its slot',
-        answers: { 'gated-20260601100000': new Error('store down') },
+        answers: { 'gated-20260601100000': new Error('store down') } as Answers,
         created: ['free-20260601100000'],
         blocked: undefined,
         failed: [{ schedule: 'gated', name: 'gated-20260601100000', error: 'the readiness gate failed: store down' }],
       },
       {
         name: 'an open gate starts every slot',
-        answers: {},
+        answers: {} as Answers,
         created: ['gated-20260601100000', 'free-20260601100000'],
         blocked: undefined,
         failed: [],
