@@ -136,7 +136,13 @@ async function handleCheck(client: KubeClient): Promise<Finding[]> {
   }
   const findings = handleFindings(contents.items, records);
   if (backups.kind === 'refused' && findings.length > 0) {
-    findings.push({ ...unreadable('handles', 'Longhorn backups (backups.longhorn.io)', backups), message: `Longhorn backups could not be read, so handles were checked for their shape only: ${backups.message}` });
+    findings.push({
+      check: 'handles',
+      severity: 'warn',
+      message: `Longhorn backups (backups.longhorn.io) could not be read, so handles were checked for their shape only: ${backups.message}`,
+      objects: [],
+      action: `grant get and list on them (${RBAC_MANIFEST_NAME})`,
+    });
   }
   return findings;
 }

@@ -8,6 +8,7 @@ import { clusterConnector } from '../../lib/kube/connect';
 import { isAlreadyExists } from '../../lib/kube/errors';
 import type { KubeObject } from '../../lib/kube/list-all';
 import type { Finding, ReadinessReport } from '../../lib/readiness/findings';
+import { permissionsOfManifest } from '../../lib/readiness/rbac-manifest';
 import { REMOTE_RBAC_MANIFEST } from '../../lib/readiness/rbac-text';
 import { readinessGate } from '../../lib/readiness/schedule-gate';
 import { checkReadiness, type ReadinessOptions } from '../../lib/readiness/service';
@@ -111,8 +112,19 @@ function configWith(alphaAnnotations?: Record<string, string>): SkiffConfig {
   return validateConfig(raw, 'test');
 }
 
-function report(cluster: string, options: ReadinessOptions = {}, skiffConfig = configWith()): Promise<ReadinessReport> {
-  return checkReadiness({ config: skiffConfig, connect: clusterConnector(skiffConfig), clock: systemClock }, cluster, options);
+/** Kubernetes requests of the last report, counted by its client. */
+let lastRequestCount = 0;
+
+async function report(cluster: string, options: ReadinessOptions = {}, skiffConfig = configWith()): Promise<ReadinessReport> {
+  const connect = clusterConnector(skiffConfig);
+  let client: KubeClient | undefined;
+  const answer = await checkReadiness(
+    { config: skiffConfig, connect: async (name) => (client = await connect(name)), clock: systemClock },
+    cluster,
+    options,
+  );
+  lastRequestCount = client!.requestCount;
+  return answer;
 }
 
 /** The findings of `check` that name an object containing `text`. */
@@ -246,6 +258,9 @@ describe('readiness of a cluster', () => {
   it('the RBAC manifest applied as written passes the access check', async () => {
     const remote = await report('remote');
     expect(remote.findings.filter((f) => f.check === 'access')).toEqual([expect.objectContaining({ severity: 'info', message: expect.stringMatching(/can do everything/) })]);
+    // 8 LISTs (Longhorn volumes, Nodes, PVCs, PVs, StorageClasses, snapshot classes,
+    // contents, Longhorn backups) and one access review per permission of the manifest.
+    expect(lastRequestCount).toBe(8 + permissionsOfManifest().length);
     // Its account reads everything the checks read: the same findings as the admin's.
     expect(about(remote, 'single-replica', names.attached)).toHaveLength(1);
     expect(about(remote, 'handles', names.malformed)).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readinessTable } from '../../../lib/cli/readiness-format';
+import { skippedSlotsTable } from '../../../lib/cli/format';
 import { readinessReport } from '../../../lib/readiness/findings';
 
 describe('readinessTable', () => {
@@ -21,6 +22,21 @@ describe('readinessTable', () => {
         '                               → create a class',
         '',
         'NOT READY: 1 blocking, 1 warning, 0 info',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('skippedSlotsTable', () => {
+  it('lists each skipped slot with its reasons', () => {
+    const slot = (backup: string, reasons: string[]) => ({ schedule: 'n', backup, slot: '2026-06-01T10:00:00.000Z', cluster: 'prod', reasons, recordedAt: '' });
+    expect(skippedSlotsTable([slot('n-20260601100000', ['volumes at risk: Volume a', 'access: x']), slot('n-2', [])])).toBe(
+      [
+        'SKIPPED SLOT (readiness: block)',
+        'n-20260601100000   2026-06-01T10:00:00.000Z   cluster prod',
+        '                   - volumes at risk: Volume a',
+        '                   - access: x',
+        'n-2                2026-06-01T10:00:00.000Z   cluster prod',
       ].join('\n'),
     );
   });
