@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bedState, freshBucket } from '../bed/context';
@@ -15,12 +19,15 @@ const apiToken = randomBytes(24).toString('hex');
 let offline: OfflineStack;
 let lambda: LambdaClient;
 let secrets: string[];
+let config: ReturnType<typeof skiffConfigForBed>;
+const run = promisify(execFile);
 
 beforeAll(async () => {
   const state = bedState();
   const bucket = await freshBucket('readiness-fn');
   secrets = [apiToken, state.minio.secretKey, ...Object.values(state.clusters).flatMap((c) => [c.adminToken, c.limitedToken])];
-  offline = await startOffline({ config: skiffConfigForBed(state, { bucket, apiToken }), logDir: join(state.workDir, 'logs') });
+  config = skiffConfigForBed(state, { bucket, apiToken });
+  offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
   lambda = offlineLambdaClient(offline);
 });
 
@@ -69,5 +76,35 @@ describe('Function: readiness (serverless offline)', () => {
     const text = clean(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8'));
     expect(answer.FunctionError, text).toBeUndefined();
     expect(JSON.parse(text)).toMatchObject({ cluster: 'beta', findings: expect.any(Array) });
+  });
+});
+
+describe('skiff cluster readiness (CLI)', () => {
+  let cli: string;
+  beforeAll(async () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), 'skiff-readiness-cli-')), 'cli');
+    await run(process.execPath, ['scripts/build-cli.mjs', '--outdir', outdir], { cwd: process.cwd() });
+    cli = join(outdir, 'skiff.mjs');
+  }, 120_000);
+
+  const skiff = (...args: string[]) =>
+    run(process.execPath, [cli, 'cluster', 'readiness', ...args], { env: { ...process.env, SKIFF_CONFIG: JSON.stringify(config) } }).catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('prints the report as JSON and as a table, and exits 1 only when a finding blocks', async () => {
+    const json = await skiff('beta', '--include-namespaces', 'default', '-o', 'json');
+    const report = JSON.parse(clean(json.stdout));
+    expect(report).toMatchObject({ cluster: 'beta', findings: expect.any(Array) });
+    expect('code' in json ? json.code : 0).toBe(report.ready ? 0 : 1);
+
+    const table = await skiff('beta', '--include-namespaces', 'default');
+    expect(clean(table.stdout)).toMatch(/^Cluster beta, checked .*\n\nSEVERITY   CHECK +FINDING\n/);
+    expect(table.stdout).toMatch(/\n(READY|NOT READY): \d+ blocking/);
+  });
+
+  it('names an unknown cluster without a stack trace', async () => {
+    const answer = await skiff('nope');
+    expect(answer).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: cluster "nope" not found/) });
   });
 });
