@@ -22,6 +22,15 @@ async function main(): Promise<void> {
       const { runBackupCommand } = await import('../lib/cli/backup-commands');
       return runBackupCommand(line.command, line.name, line.flags);
     }
+    case 'cluster': {
+      if (line.command === 'rbac') {
+        const { REMOTE_RBAC_MANIFEST } = await import('../lib/readiness/rbac-text');
+        process.stdout.write(REMOTE_RBAC_MANIFEST);
+        return;
+      }
+      const { runReadinessCommand } = await import('../lib/cli/cluster-commands');
+      return runReadinessCommand(line.name!, line.flags);
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import type { ClusterConfig, SkiffConfig } from '../config';
 import type { BackupStore } from '../store/backup-store';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import { deletingBackupView, readDeletionMarker } from '../store/deletion-marker';
+import { readSkippedSlots, type SkippedSlot } from '../store/skipped-slots';
 import { BACKUP_PHASES, newBackup, type Backup, type BackupPhase } from '../velero/backup';
 import { SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
@@ -239,6 +240,8 @@ export type ListFilter = z.infer<typeof listFilterSchema>;
 export interface BackupList {
   items: Backup[];
   unreadable: { storageLocation: string; backup?: string }[];
+  /** With a `schedule` filter: the schedule's slots a readiness check kept from starting, oldest first. */
+  skippedSlots?: SkippedSlot[];
 }
 
 /**
@@ -248,6 +251,7 @@ export interface BackupList {
  */
 export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = {}): Promise<BackupList> {
   const found = new Map<string, Backup>();
+  const skipped = new Map<string, SkippedSlot>();
   const unreadable: BackupList['unreadable'] = [];
   const attempt = async <T>(what: { storageLocation: string; backup?: string }, read: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -267,6 +271,10 @@ export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = 
     });
     if (!listed) continue;
     const { store, names, running } = listed;
+    if (filter.schedule) {
+      const slots = await attempt({ storageLocation }, () => readSkippedSlots(store, filter.schedule!));
+      for (const slot of slots ?? []) if (!skipped.has(slot.backup)) skipped.set(slot.backup, slot);
+    }
     const finished = await Promise.all(names.map((n) => attempt({ storageLocation, backup: n }, () => store.getBackupMetadata(n))));
     for (const backup of finished) if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
     const inProgress = await Promise.all(running.map((n) => attempt({ storageLocation, backup: n }, () => store.getProgress(n))));
@@ -280,7 +288,9 @@ export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = 
     .filter((b) => !filter.schedule || b.metadata.labels?.[SCHEDULE_NAME_LABEL] === filter.schedule)
     .filter((b) => !filter.phase || b.status.phase === filter.phase)
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-  return { items, unreadable };
+  if (!filter.schedule) return { items, unreadable };
+  const skippedSlots = [...skipped.values()].sort((a, b) => (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0));
+  return { items, unreadable, skippedSlots };
 }
 
 function findCluster(config: SkiffConfig, name: string): ClusterConfig {

@@ -15,6 +15,9 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
   describe <name> [-o json]
   logs <name>
   download <name> [--file FILE]          (default <name>-data.tar.gz)
+       skiff cluster <command> [flags]
+  readiness <cluster> [--include-namespaces a,b] [-o json]   single-replica volumes, snapshot coverage, handles, access
+  rbac                                   the RBAC manifest to apply in a remote cluster
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -42,11 +45,16 @@ export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; opt
 export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, or one backup command. */
+/** The cluster commands. */
+export const CLUSTER_COMMANDS = ['readiness', 'rbac'] as const;
+export type ClusterCommand = (typeof CLUSTER_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, or one backup or cluster command. */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags };
+  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
 const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
@@ -69,6 +77,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
   const { values: flags, positionals } = parsed;
   if (flags.help) return { kind: 'help' };
   const [group, command, name] = positionals;
+  if (group === 'cluster' && command) return clusterCommand(command, name, flags);
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
@@ -79,4 +88,15 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
   }
   return { kind: 'backup', command: backupCommand, name, flags };
+}
+
+function clusterCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
+  if (!(CLUSTER_COMMANDS as readonly string[]).includes(command)) {
+    return { kind: 'usage-error', message: `unknown command "skiff cluster ${command}"` };
+  }
+  if (command === 'readiness' && !name) {
+    const issue = { path: 'name', message: '"skiff cluster readiness" needs a cluster name' };
+    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
+  }
+  return { kind: 'cluster', command: command as ClusterCommand, name, flags };
 }

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { backupServiceDeps, createBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../backup/service';
-import { backupTable, describeBackup, progressBar } from './format';
+import { backupTable, describeBackup, progressBar, skippedSlotsTable } from './format';
 import { loadConfig, type SkiffConfig } from '../config';
 import { NotFoundError, ValidationError } from '../core/errors';
 import { fieldIssuesFromZod } from '../core/zod-issues';
@@ -110,7 +110,9 @@ class BackupCli {
     for (const place of found.unreadable) {
       console.error(`warning: could not read ${place.backup ? `backup ${place.backup} in ` : ''}storage location ${place.storageLocation}`);
     }
-    this.print(found, () => backupTable(found.items));
+    this.print(found, () =>
+      found.skippedSlots?.length ? `${backupTable(found.items)}\n\n${skippedSlotsTable(found.skippedSlots)}` : backupTable(found.items),
+    );
   }
 
   async describe(name: string): Promise<void> {

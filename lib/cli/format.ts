@@ -1,4 +1,5 @@
 import type { Backup } from '../velero/backup';
+import type { SkippedSlot } from '../store/skipped-slots';
 
 /** `velero backup get`'s table: one line per backup. */
 export function backupTable(backups: readonly Backup[]): string {
@@ -66,4 +67,15 @@ function selectorText(b: Backup): string {
   const labels = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   const expressions = (selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} (${(e.values ?? []).join(',')})`);
   return [...labels, ...expressions].join(',') || '<none>';
+}
+
+/** A schedule's slots that a readiness check kept from starting: one line each, the reasons below. */
+export function skippedSlotsTable(slots: readonly SkippedSlot[]): string {
+  const lines = ['SKIPPED SLOT (readiness: block)'];
+  const width = Math.max(...slots.map((s) => s.backup.length));
+  for (const slot of slots) {
+    lines.push(`${slot.backup.padEnd(width)}   ${slot.slot}   cluster ${slot.cluster}`);
+    for (const reason of slot.reasons) lines.push(`${' '.repeat(width + 3)}- ${reason}`);
+  }
+  return lines.join('\n');
 }

@@ -59,6 +59,12 @@ export const clusterSchema = strictObject({
   /** Client-side rate limit toward this API server, to stay inside its fairness limits. */
   qps: z.number().positive().max(1000).default(50),
   burst: z.number().int().positive().max(2000).default(100),
+  /**
+   * Annotations the readiness checks honour for the whole cluster, as if set on each of
+   * its objects: `harvesterhci.io/skipSingleReplicaDetachedVol` (any non-empty value)
+   * lowers detached single-replica Longhorn volumes from a block to a warning.
+   */
+  annotations: z.record(z.string().min(1), z.string()).optional(),
 });
 
 export const storageLocationSchema = strictObject({
@@ -169,6 +175,12 @@ export const scheduleSchema = strictObject({
    * Completed backups of this schedule, whatever their expiration says.
    */
   keepLast: z.number().int({ error: 'must be a whole number' }).nonnegative({ error: 'must be 0 or more' }).optional(),
+  /**
+   * What a readiness check of the cluster does to each new slot: `block` skips the slot
+   * (recorded with the reasons) while a finding blocks, `warn` starts it and logs the
+   * blocking findings, `off` does not check.
+   */
+  readiness: z.enum(['block', 'warn', 'off'], { error: 'must be block, warn or off' }).default('warn'),
 });
 
 export const configSchema = strictObject({

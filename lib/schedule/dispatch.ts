@@ -11,6 +11,16 @@ export interface ScheduledBackupOptions {
   labels: Record<string, string>;
 }
 
+/** Whether a readiness check lets a slot start; `reasons` say what blocks it. */
+export type ReadinessGateAnswer = { blocked: false } | { blocked: true; reasons: string[] };
+
+/**
+ * Asked before a slot's backup is created. It decides per the schedule's `readiness`
+ * setting, and answers a slot it blocked once the same way ever after: a skipped slot
+ * stays skipped, and the schedule resumes at its first slot after the finding is gone.
+ */
+export type ReadinessGate = (schedule: ScheduleConfig, slot: { name: string; slot: Date }) => Promise<ReadinessGateAnswer>;
+
 /** What dispatchSchedules needs; the side effects are injected so the decisions stay testable. */
 export interface DispatchDeps {
   schedules: readonly ScheduleConfig[];
@@ -19,6 +29,8 @@ export interface DispatchDeps {
   /** Starts running a recorded backup (e.g. invokes the runner function asynchronously). */
   startRun: (name: string) => Promise<void>;
   lookbackMinutes?: number;
+  /** Without one, every due slot starts. */
+  readinessGate?: ReadinessGate;
 }
 
 /** A slot (or a whole schedule) that could not be started, and why. */
@@ -36,6 +48,8 @@ export interface DispatchReport {
   /** Backups of due slots that already existed: an earlier tick (or a retry) made them. */
   skipped: string[];
   failed: DispatchFailure[];
+  /** Slots not started because a readiness check blocked them; absent when none was. */
+  blocked?: { schedule: string; name: string; reasons: string[] }[];
 }
 
 /**
@@ -48,10 +62,12 @@ export async function dispatchSchedules(deps: DispatchDeps, now: Date): Promise<
   const reports = await Promise.all(
     deps.schedules.filter((schedule) => !schedule.paused).map((schedule) => dispatchOne(deps, schedule, now)),
   );
+  const blocked = reports.flatMap((r) => r.blocked ?? []);
   return {
     created: reports.flatMap((r) => r.created),
     skipped: reports.flatMap((r) => r.skipped),
     failed: reports.flatMap((r) => r.failed),
+    ...(blocked.length > 0 ? { blocked } : {}),
   };
 }
 
@@ -70,6 +86,19 @@ async function dispatchOne(deps: DispatchDeps, schedule: ScheduleConfig, now: Da
   // Slots in order, one at a time: the oldest owed backup is recorded first.
   for (const slot of slots) {
     const name = defaultBackupName(schedule.name, slot);
+    if (deps.readinessGate) {
+      let gate: ReadinessGateAnswer;
+      try {
+        gate = await deps.readinessGate(schedule, { name, slot });
+      } catch (error) {
+        report.failed.push({ schedule: schedule.name, name, error: `the readiness gate failed: ${messageOf(error)}` });
+        continue;
+      }
+      if (gate.blocked) {
+        (report.blocked ??= []).push({ schedule: schedule.name, name, reasons: gate.reasons });
+        continue;
+      }
+    }
     let created: { name: string };
     try {
       created = await deps.createBackup(request, { schedule: { name: schedule.name, slot }, labels });

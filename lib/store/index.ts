@@ -9,3 +9,4 @@ export {
   type UploadedPart,
 } from './multipart';
 export { checksumModeFor, createS3Client, type ChecksumMode, type S3RequestCounter, type StoreClient } from './s3-client';
+export { readSkippedSlots, recordSkippedSlot, MAX_SKIPPED_SLOTS, type SkippedSlot } from './skipped-slots';

@@ -72,6 +72,8 @@ export interface ObjectStoreLayout {
   backupNameFromDeletionMarkerKey(key: string): string | undefined;
   /** The last rediscovery run's report for this location. */
   syncReportKey(): string;
+  /** The slots of a schedule that were not started because a readiness check blocked them (one document per schedule). */
+  skippedSlotsKey(schedule: string): string;
 
   /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
@@ -178,6 +180,10 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     deletionMarkersPrefix: () => deleting,
     backupNameFromDeletionMarkerKey: (key) => nameIn(deleting, key),
     syncReportKey: () => `${dir('metadata')}skiff/sync-report.json`,
+    skippedSlotsKey: (schedule) => {
+      assertName('schedule', schedule);
+      return `${dir('metadata')}skiff/skipped-slots/${schedule}.json`;
+    },
 
     backupNameFromPrefix(commonPrefix) {
       const backups = dir('backups');

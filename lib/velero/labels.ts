@@ -76,3 +76,9 @@ export function backupLabelValue(backupName: string): string {
 export function backupLabelSelector(backupName: string): string {
   return `${BACKUP_NAME_LABEL}=${backupLabelValue(backupName)}`;
 }
+/**
+ * Harvester's opt-out (harvester/harvester, upgrade webhook): any non-empty value lets a
+ * detached single-replica Longhorn volume through with a warning instead of a block.
+ * Honoured on the Longhorn Volume and in a cluster's `annotations` in the configuration.
+ */
+export const SKIP_SINGLE_REPLICA_DETACHED_ANNOTATION = 'harvesterhci.io/skipSingleReplicaDetachedVol';

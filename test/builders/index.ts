@@ -1,6 +1,7 @@
 export { BackupBuilder, forBackup } from './backup';
 export {
   forConfigMap,
+  forLonghornVolume,
   forNamespace,
   forPersistentVolume,
   forPersistentVolumeClaim,
@@ -8,6 +9,7 @@ export {
   forStorageClass,
   forVolumeSnapshotClass,
   type ConfigMap,
+  type LonghornVolume,
   type Namespace,
   type PersistentVolume,
   type PersistentVolumeClaim,

@@ -265,3 +265,45 @@ export class SecretBuilder extends Builder<Secret> {
 export function forSecret(namespace: string, name: string): SecretBuilder {
   return new SecretBuilder(namespace, name);
 }
+
+export interface LonghornVolume {
+  apiVersion: 'longhorn.io/v1beta2';
+  kind: 'Volume';
+  metadata: ObjectMeta;
+  spec: { numberOfReplicas: number };
+  status: { state?: string; kubernetesStatus?: { namespace: string; pvcName: string } };
+}
+
+/** A Longhorn `volumes.longhorn.io` record, as the storage system keeps it in longhorn-system. */
+export class LonghornVolumeBuilder extends Builder<LonghornVolume> {
+  constructor(name: string) {
+    super({
+      apiVersion: 'longhorn.io/v1beta2',
+      kind: 'Volume',
+      metadata: { name, namespace: 'longhorn-system' },
+      spec: { numberOfReplicas: 3 },
+      status: { state: 'detached' },
+    });
+  }
+
+  replicas(count: number): this {
+    this.object.spec.numberOfReplicas = count;
+    return this;
+  }
+
+  /** `attached`, `attaching`, `detached`, ...; undefined for a volume Longhorn has not reported on yet. */
+  state(state: string | undefined): this {
+    this.object.status.state = state;
+    return this;
+  }
+
+  claim(namespace: string, pvcName: string): this {
+    this.object.status.kubernetesStatus = { namespace, pvcName };
+    return this;
+  }
+}
+
+/** Starts a Longhorn Volume (3 replicas, detached). */
+export function forLonghornVolume(name: string): LonghornVolumeBuilder {
+  return new LonghornVolumeBuilder(name);
+}

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,15 @@ describe('Module: cli/args', () => {
     expect(parseCommandLine(['backup'])).toEqual({ kind: 'usage-error' });
     expect(parseCommandLine(['backup', 'frobnicate'])).toMatchObject({ kind: 'usage-error', message: 'unknown command "skiff backup frobnicate"' });
     expect(parseCommandLine(['backup', 'logs'])).toMatchObject({ kind: 'usage-error', message: expect.stringContaining('"skiff backup logs" needs a backup name') });
+  });
+
+  it.each([
+    { args: ['cluster', 'rbac'], expected: { kind: 'cluster', command: 'rbac', name: undefined } },
+    { args: ['cluster', 'readiness', 'prod', '-o', 'json'], expected: { kind: 'cluster', command: 'readiness', name: 'prod', flags: { output: 'json' } } },
+    { args: ['cluster', 'readiness'], expected: { kind: 'usage-error', message: expect.stringContaining('needs a cluster name') } },
+    { args: ['cluster', 'drain'], expected: { kind: 'usage-error', message: 'unknown command "skiff cluster drain"' } },
+  ])('reads skiff $args', ({ args, expected }) => {
+    expect(parseCommandLine(args)).toMatchObject(expected);
   });
 
   it('lets create and get go without a name', () => {
@@ -74,6 +83,12 @@ describe('The built CLI (scripts/build-cli.mjs)', () => {
       noStackTrace(run.stderr);
     }
     expect(skiff('--bogus').stderr).toMatch(/^error: Unknown option '--bogus'/);
+  });
+
+  it('prints the RBAC manifest, byte for byte, without configuration', () => {
+    const run = skiff('cluster', 'rbac');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(readFileSync('deploy/rbac/skiff-remote.yaml', 'utf8'));
   });
 
   it("loads a command's chunk and reports a bad configuration without a stack trace", () => {

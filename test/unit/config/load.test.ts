@@ -160,12 +160,13 @@ describe('loadConfig: schedules', () => {
     template: { includedNamespaces: [shop], ttl: 24h, metadata: { labels: { team: payments } } }
     ttl: 168h
     paused: true
+    readiness: block
 `),
       ),
     });
 
     expect(config.schedules).toEqual([
-      { name: 'nightly', cluster: 'alpha', schedule: '0 2 * * *', timeZone: 'UTC', template: {}, paused: false },
+      { name: 'nightly', cluster: 'alpha', schedule: '0 2 * * *', timeZone: 'UTC', template: {}, paused: false, readiness: 'warn' },
       {
         name: 'shop',
         cluster: 'alpha',
@@ -174,6 +175,7 @@ describe('loadConfig: schedules', () => {
         template: { includedNamespaces: ['shop'], ttl: '24h', metadata: { labels: { team: 'payments' } } },
         ttl: '168h',
         paused: true,
+        readiness: 'block',
       },
     ]);
   });

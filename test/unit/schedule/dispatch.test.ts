@@ -51,6 +51,9 @@ async function runTicks(deps: DispatchDeps, ticks: Date[]): Promise<DispatchRepo
   return reports;
 }
 
+/** What a test's readiness gate answers per backup name: the blocking reasons, or a failure. */
+type Answers = Record<string, string[] | Error>;
+
 describe('Module: schedule/dispatch', () => {
   describe('dispatchSchedules', () => {
     it.each([
@@ -215,6 +218,50 @@ describe('Module: schedule/dispatch', () => {
       expect(second.created).toEqual([]);
       expect(second.skipped).toEqual(['unstartable-20260601100000', 'healthy-20260601100000']);
       expect(second.failed.map((f) => f.name)).toEqual(['broken-20260601100000']);
+    });
+
+    it.each([
+      {
+        name: 'a blocked slot is not created and is reported with the reasons',
+        answers: { 'gated-20260601100000': ['volumes at risk'] } as Answers,
+        created: ['free-20260601100000'],
+        blocked: [{ schedule: 'gated', name: 'gated-20260601100000', reasons: ['volumes at risk'] }],
+        failed: [],
+      },
+      {
+        name: 'a gate that fails fails only its slot',
+        answers: { 'gated-20260601100000': new Error('store down') } as Answers,
+        created: ['free-20260601100000'],
+        blocked: undefined,
+        failed: [{ schedule: 'gated', name: 'gated-20260601100000', error: 'the readiness gate failed: store down' }],
+      },
+      {
+        name: 'an open gate starts every slot',
+        answers: {} as Answers,
+        created: ['gated-20260601100000', 'free-20260601100000'],
+        blocked: undefined,
+        failed: [],
+      },
+    ])('readiness gate: $name', async ({ answers, created, blocked, failed }) => {
+      const fake = fakeBackups();
+      const asked: string[] = [];
+      const deps: DispatchDeps = {
+        ...fake.deps([schedule({ name: 'gated', schedule: '0 10 * * *', readiness: 'block' }), schedule({ name: 'free', schedule: '0 10 * * *' })]),
+        readinessGate: async (_schedule, { name }) => {
+          asked.push(name);
+          const answer = answers[name];
+          if (answer instanceof Error) throw answer;
+          return answer ? { blocked: true, reasons: answer } : { blocked: false };
+        },
+      };
+
+      const report = await dispatchSchedules(deps, new Date('2026-06-01T10:00:05Z'));
+
+      expect(asked).toEqual(['gated-20260601100000', 'free-20260601100000']);
+      expect(report.created).toEqual(created);
+      expect(fake.names).toEqual(created);
+      expect(report.blocked).toEqual(blocked);
+      expect(report.failed).toEqual(failed);
     });
 
     it('reports a schedule it cannot evaluate and still runs the others', async () => {

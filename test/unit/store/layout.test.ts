@@ -26,6 +26,7 @@ describe('Module: store/layout', () => {
     ['restoreItemOperationsKey', 'r1', 'clusters/prod/restores/r1/restore-r1-itemoperations.json.gz'],
     ['restoreVolumeInfoKey', 'r1', 'clusters/prod/restores/r1/r1-volumeinfo.json.gz'],
     ['backupInProgressKey', 'b1', 'clusters/prod/metadata/skiff/backups-in-progress/b1.json'],
+    ['skippedSlotsKey', 'nightly', 'clusters/prod/metadata/skiff/skipped-slots/nightly.json'],
   ] as const)('%s(%j) is %s', (method, name, expected) => {
     expect(layout[method](name)).toBe(expected);
   });
