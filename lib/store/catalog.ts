@@ -21,6 +21,23 @@ import type { BackupStore } from './backup-store';
 /** Who wrote a backup: Skiff labels its backups with the cluster; Velero does not. */
 export type BackupWriter = 'skiff' | 'velero';
 
+/**
+ * One stored VolumeSnapshotContent of a backup, as far as making it usable in a cluster
+ * needs it: rediscovery then creates contents from the catalog alone, without reading
+ * the backup's CSI list again for every cluster and every run.
+ */
+export interface CatalogContent {
+  /** The stored content's name. */
+  name: string;
+  driver: string;
+  /** The stored `status.snapshotHandle`; undefined when the stored content had none. */
+  snapshotHandle?: string;
+  /** The VolumeSnapshot it was bound to, as stored in `spec.volumeSnapshotRef`. */
+  volumeSnapshot?: { namespace: string; name: string };
+  /** The stored `status.restoreSize`, bytes. */
+  restoreSize?: number;
+}
+
 /** What the catalog knows of one backup. Times are RFC 3339 strings as in the Backup status. */
 export interface CatalogEntry {
   name: string;
@@ -37,6 +54,8 @@ export interface CatalogEntry {
   /** The CSI drivers of those contents, sorted. */
   drivers: string[];
   writtenBy: BackupWriter;
+  /** Those contents; undefined in entries written before the catalog kept them (read the CSI list then). */
+  contents?: CatalogContent[];
 }
 
 /** The whole catalog of a location. */
@@ -59,6 +78,17 @@ const entrySchema = z.looseObject({
   snapshots: z.number().int().nonnegative(),
   drivers: z.array(z.string()),
   writtenBy: z.enum(['skiff', 'velero']),
+  contents: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        driver: z.string(),
+        snapshotHandle: z.string().optional(),
+        volumeSnapshot: z.object({ namespace: z.string(), name: z.string() }).optional(),
+        restoreSize: z.number().optional(),
+      }),
+    )
+    .optional(),
 });
 const catalogSchema = z.object({
   version: z.literal(1),
@@ -92,6 +122,21 @@ export function catalogEntryFor(backup: Backup, contents: readonly VolumeSnapsho
     snapshots: contents.length,
     drivers: [...new Set(contents.map((c) => c.spec.driver))].sort(),
     writtenBy: cluster ? 'skiff' : 'velero',
+    contents: contents.map(catalogContentFor),
+  };
+}
+
+/** What the catalog keeps of one stored VolumeSnapshotContent. */
+export function catalogContentFor(content: VolumeSnapshotContent): CatalogContent {
+  const ref = content.spec.volumeSnapshotRef;
+  const handle = content.status?.snapshotHandle;
+  const size = content.status?.restoreSize;
+  return {
+    name: content.metadata.name,
+    driver: content.spec.driver,
+    ...(handle ? { snapshotHandle: handle } : {}),
+    ...(ref?.namespace && ref.name ? { volumeSnapshot: { namespace: ref.namespace, name: ref.name } } : {}),
+    ...(typeof size === 'number' ? { restoreSize: size } : {}),
   };
 }
 

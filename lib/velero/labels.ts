@@ -37,6 +37,17 @@ export const BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX = 'velero.io/csi-volumesnap
  */
 export const ORIGINAL_DELETION_POLICY_ANNOTATION = 'skiff.io/original-deletion-policy';
 
+/**
+ * On a VolumeSnapshotContent that rediscovery made from a stored backup: the cluster
+ * the snapshot was taken in (the backup's skiff.io/cluster label; "unknown" for a
+ * backup written by Velero), so people see where a content in their cluster came from.
+ */
+export const SOURCE_CLUSTER_ANNOTATION = 'skiff.io/source-cluster';
+/** On such a content: the storage location whose backup it was made from. */
+export const SOURCE_STORAGE_LOCATION_ANNOTATION = 'skiff.io/source-storage-location';
+/** On such a content: the name of the stored VolumeSnapshotContent it stands for. */
+export const SOURCE_CONTENT_ANNOTATION = 'skiff.io/source-volumesnapshotcontent';
+
 // --- On PVCs and VolumeSnapshots (Velero's CSI actions).
 
 /** On a backed-up PVC (label and annotation): the VolumeSnapshot holding its data. */
