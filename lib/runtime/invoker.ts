@@ -33,3 +33,25 @@ export function lambdaStartRun(env: Record<string, string | undefined> = process
     );
   };
 }
+
+/** Starts another function asynchronously with `payload` as its event. */
+export type InvokeAsync = (payload: unknown) => Promise<void>;
+
+/**
+ * An asynchronous invoker of the function named by the environment variable `envName`
+ * (set by serverless.yml), e.g. SKIFF_SYNC_FUNCTION. Undefined when it is not set, so
+ * callers decide what to do without it (run in-process, or say so).
+ */
+export function lambdaInvoker(envName: string, env: Record<string, string | undefined> = process.env): InvokeAsync | undefined {
+  const functionName = env[envName];
+  if (!functionName) return undefined;
+  const client = new LambdaClient({
+    ...(env.SKIFF_LAMBDA_ENDPOINT ? { endpoint: env.SKIFF_LAMBDA_ENDPOINT } : {}),
+  });
+  return async (payload) => {
+    await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
+  };
+}
+
+/** The environment variable naming the sync function. */
+export const SYNC_FUNCTION_ENV = 'SKIFF_SYNC_FUNCTION';

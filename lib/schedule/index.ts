@@ -11,3 +11,4 @@ export {
 export { DEFAULT_LOOKBACK_MINUTES, dueSlots } from './due-slots';
 export { dispatchSchedules, type DispatchDeps, type DispatchFailure, type DispatchReport } from './dispatch';
 export { timeZoneIssue, wallClock, type WallClock } from './time-zone';
+export { dueSyncs, isSyncDue, type SyncStart } from './sync-due';
