@@ -4,7 +4,6 @@ import { inParallel } from '../core/parallel';
 import { staticContentFor } from '../csi/builders';
 import { checkHandle, hasStorageRecords, LONGHORN_BACKUPS_PATH, longhornBackupRecord, type StorageBackupRecord } from '../csi/handles';
 import { csiDriversPath, volumeSnapshotClassesPath, volumeSnapshotContentsPath, type VolumeSnapshotClass, type VolumeSnapshotContent } from '../csi/snapshot-api';
-import { snapshotClassForDriver } from '../csi/snapshot-class';
 import { watchByList } from '../csi/watch';
 import type { KubeClient } from '../kube/client';
 import { isAlreadyExists, isNotFound, KubeAmbiguousWriteError } from '../kube/errors';
@@ -17,7 +16,7 @@ import {
   SOURCE_CONTENT_ANNOTATION,
   SOURCE_STORAGE_LOCATION_ANNOTATION,
 } from '../velero/labels';
-import { capped, heldContents, isHeld, newestFirst, orphanedBackupLabels, placeholderSnapshotRef, receivesBackup, syncedContentName } from './decisions';
+import { capped, classForSyncedContent, heldContents, isHeld, newestFirst, orphanedBackupLabels, placeholderSnapshotRef, receivesBackup, syncedContentName } from './decisions';
 import type { ClusterSyncResult, HandleRepair } from './report';
 
 /**
@@ -184,9 +183,14 @@ async function plan(
   const records = wanted.some((w) => hasStorageRecords(w.stored.driver)) ? await storageRecords(deps.client, result, cluster) : undefined;
   const planned: Planned[] = [];
   const missing = new Set<string>();
+  const notes = new Set<string>();
   for (const w of wanted) {
     const { driver } = w.stored;
-    const snapshotClass = snapshotClassForDriver(driver, classes).snapshotClass;
+    const snapshotClass = classForSyncedContent(driver, classes);
+    if (snapshotClass?.note && !notes.has(snapshotClass.note)) {
+      notes.add(snapshotClass.note);
+      result.problems.push(snapshotClass.note);
+    }
     if (!installed.has(driver) || !snapshotClass) {
       const key = `${w.entry.name}\n${driver}`;
       if (!missing.has(key)) {
@@ -196,7 +200,7 @@ async function plan(
           driver,
           message:
             `backup ${w.entry.name} has snapshots of driver ${driver}; cluster ${cluster} has no such driver ` +
-            (installed.has(driver) ? `(no VolumeSnapshotClass of it, or several and none labelled velero.io/csi-volumesnapshot-class)` : '(no CSIDriver object)'),
+            (installed.has(driver) ? '(no VolumeSnapshotClass of it)' : '(no CSIDriver object)'),
         });
       }
       continue;
@@ -204,7 +208,7 @@ async function plan(
     const handle = usableHandle(w, records, cluster, result);
     if (handle === undefined) continue;
     if (handle !== w.stored.snapshotHandle && isHeld(held, w.entry.name, [handle])) continue;
-    planned.push({ ...w, name: syncedContentName(w.entry.name, handle), handle, snapshotClass: snapshotClass.metadata.name });
+    planned.push({ ...w, name: syncedContentName(w.entry.name, handle), handle, snapshotClass: snapshotClass.name });
   }
   return planned;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterSyncConfig } from '../config';
 import type { VolumeSnapshotContent } from '../csi/snapshot-api';
 import type { CatalogEntry } from '../store/catalog';
+import { snapshotClassForDriver, type VolumeSnapshotClassLike } from '../csi/snapshot-class';
 import { backupLabelValue, BACKUP_NAME_LABEL } from '../velero/labels';
 
 /**
@@ -116,4 +117,32 @@ export function capped<T>(items: readonly T[], cap: number): { now: T[]; waiting
  */
 export function orphanedBackupLabels(held: HeldContents, known: ReadonlySet<string>): string[] {
   return [...held.handlesByBackup.keys()].filter((label) => !known.has(label)).sort();
+}
+
+/**
+ * The VolumeSnapshotClass a synced content names: the driver's class by Velero's rules
+ * (snapshotClassForDriver), else, when the driver has several and none is chosen, one
+ * of them with a note, preferring deletionPolicy Retain, then the first by name. The
+ * class of a static content only tells the driver which parameters (e.g. deletion
+ * secrets) go with the snapshot, and a content without one would be left without them,
+ * so an ambiguous choice is made and said rather than the snapshot left unusable.
+ * Undefined when the cluster has no class of the driver: the driver is missing there.
+ */
+export function classForSyncedContent(
+  driver: string,
+  classes: readonly (VolumeSnapshotClassLike & { deletionPolicy?: string })[],
+): { name: string; note?: string } | undefined {
+  const chosen = snapshotClassForDriver(driver, classes).snapshotClass;
+  if (chosen) return { name: chosen.metadata.name };
+  const ofDriver = classes
+    .filter((c) => c.driver === driver)
+    .sort((a, b) => Number(b.deletionPolicy === 'Retain') - Number(a.deletionPolicy === 'Retain') || a.metadata.name.localeCompare(b.metadata.name));
+  const first = ofDriver[0];
+  if (!first) return undefined;
+  return {
+    name: first.metadata.name,
+    note:
+      `${ofDriver.length} VolumeSnapshotClasses have driver ${driver} (${ofDriver.map((c) => c.metadata.name).join(', ')}) and none is chosen; ` +
+      `synced contents name ${first.metadata.name}. Label one velero.io/csi-volumesnapshot-class to choose`,
+  };
 }

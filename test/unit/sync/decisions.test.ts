@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   backupsToSync,
   capped,
+  classForSyncedContent,
   heldContents,
   isHeld,
   newestFirst,
@@ -100,5 +101,20 @@ describe('Function: newestFirst', () => {
       { name: 'd' },
     ];
     expect([...entries].sort(newestFirst).map((e) => e.name)).toEqual(['c', 'a', 'b', 'd']);
+  });
+});
+
+describe('Function: classForSyncedContent', () => {
+  const cls = (name: string, driver: string, deletionPolicy: string, labels?: Record<string, string>) => ({ metadata: { name, labels }, driver, deletionPolicy });
+  it.each([
+    ['no class of the driver', [cls('x', 'other.csi', 'Retain')], undefined, false],
+    ['the only class', [cls('only', 'd.csi', 'Delete')], 'only', false],
+    ['the labelled one of several', [cls('a', 'd.csi', 'Retain'), cls('b', 'd.csi', 'Delete', { 'velero.io/csi-volumesnapshot-class': '' })], 'b', false],
+    ['several, none chosen: Retain first, with a note', [cls('a-delete', 'd.csi', 'Delete'), cls('z-retain', 'd.csi', 'Retain')], 'z-retain', true],
+    ['several Retain, none chosen: first by name', [cls('b', 'd.csi', 'Retain'), cls('a', 'd.csi', 'Retain')], 'a', true],
+  ])('%s', (_, classes, name, noted) => {
+    const choice = classForSyncedContent('d.csi', classes);
+    expect(choice?.name).toBe(name);
+    expect(choice?.note !== undefined).toBe(noted);
   });
 });
