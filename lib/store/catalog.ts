@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock';
 import { ConflictError, RemoteError } from '../core/errors';
 import type { VolumeSnapshotContent } from '../csi/snapshot-api';
-import type { Backup } from '../velero/backup';
-import { CLUSTER_LABEL, SCHEDULE_NAME_LABEL } from '../velero/labels';
+import { BACKUP_KIND, DEFAULT_VELERO_NAMESPACE, VELERO_API_VERSION, type Backup, type BackupPhase } from '../velero/backup';
+import { CLUSTER_LABEL, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
+import { validLabelValue } from '../velero/names';
 import type { BackupStore } from './backup-store';
 
 /**
@@ -56,6 +57,9 @@ export interface CatalogEntry {
   writtenBy: BackupWriter;
   /** Those contents; undefined in entries written before the catalog kept them (read the CSI list then). */
   contents?: CatalogContent[];
+  /** The backup's status.errors and status.warnings counts, for listings. */
+  errors?: number;
+  warnings?: number;
 }
 
 /** The whole catalog of a location. */
@@ -89,6 +93,8 @@ const entrySchema = z.looseObject({
       }),
     )
     .optional(),
+  errors: z.number().optional(),
+  warnings: z.number().optional(),
 });
 const catalogSchema = z.object({
   version: z.literal(1),
@@ -123,6 +129,36 @@ export function catalogEntryFor(backup: Backup, contents: readonly VolumeSnapsho
     drivers: [...new Set(contents.map((c) => c.spec.driver))].sort(),
     writtenBy: cluster ? 'skiff' : 'velero',
     contents: contents.map(catalogContentFor),
+    ...(status.errors !== undefined ? { errors: status.errors } : {}),
+    ...(status.warnings !== undefined ? { warnings: status.warnings } : {}),
+  };
+}
+
+/**
+ * A Backup as far as its catalog entry knows it, for listings (GET /backups, `skiff
+ * backup get`), which then cost one GET of the catalog instead of one per backup. The
+ * spec is only its storage location: read the backup by name for the rest.
+ */
+export function backupFromCatalogEntry(entry: CatalogEntry): Backup {
+  const labels: Record<string, string> = {
+    [STORAGE_LOCATION_LABEL]: validLabelValue(entry.storageLocation),
+    ...(entry.cluster ? { [CLUSTER_LABEL]: entry.cluster } : {}),
+    ...(entry.schedule ? { [SCHEDULE_NAME_LABEL]: entry.schedule } : {}),
+  };
+  return {
+    apiVersion: VELERO_API_VERSION,
+    kind: BACKUP_KIND,
+    metadata: { name: entry.name, namespace: DEFAULT_VELERO_NAMESPACE, labels },
+    spec: { storageLocation: entry.storageLocation },
+    status: {
+      phase: entry.phase as BackupPhase,
+      ...(entry.expiration ? { expiration: entry.expiration } : {}),
+      ...(entry.startTimestamp ? { startTimestamp: entry.startTimestamp } : {}),
+      ...(entry.completionTimestamp ? { completionTimestamp: entry.completionTimestamp } : {}),
+      ...(entry.errors !== undefined ? { errors: entry.errors } : {}),
+      ...(entry.warnings !== undefined ? { warnings: entry.warnings } : {}),
+      csiVolumeSnapshotsCompleted: entry.snapshots,
+    },
   };
 }
 

@@ -205,9 +205,12 @@ async function plan(
       }
       continue;
     }
-    const handle = usableHandle(w, records, cluster, result);
-    if (handle === undefined) continue;
-    if (handle !== w.stored.snapshotHandle && isHeld(held, w.entry.name, [handle])) continue;
+    const usable = usableHandle(w, records, cluster, result);
+    if (usable === undefined) continue;
+    const { handle, repair } = usable;
+    // A content made with the repaired handle by an earlier run: nothing to do or report.
+    if (repair && isHeld(held, w.entry.name, [handle])) continue;
+    if (repair) result.repairs.push(repair);
     planned.push({ ...w, name: syncedContentName(w.entry.name, handle), handle, snapshotClass: snapshotClass.name });
   }
   return planned;
@@ -230,10 +233,18 @@ async function storageRecords(client: KubeClient, result: ClusterSyncResult, clu
   }
 }
 
-/** The handle to create with, or undefined (reported) when it is wrong and cannot be repaired. */
-function usableHandle(w: Wanted, records: ReadonlyMap<string, StorageBackupRecord> | undefined, cluster: string, result: ClusterSyncResult): string | undefined {
+/**
+ * The handle to create with and the repair that gave it, or undefined (reported) when
+ * the stored handle is wrong and cannot be repaired.
+ */
+function usableHandle(
+  w: Wanted,
+  records: ReadonlyMap<string, StorageBackupRecord> | undefined,
+  cluster: string,
+  result: ClusterSyncResult,
+): { handle: string; repair?: HandleRepair } | undefined {
   const verdict = checkHandle(w.stored.driver, w.stored.snapshotHandle, records);
-  if (verdict.kind === 'valid' || verdict.kind === 'unchecked') return verdict.handle;
+  if (verdict.kind === 'valid' || verdict.kind === 'unchecked') return { handle: verdict.handle };
   if (verdict.kind === 'wrong' && verdict.repair) {
     const repair: HandleRepair = {
       backup: w.entry.name,
@@ -244,8 +255,7 @@ function usableHandle(w: Wanted, records: ReadonlyMap<string, StorageBackupRecor
       cluster,
       reason: verdict.reason,
     };
-    result.repairs.push(repair);
-    return verdict.repair;
+    return { handle: verdict.repair, repair };
   }
   skip(result, w.entry.name, `stored VolumeSnapshotContent ${w.stored.name} has handle ${verdict.handle} of driver ${w.stored.driver}: ${verdict.reason}; not made usable (a wrong handle restores nothing)`);
   return undefined;

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../lib/backup/run-backup';
+import { listBackups } from '../../lib/backup/service';
 import { configWarnings, validateConfig, type SkiffConfig } from '../../lib/config';
 import { systemClock } from '../../lib/core/clock';
 import { volumeSnapshotContentPath, volumeSnapshotPath, volumeSnapshotsPath, type VolumeSnapshot, type VolumeSnapshotContent } from '../../lib/csi/snapshot-api';
@@ -295,5 +296,30 @@ describe('Rediscovery (sync)', () => {
     expect(report.locations[0]).toMatchObject({ rediscovery: 'off', warning: expect.stringMatching(/after a disaster/) });
     const run = await runSync({ ...deps(), config: off }, { location: 'default', cluster: 'beta', dryRun: true });
     expect(run.locations[0]!.warning).toMatch(/rediscovery is OFF/);
+    // Everything is in place by now: a dry run plans nothing, and reports no repair again.
+    expect(run.locations[0]!.clusters[0]).toMatchObject({ planned: [], repairs: [], created: [] });
+  });
+
+  it('lists backups from the catalog: one GET for the catalogued ones, a GET by name for one written since', async () => {
+    const late = uniqueName('velero-late');
+    await s3Client().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: store.layout.backupMetadataKey(late),
+        Body: JSON.stringify({ apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: late, namespace: 'velero' }, spec: {}, status: { phase: 'Completed' } }),
+      }),
+    );
+    s3.reset();
+
+    const listed = await listBackups({ config, storeFor: () => store, now: () => new Date() });
+
+    expect(listed.unreadable).toEqual([]);
+    expect(listed.items.map((b) => b.metadata.name)).toEqual(expect.arrayContaining([backupName, late]));
+    expect(listed.items.find((b) => b.metadata.name === backupName)).toMatchObject({
+      metadata: { labels: { 'skiff.io/cluster': 'alpha' } },
+      status: { phase: 'Completed', csiVolumeSnapshotsCompleted: 1 },
+    });
+    const reads = s3.log().filter((r) => r.operation === 'GetObject').map((r) => r.key);
+    expect(reads.sort()).toEqual([store.layout.catalogKey(), store.layout.backupMetadataKey(late)].sort());
   });
 });
