@@ -22,6 +22,10 @@ async function main(): Promise<void> {
       const { runBackupCommand } = await import('../lib/cli/backup-commands');
       return runBackupCommand(line.command, line.name, line.flags);
     }
+    case 'sync': {
+      const { runSyncCommand } = await import('../lib/cli/sync-commands');
+      return runSyncCommand(line.command, line.flags);
+    }
   }
 }
 

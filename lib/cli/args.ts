@@ -15,6 +15,9 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
   describe <name> [-o json]
   logs <name>
   download <name> [--file FILE]          (default <name>-data.tar.gz)
+       skiff sync <command> [flags]       rediscovery of stored backups
+  run [--location L] [--cluster C] [--dry-run] [-o json]   catalog the location's backups, make their snapshots usable
+  report [--location L] [-o json]                          the last runs: found, new, gone, created, repairs, problems
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -33,6 +36,8 @@ const OPTIONS = {
   phase: { type: 'string' },
   output: { type: 'string', short: 'o' },
   file: { type: 'string' },
+  location: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,11 +47,16 @@ export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; opt
 export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, or one backup command. */
+/** The sync commands. */
+export const SYNC_COMMANDS = ['run', 'report'] as const;
+export type SyncCommand = (typeof SYNC_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, one backup command or one sync command. */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags };
+  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'sync'; command: SyncCommand; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
 const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
@@ -69,6 +79,11 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
   const { values: flags, positionals } = parsed;
   if (flags.help) return { kind: 'help' };
   const [group, command, name] = positionals;
+  if (group === 'sync' && command) {
+    if (!(SYNC_COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "skiff sync ${command}"` };
+    if (name !== undefined) return { kind: 'usage-error', message: `"skiff sync ${command}" takes no name; use --location and --cluster` };
+    return { kind: 'sync', command: command as SyncCommand, flags };
+  }
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
