@@ -13,6 +13,7 @@ import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import { cliStartRows, measureCliStart } from './cli-start';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
+import { measureSync, syncRows } from './sync';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
 import {
   CREATE_CONCURRENCY,
@@ -42,6 +43,7 @@ import {
  *   SKIFF_BED_STATE=<path>      use a running bed (`npm run bed:up`) and leave it running
  *   BENCH_CLI_SPAWNS=10         spawns of `skiff --help` and of the `node -e 0` baseline
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
+ *   BENCH_ONLY=sync             only rediscovery over 1,000 stored backups (BENCH_SYNC_BACKUPS, BENCH_SYNC_NEW=10)
  */
 
 const CLUSTER = 'alpha';
@@ -85,7 +87,8 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (ONLY !== undefined && ONLY !== 'cli') throw new Error(`BENCH_ONLY=${ONLY}: the part that runs alone is "cli"`);
+  if (ONLY !== undefined && ONLY !== 'cli' && ONLY !== 'sync') throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli" and "sync"`);
+  if (ONLY === 'sync') return syncOnly(startedAt);
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
@@ -134,6 +137,24 @@ async function main(): Promise<void> {
       console.log('The machine was busy with other work: timings are noisy, compare the ratios of paired runs in bench/results.json.');
     }
     console.log('Raw numbers: bench/results.json');
+  } finally {
+    progress('stopping the test bed');
+    await bed.stop();
+  }
+}
+
+/** BENCH_ONLY=sync: rediscovery alone (bench/sync.ts), on a bed of cluster alpha; raw numbers in bench/results-sync.json. */
+async function syncOnly(startedAt: Date): Promise<void> {
+  progress('building the test bed (cached after the first build)');
+  const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
+  const bed = await bedToUse();
+  try {
+    const result = await measureSync(bed, progress);
+    writeFileSync(join(benchDir, 'results-sync.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), loadAverage: loadavg(), ...result }, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark: rediscovery (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(syncRows(result)));
+    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-sync.json`);
   } finally {
     progress('stopping the test bed');
     await bed.stop();
