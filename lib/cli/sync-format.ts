@@ -11,6 +11,9 @@ function clusterLines(c: ClusterReport): string[] {
   for (const r of c.repairs) lines.push(`    repaired ${r.content} (backup ${r.backup}): ${r.oldHandle} -> ${r.newHandle}`);
   for (const n of c.notReady) lines.push(`    not ready: ${n.content} (backup ${n.backup}): ${n.error}`);
   for (const d of c.driversMissing) lines.push(`    ${d.message}`);
+  for (const w of c.wrongHandles) {
+    lines.push(`    wrong handle: ${w.content} (backup ${w.backup}) has ${w.handle}: ${w.reason}${w.repair ? `; the right one is ${w.repair}` : ''}`);
+  }
   for (const s of c.skipped) lines.push(`    skipped backup ${s.backup}: ${s.reason}`);
   for (const o of c.orphans) lines.push(`    orphan: ${o.content} is labelled for backup ${o.backup}, which exists in no location`);
   for (const p of c.problems) lines.push(`    ${p}`);

@@ -105,6 +105,7 @@ export async function syncCluster(
   result.waiting = waiting;
   result.planned = now.map((p) => ({ backup: p.entry.name, content: p.name, snapshotHandle: p.handle }));
   if (!options.dryRun && now.length > 0) await createAndWait(deps, now, result, options.waitTimeoutMs);
+  await findWrongHandles(deps.client, cluster, contents, entries, result);
   await findOrphans(deps, contents, entries, result);
   return result;
 }
@@ -122,6 +123,7 @@ function emptyClusterResult(cluster: string, mode: ClusterSyncConfig['mode']): C
     waiting: 0,
     repairs: [],
     driversMissing: [],
+    wrongHandles: [],
     skipped: [],
     orphans: [],
     problems: [],
@@ -320,6 +322,42 @@ function contentFor(location: string, p: Planned) {
       [SOURCE_CONTENT_ANNOTATION]: p.stored.name,
     },
   });
+}
+
+/**
+ * Checks the handles of the contents the cluster holds for catalogued backups
+ * (source document 001: a Longhorn content written as `bs://<pvcName>/<backup>`
+ * restores nothing elsewhere). Only contents whose handle already looks wrong by its
+ * shape cost a LIST of the storage system's records, which then names the repair.
+ */
+async function findWrongHandles(
+  client: KubeClient,
+  cluster: string,
+  contents: readonly VolumeSnapshotContent[],
+  entries: readonly CatalogEntry[],
+  result: ClusterSyncResult,
+): Promise<void> {
+  const catalogued = new Set(entries.map((e) => backupLabelValue(e.name)));
+  const suspects = contents.flatMap((content) => {
+    const backup = content.metadata.labels?.[BACKUP_NAME_LABEL];
+    const handle = content.status?.snapshotHandle ?? content.spec.source?.snapshotHandle;
+    if (backup === undefined || !catalogued.has(backup) || !handle) return [];
+    const verdict = checkHandle(content.spec.driver, handle);
+    return verdict.kind === 'wrong' || verdict.kind === 'malformed' ? [{ content, backup, handle }] : [];
+  });
+  if (suspects.length === 0) return;
+  const records = suspects.some((s) => hasStorageRecords(s.content.spec.driver)) ? await storageRecords(client, result, cluster) : undefined;
+  for (const { content, backup, handle } of suspects) {
+    const verdict = checkHandle(content.spec.driver, handle, records);
+    if (verdict.kind !== 'wrong' && verdict.kind !== 'malformed') continue;
+    result.wrongHandles.push({
+      content: content.metadata.name,
+      backup,
+      handle,
+      reason: verdict.reason,
+      ...(verdict.kind === 'wrong' && verdict.repair ? { repair: verdict.repair } : {}),
+    });
+  }
 }
 
 /** Contents labelled for a backup no location knows: reported, never deleted. */

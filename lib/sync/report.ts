@@ -42,6 +42,12 @@ export interface ClusterSyncResult {
   waiting: number;
   repairs: HandleRepair[];
   driversMissing: { backup: string; driver: string; message: string }[];
+  /**
+   * Contents already in the cluster, labelled for a catalogued backup, whose handle is
+   * wrong for its driver: reported with the repaired handle when the storage system's
+   * records give it. Sync does not replace them (a content's source cannot be edited).
+   */
+  wrongHandles: { content: string; backup: string; handle: string; reason: string; repair?: string }[];
   skipped: SkippedBackup[];
   /** Contents labelled for a backup that exists in no location (never deleted). */
   orphans: { content: string; backup: string }[];

@@ -171,6 +171,7 @@ async function syncOneCluster(
       waiting: 0,
       repairs: [],
       driversMissing: [],
+      wrongHandles: [],
       skipped: [],
       orphans: [],
       problems: [],

@@ -281,7 +281,31 @@ describe('Rediscovery (sync)', () => {
     expect(content!.metadata.annotations).toMatchObject({ 'skiff.io/source-cluster': 'unknown' });
   });
 
-  it('cut no snapshot in any sync: the ledger has only the backup\'s', async () => {
+  it('reports a content already in a cluster whose Longhorn handle has the wrong form, with the right handle', async () => {
+    const longhornBackup = handle.split('/').pop()!;
+    const wrongName = uniqueName('harvester-wrong');
+    await beta.create('/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshotContent',
+      metadata: { name: wrongName, labels: { 'velero.io/backup-name': backupName } },
+      spec: {
+        deletionPolicy: 'Retain',
+        driver: DRIVER,
+        source: { snapshotHandle: `bs://data/${longhornBackup}` },
+        volumeSnapshotRef: { namespace: 'nowhere', name: wrongName },
+      },
+    });
+
+    const result = await runSync(deps(), { cluster: 'beta', dryRun: true });
+
+    expect(result.locations[0]!.clusters[0]!.wrongHandles).toEqual([
+      expect.objectContaining({ content: wrongName, backup: backupName, handle: `bs://data/${longhornBackup}`, repair: handle }),
+    ]);
+    // Reported only: the content is left as it was.
+    expect((await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(wrongName))).spec.source.snapshotHandle).toBe(`bs://data/${longhornBackup}`);
+  });
+
+
     const state = await ledger();
     const cutBySync = state.events.filter((e) => e.type === 'SnapshotCreated' && (e.object ?? '').includes('skiff-sync-'));
     expect(cutBySync).toEqual([]);
