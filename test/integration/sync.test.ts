@@ -305,7 +305,7 @@ describe('Rediscovery (sync)', () => {
     expect((await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(wrongName))).spec.source.snapshotHandle).toBe(`bs://data/${longhornBackup}`);
   });
 
-
+  it("cut no snapshot in any sync: the ledger has only the backup's", async () => {
     const state = await ledger();
     const cutBySync = state.events.filter((e) => e.type === 'SnapshotCreated' && (e.object ?? '').includes('skiff-sync-'));
     expect(cutBySync).toEqual([]);
