@@ -13,6 +13,7 @@ import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import { createBackupStore, type BackupStore } from '../../lib/store/backup-store';
 import { readCatalog } from '../../lib/store/catalog';
 import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client';
+import { discoverBackups } from '../../lib/sync/discover';
 import { getSyncReport, runSync, type SyncDeps } from '../../lib/sync/service';
 import { bedState, freshBucket, freshNamespace, ledger, s3Client, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
@@ -347,3 +348,48 @@ describe('Rediscovery (sync)', () => {
     expect(reads.sort()).toEqual([store.layout.catalogKey(), store.layout.backupMetadataKey(late)].sort());
   });
 });
+
+describe('Rediscovery: what discovery skips, reports and drops', () => {
+  it('skips backups without velero-backup.json, with files that do not parse or being deleted, and drops backups gone from the bucket', async () => {
+    const own = await freshBucket('sync-faults');
+    const location = { ...config.storageLocations[0]!, bucket: own };
+    const counted = createS3Client(location);
+    const faults = createBackupStore(counted.s3, location);
+    const put = (key: string, body: string | Buffer) => s3Client().send(new PutObjectCommand({ Bucket: own, Key: key, Body: body }));
+    const backup = (name: string) =>
+      JSON.stringify({ apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name, namespace: 'velero' }, spec: {}, status: { phase: 'Completed' } });
+    await put(faults.layout.backupContentsKey('unfinished'), 'tarball');
+    await put(faults.layout.backupMetadataKey('not-json'), '{ this is not JSON');
+    await put(faults.layout.backupMetadataKey('not-a-backup'), JSON.stringify({ kind: 'ConfigMap' }));
+    await put(faults.layout.backupMetadataKey('bad-csi-list'), backup('bad-csi-list'));
+    await put(faults.layout.csiVolumeSnapshotContentsKey('bad-csi-list'), gzipSync(JSON.stringify([{ metadata: {} }])));
+    await put(faults.layout.backupMetadataKey('deleting'), backup('deleting'));
+    await put(faults.layout.deletionMarkerKey('deleting'), '{}');
+    await put(faults.layout.backupMetadataKey('good'), backup('good'));
+    const discoverDeps = {
+      store: faults,
+      clock: systemClock,
+      deletionMarkers: async () => new Set(await faults.listDeletionMarkers()),
+      writable: true,
+    };
+
+    const first = await discoverBackups(discoverDeps, { dryRun: false });
+
+    expect(first).toMatchObject({ found: 6, new: ['good'], gone: [] });
+    const reasons = Object.fromEntries(first.skipped.map((s) => [s.backup, s.reason]));
+    expect(reasons).toEqual({
+      unfinished: expect.stringMatching(/no velero-backup.json/),
+      'not-json': expect.stringMatching(/velero-backup.json does not parse: .*not valid JSON/),
+      'not-a-backup': expect.stringMatching(/velero-backup.json does not parse/),
+      'bad-csi-list': expect.stringMatching(/CSI VolumeSnapshotContent list does not parse/),
+      deleting: expect.stringMatching(/being deleted/),
+    });
+    expect(Object.keys((await readCatalog(faults)).catalog.backups)).toEqual(['good']);
+
+    await faults.deleteBackup('good');
+    const second = await discoverBackups(discoverDeps, { dryRun: false });
+    expect(second.gone).toEqual(['good']);
+    expect((await readCatalog(faults)).catalog.backups).toEqual({});
+  });
+});
+
