@@ -212,17 +212,20 @@ const MAX_CATALOG_ATTEMPTS = 5;
 /**
  * Applies `change` to the latest catalog and writes it back conditionally; on a lost
  * race (412) reads again and re-applies, so `change` must be a function of the catalog
- * it is given (add these entries, remove those), not of an earlier read. Returns the
- * catalog as written. ConflictError when it keeps losing; a ReadOnly location cannot
+ * it is given (add these entries, remove those), not of an earlier read. `read`, the
+ * caller's own readCatalog answer, stands in for the first read. Returns the catalog as
+ * written. ConflictError when it keeps losing; a ReadOnly location cannot
  * be written (the store's error).
  */
 export async function updateCatalog(
   store: BackupStore,
   change: (catalog: Catalog) => void,
   clock: Pick<Clock, 'now'>,
+  read?: CatalogVersion,
 ): Promise<Catalog> {
   for (let attempt = 1; ; attempt++) {
-    const { catalog, etag } = await readCatalog(store);
+    // The caller's read saves a GET on the first attempt; after a lost race, read again.
+    const { catalog, etag } = attempt === 1 && read ? { catalog: structuredClone(read.catalog), etag: read.etag } : await readCatalog(store);
     change(catalog);
     catalog.updatedAt = clock.now().toISOString();
     try {

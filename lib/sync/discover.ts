@@ -80,7 +80,7 @@ export async function discoverBackups(deps: DiscoverDeps, options: { dryRun: boo
     change(read.catalog);
     return { ...result, catalog: read.catalog, ...(notWritten ? { catalogNotWritten: notWritten } : {}) };
   }
-  return { ...result, catalog: await updateCatalog(store, change, deps.clock) };
+  return { ...result, catalog: await updateCatalog(store, change, deps.clock, read) };
 }
 
 /** Reads each new backup (skipping those being deleted) into a catalog entry; failures go to `skipped`. */
