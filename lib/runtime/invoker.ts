@@ -12,26 +12,15 @@ import { logger } from '../core/logger';
 export type StartRun = (backupName: string) => Promise<void>;
 
 export function lambdaStartRun(env: Record<string, string | undefined> = process.env): StartRun {
-  const functionName = env.SKIFF_RUNNER_FUNCTION;
-  if (!functionName) {
+  const invoke = lambdaInvoker('SKIFF_RUNNER_FUNCTION', env);
+  if (!invoke) {
     return async (backupName) => {
       logger.warn('no runner function configured (SKIFF_RUNNER_FUNCTION); the backup waits for the reconcile schedule', {
         backup: backupName,
       });
     };
   }
-  const client = new LambdaClient({
-    ...(env.SKIFF_LAMBDA_ENDPOINT ? { endpoint: env.SKIFF_LAMBDA_ENDPOINT } : {}),
-  });
-  return async (backupName) => {
-    await client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ backup: backupName })),
-      }),
-    );
-  };
+  return (backupName) => invoke({ backup: backupName });
 }
 
 /** Starts another function asynchronously with `payload` as its event. */
