@@ -2,12 +2,12 @@ import type { ClusterSyncConfig } from '../config';
 import type { Clock } from '../core/clock';
 import { inParallel } from '../core/parallel';
 import { staticContentFor } from '../csi/builders';
-import { checkHandle, hasStorageRecords, LONGHORN_BACKUPS_PATH, longhornBackupRecord, type StorageBackupRecord } from '../csi/handles';
+import { checkHandle, hasStorageRecords, type StorageBackupRecord } from '../csi/handles';
 import { csiDriversPath, volumeSnapshotClassesPath, volumeSnapshotContentsPath, type VolumeSnapshotClass, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import { watchByList } from '../csi/watch';
 import type { KubeClient } from '../kube/client';
-import { isAlreadyExists, isNotFound, KubeAmbiguousWriteError } from '../kube/errors';
-import { listAll, type KubeObject } from '../kube/list-all';
+import { isAlreadyExists, KubeAmbiguousWriteError } from '../kube/errors';
+import { listAll } from '../kube/list-all';
 import type { CatalogContent, CatalogEntry } from '../store/catalog';
 import {
   backupLabelValue,
@@ -18,6 +18,8 @@ import {
 } from '../velero/labels';
 import { capped, classForSyncedContent, heldContents, isHeld, newestFirst, orphanedBackupLabels, placeholderSnapshotRef, receivesBackup, syncedContentName } from './decisions';
 import type { ClusterSyncResult, HandleRepair } from './report';
+import { findWrongHandles, repairWrongContents } from './repair';
+import { storageRecords } from './storage-records';
 
 /**
  * Making a location's stored snapshots usable in one cluster: for each catalogued
@@ -71,6 +73,13 @@ interface Planned extends Wanted {
   snapshotClass: string;
 }
 
+/** A content this run waits for. */
+export interface Watched {
+  name: string;
+  backup: string;
+  snapshotHandle: string;
+}
+
 /** How many contents are created at once. */
 const CREATE_CONCURRENCY = 8;
 
@@ -104,8 +113,10 @@ export async function syncCluster(
   const { now, waiting } = capped(planned, options.maxContentsPerRun);
   result.waiting = waiting;
   result.planned = now.map((p) => ({ backup: p.entry.name, content: p.name, snapshotHandle: p.handle }));
-  if (!options.dryRun && now.length > 0) await createAndWait(deps, now, result, options.waitTimeoutMs);
-  await findWrongHandles(deps.client, cluster, contents, entries, result);
+  const toWatch: Watched[] = options.dryRun ? [] : await createContents(deps, now, result);
+  const wrong = await findWrongHandles(deps.client, cluster, contents, entries, result);
+  if (!options.dryRun) toWatch.push(...(await repairWrongContents(deps.client, cluster, wrong, held, result)));
+  await waitReady(deps, toWatch, result, options.waitTimeoutMs);
   await findOrphans(deps, contents, entries, result);
   return result;
 }
@@ -218,23 +229,6 @@ async function plan(
   return planned;
 }
 
-/** Longhorn's Backup records by name; undefined (and reported) when the cluster has none to read. */
-async function storageRecords(client: KubeClient, result: ClusterSyncResult, cluster: string): Promise<Map<string, StorageBackupRecord> | undefined> {
-  try {
-    const objects = await listAll<KubeObject & { status?: { volumeName?: string } }>(client, LONGHORN_BACKUPS_PATH);
-    const records = new Map<string, StorageBackupRecord>();
-    for (const object of objects) {
-      const record = longhornBackupRecord(object);
-      if (record) records.set(record.backupName, record);
-    }
-    return records;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    result.problems.push(`cluster ${cluster} serves no backups.longhorn.io: Longhorn handles are checked for their shape only`);
-    return undefined;
-  }
-}
-
 /**
  * The handle to create with and the repair that gave it, or undefined (reported) when
  * the stored handle is wrong and cannot be repaired.
@@ -263,18 +257,19 @@ function usableHandle(
   return undefined;
 }
 
-/** Creates each content (409: already there, counted) and waits, bounded, for readiness. */
-async function createAndWait(deps: ClusterSyncDeps, planned: readonly Planned[], result: ClusterSyncResult, timeoutMs: number): Promise<void> {
-  const toWatch: Planned[] = [];
+/** Creates each content; 409 means a parallel or earlier run made it, and is counted. Returns what to wait for. */
+async function createContents(deps: ClusterSyncDeps, planned: readonly Planned[], result: ClusterSyncResult): Promise<Watched[]> {
+  const toWatch: Watched[] = [];
   await inParallel(planned, CREATE_CONCURRENCY, async (p) => {
+    const watched = { name: p.name, backup: p.entry.name, snapshotHandle: p.handle };
     try {
       await deps.client.create(volumeSnapshotContentsPath(), contentFor(deps.location, p));
       result.created.push(p.name);
-      toWatch.push(p);
+      toWatch.push(watched);
     } catch (error) {
       if (isAlreadyExists(error)) {
         result.alreadyThere.push(p.name);
-        toWatch.push(p);
+        toWatch.push(watched);
       } else if (error instanceof KubeAmbiguousWriteError) {
         // The fixed name makes the next run's create a 409 if this one was applied.
         result.problems.push(`creating ${p.name} for backup ${p.entry.name} may or may not have been applied (${error.message}); the next run settles it`);
@@ -283,8 +278,13 @@ async function createAndWait(deps: ClusterSyncDeps, planned: readonly Planned[],
       }
     }
   });
+  return toWatch;
+}
+
+/** Waits, bounded, with one LIST per look, until the contents are ready; reports the rest with the driver's error. */
+async function waitReady(deps: ClusterSyncDeps, toWatch: readonly Watched[], result: ClusterSyncResult, timeoutMs: number): Promise<void> {
   if (toWatch.length === 0) return;
-  const byName = new Map(toWatch.map((p) => [p.name, p]));
+  const byName = new Map(toWatch.map((w) => [w.name, w]));
   const { settled, pending } = await watchByList<VolumeSnapshotContent, true>({
     list: () => listAll<VolumeSnapshotContent>(deps.client, volumeSnapshotContentsPath(), { labelSelector: BACKUP_NAME_LABEL }),
     keys: [...byName.keys()],
@@ -296,11 +296,11 @@ async function createAndWait(deps: ClusterSyncDeps, planned: readonly Planned[],
   });
   result.ready = settled.size;
   for (const [name, content] of pending) {
-    const p = byName.get(name)!;
+    const w = byName.get(name)!;
     result.notReady.push({
-      backup: p.entry.name,
+      backup: w.backup,
       content: name,
-      snapshotHandle: p.handle,
+      snapshotHandle: w.snapshotHandle,
       error: content?.status?.error?.message ?? (content ? `not ready within ${Math.round(timeoutMs / 1000)}s` : 'not found after it was created'),
     });
   }
@@ -322,42 +322,6 @@ function contentFor(location: string, p: Planned) {
       [SOURCE_CONTENT_ANNOTATION]: p.stored.name,
     },
   });
-}
-
-/**
- * Checks the handles of the contents the cluster holds for catalogued backups
- * (source document 001: a Longhorn content written as `bs://<pvcName>/<backup>`
- * restores nothing elsewhere). Only contents whose handle already looks wrong by its
- * shape cost a LIST of the storage system's records, which then names the repair.
- */
-async function findWrongHandles(
-  client: KubeClient,
-  cluster: string,
-  contents: readonly VolumeSnapshotContent[],
-  entries: readonly CatalogEntry[],
-  result: ClusterSyncResult,
-): Promise<void> {
-  const catalogued = new Set(entries.map((e) => backupLabelValue(e.name)));
-  const suspects = contents.flatMap((content) => {
-    const backup = content.metadata.labels?.[BACKUP_NAME_LABEL];
-    const handle = content.status?.snapshotHandle ?? content.spec.source?.snapshotHandle;
-    if (backup === undefined || !catalogued.has(backup) || !handle) return [];
-    const verdict = checkHandle(content.spec.driver, handle);
-    return verdict.kind === 'wrong' || verdict.kind === 'malformed' ? [{ content, backup, handle }] : [];
-  });
-  if (suspects.length === 0) return;
-  const records = suspects.some((s) => hasStorageRecords(s.content.spec.driver)) ? await storageRecords(client, result, cluster) : undefined;
-  for (const { content, backup, handle } of suspects) {
-    const verdict = checkHandle(content.spec.driver, handle, records);
-    if (verdict.kind !== 'wrong' && verdict.kind !== 'malformed') continue;
-    result.wrongHandles.push({
-      content: content.metadata.name,
-      backup,
-      handle,
-      reason: verdict.reason,
-      ...(verdict.kind === 'wrong' && verdict.repair ? { repair: verdict.repair } : {}),
-    });
-  }
 }
 
 /** Contents labelled for a backup no location knows: reported, never deleted. */

@@ -10,13 +10,20 @@ import type { SkippedBackup } from './discover';
  * never overwrite each other and no write needs a read first.
  */
 
-/** A wrong handle replaced by the right one in a content sync made. */
+/**
+ * A wrong handle replaced by the right one: in a content sync made from a stored one,
+ * or in a content the cluster held (then retired, and its VolumeSnapshot replaced).
+ */
 export interface HandleRepair {
   backup: string;
-  /** The stored VolumeSnapshotContent whose handle was wrong. */
+  /** The VolumeSnapshotContent whose handle was wrong: the stored one, or the one in the cluster. */
   storedContent: string;
   /** The content made with the repaired handle. */
   content: string;
+  /** The content in the cluster retired (Retain, backup label removed) in favour of `content`. */
+  retired?: string;
+  /** The VolumeSnapshot (namespace/name) made for `content`, where the wrong one had one. */
+  volumeSnapshot?: string;
   oldHandle: string;
   newHandle: string;
   cluster: string;
@@ -45,7 +52,7 @@ export interface ClusterSyncResult {
   /**
    * Contents already in the cluster, labelled for a catalogued backup, whose handle is
    * wrong for its driver: reported with the repaired handle when the storage system's
-   * records give it. Sync does not replace them (a content's source cannot be edited).
+   * records give it; those with a repair are repaired (see repair.ts and `repairs`).
    */
   wrongHandles: { content: string; backup: string; handle: string; reason: string; repair?: string }[];
   skipped: SkippedBackup[];

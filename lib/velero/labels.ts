@@ -48,6 +48,18 @@ export const SOURCE_STORAGE_LOCATION_ANNOTATION = 'skiff.io/source-storage-locat
 /** On such a content: the name of the stored VolumeSnapshotContent it stands for. */
 export const SOURCE_CONTENT_ANNOTATION = 'skiff.io/source-volumesnapshotcontent';
 
+/**
+ * On a content whose snapshot handle was wrong and that rediscovery retired: the content
+ * made in its place with the right handle. The retired content keeps deletionPolicy
+ * Retain and loses its backup label, so expiry never asks the driver to delete a
+ * snapshot through a wrong handle.
+ */
+export const REPLACED_BY_ANNOTATION = 'skiff.io/replaced-by';
+/** On the content made in its place: the retired content it replaces. */
+export const REPLACES_ANNOTATION = 'skiff.io/replaces';
+/** On such a retired content: the backup label value it had. */
+export const RETIRED_BACKUP_ANNOTATION = 'skiff.io/retired-from-backup';
+
 // --- On PVCs and VolumeSnapshots (Velero's CSI actions).
 
 /** On a backed-up PVC (label and annotation): the VolumeSnapshot holding its data. */

@@ -40,6 +40,8 @@ let backupName: string;
 /** The stored status.snapshotHandle of the backup's one snapshot. */
 let handle: string;
 let pvName: string;
+/** A backup written in Velero's layout by the test, with a wrong-format Longhorn handle. */
+let veleroBackup: string;
 
 function deps(overrides: Partial<SyncDeps> = {}): SyncDeps {
   return {
@@ -222,7 +224,7 @@ describe('Rediscovery (sync)', () => {
   });
 
   it('catalogues a backup Velero wrote and repairs its wrong-format Longhorn handle (bs://<pvcName>/<backup>)', async () => {
-    const veleroBackup = uniqueName('velero-made');
+    veleroBackup = uniqueName('velero-made');
     const longhornBackup = handle.split('/').pop()!;
     const wrong = `bs://data/${longhornBackup}`;
     const now = new Date();
@@ -282,28 +284,68 @@ describe('Rediscovery (sync)', () => {
     expect(content!.metadata.annotations).toMatchObject({ 'skiff.io/source-cluster': 'unknown' });
   });
 
-  it('reports a content already in a cluster whose Longhorn handle has the wrong form, with the right handle', async () => {
+  it('repairs contents already in a cluster whose Longhorn handle has the wrong form: a right content and VolumeSnapshot, the wrong one retired', async () => {
     const longhornBackup = handle.split('/').pop()!;
-    const wrongName = uniqueName('harvester-wrong');
-    await beta.create('/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents', {
+    const wrongHandle = `bs://data/${longhornBackup}`;
+    const api = '/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents';
+    const wrongContent = (name: string, backup: string, ref: { namespace: string; name: string }) => ({
       apiVersion: 'snapshot.storage.k8s.io/v1',
       kind: 'VolumeSnapshotContent',
-      metadata: { name: wrongName, labels: { 'velero.io/backup-name': backupName } },
-      spec: {
-        deletionPolicy: 'Retain',
-        driver: DRIVER,
-        source: { snapshotHandle: `bs://data/${longhornBackup}` },
-        volumeSnapshotRef: { namespace: 'nowhere', name: wrongName },
-      },
+      metadata: { name, labels: { 'velero.io/backup-name': backup } },
+      spec: { deletionPolicy: 'Retain', driver: DRIVER, source: { snapshotHandle: wrongHandle }, volumeSnapshotRef: ref },
+    });
+    // As a buggy synchroniser left them: one unbound, one bound to a VolumeSnapshot an application uses.
+    const unbound = uniqueName('harvester-unbound');
+    await beta.create(api, wrongContent(unbound, backupName, { namespace: 'nowhere', name: unbound }));
+    const appNs = await freshNamespace('beta', 'sync-wrong');
+    const bound = uniqueName('harvester-bound');
+    await beta.create(api, wrongContent(bound, veleroBackup, { namespace: appNs, name: 'app-snap' }));
+    await beta.create(volumeSnapshotsPath(appNs), {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: 'app-snap', labels: { app: 'web' } },
+      spec: { source: { volumeSnapshotContentName: bound } },
+    });
+    await waitFor(async () => Boolean((await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(bound))).spec.volumeSnapshotRef.uid), {
+      what: 'the wrong content to be bound to its VolumeSnapshot',
+      timeoutMs: 60_000,
     });
 
-    const result = await runSync(deps(), { cluster: 'beta', dryRun: true });
+    const dry = await runSync(deps(), { cluster: 'beta', dryRun: true });
+    expect(dry.locations[0]!.clusters[0]!.wrongHandles).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ content: unbound, backup: backupName, handle: wrongHandle, repair: handle }),
+        expect.objectContaining({ content: bound, backup: veleroBackup, handle: wrongHandle, repair: handle }),
+      ]),
+    );
+    expect(dry.locations[0]!.clusters[0]!.repairs).toEqual([]);
 
-    expect(result.locations[0]!.clusters[0]!.wrongHandles).toEqual([
-      expect.objectContaining({ content: wrongName, backup: backupName, handle: `bs://data/${longhornBackup}`, repair: handle }),
-    ]);
-    // Reported only: the content is left as it was.
-    expect((await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(wrongName))).spec.source.snapshotHandle).toBe(`bs://data/${longhornBackup}`);
+    const result = await runSync(deps(), { cluster: 'beta' });
+
+    const repairs = result.locations[0]!.clusters[0]!.repairs;
+    expect(repairs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ retired: unbound, backup: backupName, oldHandle: wrongHandle, newHandle: handle, cluster: 'beta' }),
+        expect.objectContaining({ retired: bound, backup: veleroBackup, oldHandle: wrongHandle, newHandle: handle, volumeSnapshot: `${appNs}/app-snap-repaired` }),
+      ]),
+    );
+    const replacement = await waitFor(
+      async () => {
+        const vs = await beta.get<VolumeSnapshot>(volumeSnapshotPath(appNs, 'app-snap-repaired'));
+        return vs.status?.readyToUse ? vs : undefined;
+      },
+      { what: 'the replacing VolumeSnapshot to be ready', timeoutMs: 60_000 },
+    );
+    const right = await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(replacement.status!.boundVolumeSnapshotContentName!));
+    expect(right.status).toMatchObject({ readyToUse: true, snapshotHandle: handle });
+    expect(replacement.metadata.labels).toMatchObject({ app: 'web' });
+    for (const name of [unbound, bound]) {
+      const retired = await beta.get<VolumeSnapshotContent>(volumeSnapshotContentPath(name));
+      expect(retired.spec).toMatchObject({ deletionPolicy: 'Retain', source: { snapshotHandle: wrongHandle } });
+      expect(retired.metadata.labels?.['velero.io/backup-name']).toBeUndefined();
+      expect(retired.metadata.annotations?.['skiff.io/replaced-by']).toMatch(/^skiff-sync-/);
+    }
+    expect((await ledger()).snapshots.find((s) => s.handle === handle)?.deleted).not.toBe(true);
   });
 
   it("cut no snapshot in any sync: the ledger has only the backup's", async () => {
