@@ -14,6 +14,7 @@ import { cliStartRows, measureCliStart } from './cli-start';
 import { expiryRows, measureExpiry } from './expiry-bench';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
+import { measureSync, syncRows } from './sync';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
 import {
   CREATE_CONCURRENCY,
@@ -44,6 +45,7 @@ import {
  *   BENCH_CLI_SPAWNS=10         spawns of `skiff --help` and of the `node -e 0` baseline
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
  *   BENCH_ONLY=expiry           only expiry: 100 of 1,000 stored backups, S3 requests and time
+ *   BENCH_ONLY=sync             only rediscovery over 1,000 stored backups (BENCH_SYNC_BACKUPS, BENCH_SYNC_NEW=10)
  */
 
 const CLUSTER = 'alpha';
@@ -87,8 +89,9 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (ONLY !== undefined && ONLY !== 'cli' && ONLY !== 'expiry') throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli" and "expiry"`);
+  if (ONLY !== undefined && !['cli', 'expiry', 'sync'].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli", "expiry" and "sync"`);
   if (ONLY === 'expiry') return benchExpiryOnly(startedAt);
+  if (ONLY === 'sync') return syncOnly(startedAt);
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
@@ -153,6 +156,24 @@ async function benchExpiryOnly(startedAt: Date): Promise<void> {
     console.log(`\n## Skiff benchmark: expiry (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
     console.log(resultsTable(expiryRows(result)));
     console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-expiry.json`);
+  } finally {
+    progress('stopping the test bed');
+    await bed.stop();
+  }
+}
+
+/** BENCH_ONLY=sync: rediscovery alone (bench/sync.ts), on a bed of cluster alpha; raw numbers in bench/results-sync.json. */
+async function syncOnly(startedAt: Date): Promise<void> {
+  progress('building the test bed (cached after the first build)');
+  const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
+  const bed = await bedToUse();
+  try {
+    const result = await measureSync(bed, progress);
+    writeFileSync(join(benchDir, 'results-sync.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), loadAverage: loadavg(), ...result }, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark: rediscovery (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(syncRows(result)));
+    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-sync.json`);
   } finally {
     progress('stopping the test bed');
     await bed.stop();

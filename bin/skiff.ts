@@ -31,6 +31,10 @@ async function main(): Promise<void> {
       const { runReadinessCommand } = await import('../lib/cli/cluster-commands');
       return runReadinessCommand(line.name!, line.flags);
     }
+    case 'sync': {
+      const { runSyncCommand } = await import('../lib/cli/sync-commands');
+      return runSyncCommand(line.command, line.flags);
+    }
   }
 }
 

@@ -2,12 +2,12 @@ import middy from '@middy/core';
 import { createBackup } from '../lib/backup/service';
 import { reconcileBackups } from '../lib/backup/reconcile';
 import { backupServiceDeps } from '../lib/backup/service';
-import { durationMs } from '../lib/config';
-import { lambdaInvoker, lambdaStartRun } from '../lib/runtime/invoker';
+import { durationMs, rediscoveryOffWarning } from '../lib/config';
+import { lambdaInvoker, lambdaStartRun, SYNC_FUNCTION_ENV, type InvokeAsync } from '../lib/runtime/invoker';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
 import { lambdaLogContext } from '../lib/runtime/log-context';
-import { dispatchSchedules, gcDue } from '../lib/schedule';
+import { dispatchSchedules, dueSyncs, gcDue } from '../lib/schedule';
 import { readinessGate } from '../lib/readiness/schedule-gate';
 import { checkReadiness, readinessDeps } from '../lib/readiness/service';
 
@@ -16,38 +16,37 @@ const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
 const readiness = readinessDeps(config);
 const startExpiry = lambdaInvoker('SKIFF_EXPIRY_FUNCTION');
+const startSync = lambdaInvoker(SYNC_FUNCTION_ENV);
 const gcFrequencyMs = durationMs(config.defaults.gcFrequency);
 
+// Said again here, where rediscovery would have been started: it is off, not failing.
+for (const location of config.storageLocations) {
+  const warning = rediscoveryOffWarning(location);
+  if (warning) logger.warn('rediscovery is off', { storageLocation: location.name, warning });
+}
+if (!startSync) logger.warn(`no sync function configured (${SYNC_FUNCTION_ENV}): the scheduler starts no rediscovery`);
+if (!startExpiry) logger.warn('no expiry function configured (SKIFF_EXPIRY_FUNCTION): the scheduler starts no expiry');
+
 /**
- * Starts an expiry run, in an invocation of its own, for each storage location whose
- * gcFrequency period begins at this tick. Returns the locations started and those whose
- * start failed (their next period's run comes all the same).
+ * One asynchronous invocation per payload, all at once; a start that fails is named
+ * and logged, not thrown (the next due period starts it all the same).
  */
-async function startExpiryRuns(now: Date): Promise<{ expiryStarted: string[]; expiryFailed: string[] }> {
-  const due = config.storageLocations.map((l) => l.name).filter((name) => gcDue(name, now, gcFrequencyMs));
-  const started: string[] = [];
-  const failed: string[] = [];
-  for (const location of due) {
-    if (!startExpiry) {
-      logger.warn('expiry is due but no expiry function is configured (SKIFF_EXPIRY_FUNCTION)', { storageLocation: location });
-      continue;
-    }
-    try {
-      await startExpiry({ location });
-      started.push(location);
-    } catch (error) {
-      logger.error('could not start an expiry run', { storageLocation: location, error });
-      failed.push(location);
-    }
-  }
-  return { expiryStarted: started, expiryFailed: failed };
+async function startAll<P extends object>(what: string, payloads: P[], invoke: InvokeAsync | undefined) {
+  if (!invoke) return { started: 0, failed: [] as (P & { error: string })[] };
+  const outcomes = await Promise.allSettled(payloads.map((payload) => invoke(payload)));
+  const failed = payloads.flatMap((payload, i) => {
+    const outcome = outcomes[i]!;
+    return outcome.status === 'rejected' ? [{ ...payload, error: (outcome.reason as Error).message }] : [];
+  });
+  if (failed.length > 0) logger.error(`some ${what} runs could not be started`, { failed });
+  return { started: payloads.length - failed.length, failed };
 }
 
 /**
  * Every minute: starts the backups the configured schedules owe (each slot exactly
  * once, unless its schedule's readiness gate blocks it), hands stalled backup runs to
- * fresh invocations, and starts the expiry runs that are due (one invocation per
- * storage location every gcFrequency).
+ * fresh invocations, starts a rediscovery run for each (location, cluster) whose
+ * refreshInterval is due, and an expiry run for each location every gcFrequency.
  */
 export const handler = middy(async () => {
   const now = new Date();
@@ -61,6 +60,16 @@ export const handler = middy(async () => {
   if (schedules.failed.length > 0) logger.error('some scheduled backups could not be started', { ...schedules });
   else if (schedules.created.length > 0) logger.info('schedules dispatched', { ...schedules });
   const reconciled = await reconcileBackups({ config, storeFor: deps.storeFor, startRun }, now);
-  const expiry = await startExpiryRuns(now);
-  return { ...schedules, restarted: reconciled.restarted, reconcileFailed: reconciled.failed, ...expiry };
+  const syncs = await startAll('sync', dueSyncs(config, now), startSync);
+  const dueExpiry = config.storageLocations.filter((l) => gcDue(l.name, now, gcFrequencyMs)).map((l) => ({ location: l.name }));
+  const expiry = await startAll('expiry', dueExpiry, startExpiry);
+  return {
+    ...schedules,
+    restarted: reconciled.restarted,
+    reconcileFailed: reconciled.failed,
+    syncsStarted: syncs.started,
+    syncsFailed: syncs.failed,
+    expiryStarted: expiry.started,
+    expiryFailed: expiry.failed,
+  };
 }).use(lambdaLogContext());

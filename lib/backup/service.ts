@@ -6,6 +6,7 @@ import type { BackupStore } from '../store/backup-store';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import { deletingBackupView, readDeletionMarker } from '../store/deletion-marker';
 import { readSkippedSlots, type SkippedSlot } from '../store/skipped-slots';
+import { backupFromCatalogEntry, readCatalog } from '../store/catalog';
 import { BACKUP_PHASES, newBackup, type Backup, type BackupPhase } from '../velero/backup';
 import { SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
 import { defaultBackupName, dns1123LabelIssues, dns1123SubdomainIssues, labelKeyIssues, labelValueIssues } from '../velero/names';
@@ -245,7 +246,10 @@ export interface BackupList {
 }
 
 /**
- * Every backup of every storage location, finished and running, filtered. A location
+ * Every backup of every storage location, finished and running, filtered: finished ones
+ * from the location's catalog (one GET) and, when rediscovery has not catalogued one
+ * yet, from its velero-backup.json. Catalogued ones carry what the catalog keeps
+ * (GET /backups/{name} reads the whole backup). A location
  * or a stored record that cannot be read is logged and named in `unreadable`; it does
  * not hide the backups that can be read.
  */
@@ -266,16 +270,23 @@ export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = 
     const storageLocation = location.name;
     const listed = await attempt({ storageLocation }, async () => {
       const store = deps.storeFor(storageLocation);
-      const [names, running] = await Promise.all([store.listBackupNames(), store.listProgressNames()]);
-      return { store, names, running };
+      const [names, running, { catalog }] = await Promise.all([store.listBackupNames(), store.listProgressNames(), readCatalog(store)]);
+      return { store, names, running, catalog };
     });
     if (!listed) continue;
-    const { store, names, running } = listed;
+    const { store, names, running, catalog } = listed;
     if (filter.schedule) {
       const slots = await attempt({ storageLocation }, () => readSkippedSlots(store, filter.schedule!));
       for (const slot of slots ?? []) if (!skipped.has(slot.backup)) skipped.set(slot.backup, slot);
     }
-    const finished = await Promise.all(names.map((n) => attempt({ storageLocation, backup: n }, () => store.getBackupMetadata(n))));
+    // One GET of the catalog for what rediscovery has catalogued; a GET by name only
+    // for a backup written since its last run.
+    const finished = await Promise.all(
+      names.map((n) => {
+        const entry = catalog.backups[n];
+        return entry ? backupFromCatalogEntry(entry) : attempt({ storageLocation, backup: n }, () => store.getBackupMetadata(n));
+      }),
+    );
     for (const backup of finished) if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
     const inProgress = await Promise.all(running.map((n) => attempt({ storageLocation, backup: n }, () => store.getProgress(n))));
     for (const p of inProgress) {

@@ -18,6 +18,9 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
        skiff cluster <command> [flags]
   readiness <cluster> [--include-namespaces a,b] [-o json]   single-replica volumes, snapshot coverage, handles, access
   rbac                                   the RBAC manifest to apply in a remote cluster
+       skiff sync <command> [flags]       rediscovery of stored backups
+  run [--location L] [--cluster C] [--dry-run] [-o json]   catalog the location's backups, make their snapshots usable
+  report [--location L] [-o json]                          the last runs: found, new, gone, created, repairs, problems
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -36,6 +39,8 @@ const OPTIONS = {
   phase: { type: 'string' },
   output: { type: 'string', short: 'o' },
   file: { type: 'string' },
+  location: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -49,12 +54,17 @@ export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 export const CLUSTER_COMMANDS = ['readiness', 'rbac'] as const;
 export type ClusterCommand = (typeof CLUSTER_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, or one backup or cluster command. */
+/** The sync commands. */
+export const SYNC_COMMANDS = ['run', 'report'] as const;
+export type SyncCommand = (typeof SYNC_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, or one backup, cluster or sync command. */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
   | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
-  | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags };
+  | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'sync'; command: SyncCommand; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
 const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
@@ -78,6 +88,11 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
   if (flags.help) return { kind: 'help' };
   const [group, command, name] = positionals;
   if (group === 'cluster' && command) return clusterCommand(command, name, flags);
+  if (group === 'sync' && command) {
+    if (!(SYNC_COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "skiff sync ${command}"` };
+    if (name !== undefined) return { kind: 'usage-error', message: `"skiff sync ${command}" takes no name; use --location and --cluster` };
+    return { kind: 'sync', command: command as SyncCommand, flags };
+  }
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };

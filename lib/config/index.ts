@@ -1,8 +1,8 @@
 export { loadConfig, validateConfig, CONFIG_FILE_ENV, CONFIG_INLINE_ENV, OVERRIDE_PREFIX } from './load';
-export { configWarnings } from './warnings';
+export { configWarnings, rediscoveryOffWarning } from './warnings';
 export { durationMs } from './duration-field';
 export { describeSecretSource, type SecretValue } from './secret-value';
-export type { SkiffConfig, ClusterConfig, StorageLocationConfig, ClusterAuth, ApiConfig, ScheduleConfig } from './schema';
+export type { SkiffConfig, ClusterConfig, ClusterSyncConfig, StorageLocationConfig, ClusterAuth, ApiConfig, ScheduleConfig } from './schema';
 export {
   resolveSecret,
   secretsManagerReader,

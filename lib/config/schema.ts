@@ -45,6 +45,25 @@ const clusterAuthSchema = z.union(
   { error: 'expected exactly one of {kubeconfig: ...}, {token: ...} or {clientCertificate: {cert, key}}' },
 );
 
+/**
+ * Which backups of its storage locations rediscovery makes usable in a cluster:
+ * `all` (every backup, as a Velero installation pointed at the location would), `own`
+ * (only the backups this cluster made: the disaster case, and what expiry needs) or
+ * `none`. The cap keeps a first sync of a large bucket within the API server's
+ * fairness limits; the rest follow in the next runs.
+ */
+export const clusterSyncSchema = strictObject({
+  mode: z.enum(['all', 'own', 'none'], {
+    error: 'must be "all" (every backup of its storage locations), "own" (only the backups this cluster made) or "none"',
+  }).default('all'),
+  maxContentsPerRun: z
+    .number({ error: 'must be a whole number of VolumeSnapshotContents, e.g. 500' })
+    .int({ error: 'must be a whole number of VolumeSnapshotContents, e.g. 500' })
+    .min(1, { error: 'must be at least 1; use mode: none to make no contents at all' })
+    .max(10_000, { error: 'must be at most 10000 per run; the rest follow in the next runs' })
+    .default(500),
+});
+
 export const clusterSchema = strictObject({
   name: dnsLabel,
   /** API server URL; may be omitted when `auth.kubeconfig` names one. */
@@ -65,6 +84,8 @@ export const clusterSchema = strictObject({
    * lowers detached single-replica Longhorn volumes from a block to a warning.
    */
   annotations: z.record(z.string().min(1), z.string()).optional(),
+  /** What rediscovery brings into this cluster (see clusterSyncSchema). */
+  sync: clusterSyncSchema.default({ mode: 'all', maxContentsPerRun: 500 }),
 });
 
 export const storageLocationSchema = strictObject({
@@ -255,6 +276,7 @@ function reportDuplicates(items: { name: string }[], field: string, ctx: z.Refin
 
 export type SkiffConfig = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type ClusterSyncConfig = z.infer<typeof clusterSyncSchema>;
 export type StorageLocationConfig = z.infer<typeof storageLocationSchema>;
 export type ClusterAuth = ClusterConfig['auth'];
 export type ApiConfig = z.infer<typeof apiSchema>;

@@ -1,6 +1,20 @@
-import type { SkiffConfig } from './schema';
+import type { SkiffConfig, StorageLocationConfig } from './schema';
 import { durationMs } from './duration-field';
 import { neverFires, tryParseCron } from '../schedule/cron';
+
+/**
+ * The warning for a location whose rediscovery is turned off (refreshInterval 0), with
+ * what is lost; undefined when it is on. Said at cold start, by /healthz, by the
+ * scheduler and in every sync report (Harvester #7976: users lost it silently).
+ */
+export function rediscoveryOffWarning(location: Pick<StorageLocationConfig, 'name' | 'refreshInterval'>): string | undefined {
+  if (durationMs(location.refreshInterval) !== 0) return undefined;
+  return (
+    `rediscovery is OFF for storage location "${location.name}" (refreshInterval 0): backups stored there by other clusters ` +
+    'or deployments never appear in any cluster, and after a disaster the backups on it are not found again and their ' +
+    'snapshots are not made usable; set it, e.g. to 1m, or run a sync by hand (POST /sync, skiff sync run)'
+  );
+}
 
 /**
  * Things that are allowed but probably not what the operator wants. They are
@@ -18,11 +32,8 @@ export function configWarnings(config: SkiffConfig): string[] {
 
   const readOnly = new Set(config.storageLocations.filter((l) => l.accessMode === 'ReadOnly').map((l) => l.name));
   for (const location of config.storageLocations) {
-    if (durationMs(location.refreshInterval) === 0) {
-      warnings.push(
-        `rediscovery is OFF for storage location "${location.name}" (refreshInterval 0): backups stored there by other clusters or deployments will not appear in any cluster until it is set, e.g. to 1m`,
-      );
-    }
+    const off = rediscoveryOffWarning(location);
+    if (off) warnings.push(off);
     if (location.endpoint?.startsWith('http://')) {
       warnings.push(`storage location "${location.name}" uses plain http: object-store credentials travel unencrypted`);
     }

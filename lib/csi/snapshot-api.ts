@@ -28,6 +28,19 @@ export function volumeSnapshotContentPath(name: string): string {
   return `${BASE}/volumesnapshotcontents/${name}`;
 }
 
+/** All VolumeSnapshotContents (cluster-scoped), to list or to create one. */
+export function volumeSnapshotContentsPath(): string {
+  return `${BASE}/volumesnapshotcontents`;
+}
+
+/**
+ * The cluster's CSIDriver objects (storage.k8s.io/v1): a driver that has none is not
+ * installed there, so contents of its snapshots would never become ready.
+ */
+export function csiDriversPath(): string {
+  return '/apis/storage.k8s.io/v1/csidrivers';
+}
+
 /** All VolumeSnapshotClasses (cluster-scoped). */
 export function volumeSnapshotClassesPath(): string {
   return `${BASE}/volumesnapshotclasses`;

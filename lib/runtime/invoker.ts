@@ -48,3 +48,6 @@ export function lambdaInvoker(functionNameEnv: string, env: Record<string, strin
     );
   };
 }
+
+/** The environment variable naming the sync function. */
+export const SYNC_FUNCTION_ENV = 'SKIFF_SYNC_FUNCTION';

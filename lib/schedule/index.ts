@@ -12,3 +12,4 @@ export { DEFAULT_LOOKBACK_MINUTES, dueSlots } from './due-slots';
 export { dispatchSchedules, type DispatchDeps, type DispatchFailure, type DispatchReport } from './dispatch';
 export { timeZoneIssue, wallClock, type WallClock } from './time-zone';
 export { gcDue } from './gc-due';
+export { dueSyncs, isSyncDue, type SyncStart } from './sync-due';

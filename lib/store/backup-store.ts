@@ -87,6 +87,8 @@ export interface BackupStore {
   getJsonVersion(key: string): Promise<{ document: unknown; etag: string | undefined } | undefined>;
   /** Names of the backups marked as being deleted (one LIST per 1,000 markers). */
   listDeletionMarkers(): Promise<string[]>;
+  /** Names of the clusters that have a sync report in this location (one LIST per 1,000). */
+  listClusterSyncReports(): Promise<string[]>;
   /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
   deleteBackup(name: string): Promise<number>;
   /** Removes the deletion markers of these backups: one DeleteObjects per 1,000. */
@@ -300,6 +302,17 @@ class S3BackupStore implements BackupStore {
     for await (const page of this.listPages(prefix)) {
       for (const { Key } of page.Contents ?? []) {
         const name = Key === undefined ? undefined : nameOf(Key);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  async listClusterSyncReports(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.clusterSyncReportsPrefix())) {
+      for (const { Key } of page.Contents ?? []) {
+        const name = Key === undefined ? undefined : this.layout.clusterNameFromSyncReportKey(Key);
         if (name !== undefined) names.push(name);
       }
     }

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock';
 import { ConflictError, RemoteError } from '../core/errors';
 import type { VolumeSnapshotContent } from '../csi/snapshot-api';
-import type { Backup } from '../velero/backup';
-import { CLUSTER_LABEL, SCHEDULE_NAME_LABEL } from '../velero/labels';
+import { BACKUP_KIND, DEFAULT_VELERO_NAMESPACE, VELERO_API_VERSION, type Backup, type BackupPhase } from '../velero/backup';
+import { CLUSTER_LABEL, SCHEDULE_NAME_LABEL, STORAGE_LOCATION_LABEL } from '../velero/labels';
+import { validLabelValue } from '../velero/names';
 import type { BackupStore } from './backup-store';
 
 /**
@@ -21,6 +22,23 @@ import type { BackupStore } from './backup-store';
 /** Who wrote a backup: Skiff labels its backups with the cluster; Velero does not. */
 export type BackupWriter = 'skiff' | 'velero';
 
+/**
+ * One stored VolumeSnapshotContent of a backup, as far as making it usable in a cluster
+ * needs it: rediscovery then creates contents from the catalog alone, without reading
+ * the backup's CSI list again for every cluster and every run.
+ */
+export interface CatalogContent {
+  /** The stored content's name. */
+  name: string;
+  driver: string;
+  /** The stored `status.snapshotHandle`; undefined when the stored content had none. */
+  snapshotHandle?: string;
+  /** The VolumeSnapshot it was bound to, as stored in `spec.volumeSnapshotRef`. */
+  volumeSnapshot?: { namespace: string; name: string };
+  /** The stored `status.restoreSize`, bytes. */
+  restoreSize?: number;
+}
+
 /** What the catalog knows of one backup. Times are RFC 3339 strings as in the Backup status. */
 export interface CatalogEntry {
   name: string;
@@ -37,6 +55,11 @@ export interface CatalogEntry {
   /** The CSI drivers of those contents, sorted. */
   drivers: string[];
   writtenBy: BackupWriter;
+  /** Those contents; undefined in entries written before the catalog kept them (read the CSI list then). */
+  contents?: CatalogContent[];
+  /** The backup's status.errors and status.warnings counts, for listings. */
+  errors?: number;
+  warnings?: number;
 }
 
 /** The whole catalog of a location. */
@@ -59,6 +82,19 @@ const entrySchema = z.looseObject({
   snapshots: z.number().int().nonnegative(),
   drivers: z.array(z.string()),
   writtenBy: z.enum(['skiff', 'velero']),
+  contents: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        driver: z.string(),
+        snapshotHandle: z.string().optional(),
+        volumeSnapshot: z.object({ namespace: z.string(), name: z.string() }).optional(),
+        restoreSize: z.number().optional(),
+      }),
+    )
+    .optional(),
+  errors: z.number().optional(),
+  warnings: z.number().optional(),
 });
 const catalogSchema = z.object({
   version: z.literal(1),
@@ -92,6 +128,51 @@ export function catalogEntryFor(backup: Backup, contents: readonly VolumeSnapsho
     snapshots: contents.length,
     drivers: [...new Set(contents.map((c) => c.spec.driver))].sort(),
     writtenBy: cluster ? 'skiff' : 'velero',
+    contents: contents.map(catalogContentFor),
+    ...(status.errors !== undefined ? { errors: status.errors } : {}),
+    ...(status.warnings !== undefined ? { warnings: status.warnings } : {}),
+  };
+}
+
+/**
+ * A Backup as far as its catalog entry knows it, for listings (GET /backups, `skiff
+ * backup get`), which then cost one GET of the catalog instead of one per backup. The
+ * spec is only its storage location: read the backup by name for the rest.
+ */
+export function backupFromCatalogEntry(entry: CatalogEntry): Backup {
+  const labels: Record<string, string> = {
+    [STORAGE_LOCATION_LABEL]: validLabelValue(entry.storageLocation),
+    ...(entry.cluster ? { [CLUSTER_LABEL]: entry.cluster } : {}),
+    ...(entry.schedule ? { [SCHEDULE_NAME_LABEL]: entry.schedule } : {}),
+  };
+  return {
+    apiVersion: VELERO_API_VERSION,
+    kind: BACKUP_KIND,
+    metadata: { name: entry.name, namespace: DEFAULT_VELERO_NAMESPACE, labels },
+    spec: { storageLocation: entry.storageLocation },
+    status: {
+      phase: entry.phase as BackupPhase,
+      ...(entry.expiration ? { expiration: entry.expiration } : {}),
+      ...(entry.startTimestamp ? { startTimestamp: entry.startTimestamp } : {}),
+      ...(entry.completionTimestamp ? { completionTimestamp: entry.completionTimestamp } : {}),
+      ...(entry.errors !== undefined ? { errors: entry.errors } : {}),
+      ...(entry.warnings !== undefined ? { warnings: entry.warnings } : {}),
+      csiVolumeSnapshotsCompleted: entry.snapshots,
+    },
+  };
+}
+
+/** What the catalog keeps of one stored VolumeSnapshotContent. */
+export function catalogContentFor(content: VolumeSnapshotContent): CatalogContent {
+  const ref = content.spec.volumeSnapshotRef;
+  const handle = content.status?.snapshotHandle;
+  const size = content.status?.restoreSize;
+  return {
+    name: content.metadata.name,
+    driver: content.spec.driver,
+    ...(handle ? { snapshotHandle: handle } : {}),
+    ...(ref?.namespace && ref.name ? { volumeSnapshot: { namespace: ref.namespace, name: ref.name } } : {}),
+    ...(typeof size === 'number' ? { restoreSize: size } : {}),
   };
 }
 
@@ -131,17 +212,20 @@ const MAX_CATALOG_ATTEMPTS = 5;
 /**
  * Applies `change` to the latest catalog and writes it back conditionally; on a lost
  * race (412) reads again and re-applies, so `change` must be a function of the catalog
- * it is given (add these entries, remove those), not of an earlier read. Returns the
- * catalog as written. ConflictError when it keeps losing; a ReadOnly location cannot
+ * it is given (add these entries, remove those), not of an earlier read. `read`, the
+ * caller's own readCatalog answer, stands in for the first read. Returns the catalog as
+ * written. ConflictError when it keeps losing; a ReadOnly location cannot
  * be written (the store's error).
  */
 export async function updateCatalog(
   store: BackupStore,
   change: (catalog: Catalog) => void,
   clock: Pick<Clock, 'now'>,
+  read?: CatalogVersion,
 ): Promise<Catalog> {
   for (let attempt = 1; ; attempt++) {
-    const { catalog, etag } = await readCatalog(store);
+    // The caller's read saves a GET on the first attempt; after a lost race, read again.
+    const { catalog, etag } = attempt === 1 && read ? { catalog: structuredClone(read.catalog), etag: read.etag } : await readCatalog(store);
     change(catalog);
     catalog.updatedAt = clock.now().toISOString();
     try {

@@ -70,10 +70,19 @@ export interface ObjectStoreLayout {
   deletionMarkersPrefix(): string;
   /** The backup name in a key listed under `deletionMarkersPrefix()`; undefined for anything else. */
   backupNameFromDeletionMarkerKey(key: string): string | undefined;
-  /** The last rediscovery run's report for this location. */
+  /** The last rediscovery run's report for this location (what it found in the bucket). */
   syncReportKey(): string;
   /** The slots of a schedule that were not started because a readiness check blocked them (one document per schedule). */
   skippedSlotsKey(schedule: string): string;
+  /**
+   * The last rediscovery run's report for one cluster of this location: a key of its
+   * own, so that runs for different clusters at once never overwrite each other.
+   */
+  clusterSyncReportKey(cluster: string): string;
+  /** Where the per-cluster sync reports live, for listing them. */
+  clusterSyncReportsPrefix(): string;
+  /** The cluster name in a key listed under `clusterSyncReportsPrefix()`; undefined for anything else. */
+  clusterNameFromSyncReportKey(key: string): string | undefined;
 
   /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
@@ -130,6 +139,7 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
   };
   const inProgress = `${dir('metadata')}skiff/backups-in-progress/`;
   const deleting = `${dir('metadata')}skiff/deleting/`;
+  const syncReports = `${dir('metadata')}skiff/sync-reports/`;
   const nameIn = (folder: string, key: string) => {
     if (!key.startsWith(folder) || !key.endsWith('.json')) return undefined;
     const name = key.slice(folder.length, -'.json'.length);
@@ -184,6 +194,12 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
       assertName('schedule', schedule);
       return `${dir('metadata')}skiff/skipped-slots/${schedule}.json`;
     },
+    clusterSyncReportKey: (cluster) => {
+      assertName('cluster', cluster);
+      return `${syncReports}${cluster}.json`;
+    },
+    clusterSyncReportsPrefix: () => syncReports,
+    clusterNameFromSyncReportKey: (key) => nameIn(syncReports, key),
 
     backupNameFromPrefix(commonPrefix) {
       const backups = dir('backups');

@@ -48,6 +48,29 @@ export const BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX = 'velero.io/csi-volumesnap
  */
 export const ORIGINAL_DELETION_POLICY_ANNOTATION = 'skiff.io/original-deletion-policy';
 
+/**
+ * On a VolumeSnapshotContent that rediscovery made from a stored backup: the cluster
+ * the snapshot was taken in (the backup's skiff.io/cluster label; "unknown" for a
+ * backup written by Velero), so people see where a content in their cluster came from.
+ */
+export const SOURCE_CLUSTER_ANNOTATION = 'skiff.io/source-cluster';
+/** On such a content: the storage location whose backup it was made from. */
+export const SOURCE_STORAGE_LOCATION_ANNOTATION = 'skiff.io/source-storage-location';
+/** On such a content: the name of the stored VolumeSnapshotContent it stands for. */
+export const SOURCE_CONTENT_ANNOTATION = 'skiff.io/source-volumesnapshotcontent';
+
+/**
+ * On a content whose snapshot handle was wrong and that rediscovery retired: the content
+ * made in its place with the right handle. The retired content keeps deletionPolicy
+ * Retain and loses its backup label, so expiry never asks the driver to delete a
+ * snapshot through a wrong handle.
+ */
+export const REPLACED_BY_ANNOTATION = 'skiff.io/replaced-by';
+/** On the content made in its place: the retired content it replaces. */
+export const REPLACES_ANNOTATION = 'skiff.io/replaces';
+/** On such a retired content: the backup label value it had. */
+export const RETIRED_BACKUP_ANNOTATION = 'skiff.io/retired-from-backup';
+
 // --- On PVCs and VolumeSnapshots (Velero's CSI actions).
 
 /** On a backed-up PVC (label and annotation): the VolumeSnapshot holding its data. */

@@ -103,3 +103,16 @@ describe('The built CLI (scripts/build-cli.mjs)', () => {
     noStackTrace(run.stderr);
   });
 });
+
+describe('Function: parseCommandLine (sync)', () => {
+  it.each([
+    [['sync', 'run'], { kind: 'sync', command: 'run' }],
+    [['sync', 'run', '--location', 'default', '--cluster', 'beta', '--dry-run'], { kind: 'sync', command: 'run', flags: { location: 'default', cluster: 'beta', 'dry-run': true } }],
+    [['sync', 'report', '-o', 'json'], { kind: 'sync', command: 'report', flags: { output: 'json' } }],
+    [['sync', 'frob'], { kind: 'usage-error', message: 'unknown command "skiff sync frob"' }],
+    [['sync', 'run', 'default'], { kind: 'usage-error', message: expect.stringContaining('takes no name') }],
+    [['sync'], { kind: 'usage-error' }],
+  ])('%j', (args, expected) => {
+    expect(parseCommandLine(args)).toMatchObject(expected);
+  });
+});
