@@ -59,11 +59,16 @@ export function snapshotUsage(clusters: readonly ClusterInventory[]): SnapshotUs
       }
       usage.inUse.set(handle, [...(usage.inUse.get(handle) ?? []), who]);
     }
+    const liveClaims = new Set(view.claims.map((c) => `${c.metadata.namespace}/${c.metadata.name}`));
     for (const pv of view.volumes) {
       const driver = pv.spec?.csi?.driver;
       if (!driver) continue;
       const deleting = pv.metadata.deletionTimestamp !== undefined || (pv.status?.phase === 'Released' && pv.spec?.persistentVolumeReclaimPolicy === 'Delete');
       if (!deleting) continue;
+      // A PV whose claim still lives is kept by pv-protection, not being released: what it
+      // was made from is its claim's dataSource, which the claims above already hold.
+      const claim = pv.spec?.claimRef;
+      if (claim && liveClaims.has(`${claim.namespace}/${claim.name}`)) continue;
       usage.releasing.set(driver, [...(usage.releasing.get(driver) ?? []), `cluster ${view.cluster}: PV ${pv.metadata.name}`]);
     }
   }

@@ -50,6 +50,7 @@ describe('serverless package', () => {
       expect(zips.sort()).toEqual(functions.map((f) => `${f}.zip`).sort());
 
       const sizes: Record<string, string> = {};
+      const CONNECTS_TO_CLUSTERS = new Set(['backupRunner', 'sync', 'expiry', 'readiness', 'scheduler', 'restoreRunner']);
       for (const fn of functions) {
         const path = join(out, `${fn}.zip`);
         const entries = unzip(readFileSync(path));
@@ -58,8 +59,8 @@ describe('serverless package', () => {
         const map = entries.get(names.find((n) => n.endsWith('.mjs.map'))!)!;
         const sources = (JSON.parse(map.toString('utf8')) as { sources: string[] }).sources;
         const hasKubeClient = sources.some((s) => s.includes('node_modules/@kubernetes/client-node/'));
-        // Only the functions that connect to clusters: the backup runner and rediscovery.
-        expect(hasKubeClient, `${fn} bundles the Kubernetes client`).toBe(fn === 'backupRunner' || fn === 'sync');
+        // Only the functions that connect to clusters (the scheduler: its readiness gate).
+        expect(hasKubeClient, `${fn} bundles the Kubernetes client`).toBe(CONNECTS_TO_CLUSTERS.has(fn));
         const bundle = entries.get(names.find((n) => n.endsWith('.mjs'))!)!;
         sizes[fn] = `zip ${(statSync(path).size / 1e6).toFixed(2)} MB, bundle ${(bundle.length / 1e6).toFixed(2)} MB`;
       }

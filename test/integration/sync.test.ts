@@ -140,7 +140,7 @@ describe('Rediscovery (sync)', () => {
     synced = content!;
     expect(synced.spec).toMatchObject({ deletionPolicy: 'Retain', driver: DRIVER, source: { snapshotHandle: handle }, volumeSnapshotClassName: 'sim-longhorn-retain' });
     expect(synced.spec.source.volumeHandle).toBeUndefined();
-    expect(synced.spec.volumeSnapshotRef).toMatchObject({ name: `name-${synced.metadata.name}`, namespace: `ns-${synced.metadata.name}` });
+    expect(synced.spec.volumeSnapshotRef).toMatchObject({ name: `name-${synced.metadata.name}`, namespace: "default" });
     expect(synced.metadata.annotations).toMatchObject({ 'skiff.io/source-cluster': 'alpha', 'skiff.io/source-storage-location': 'default' });
     expect(synced.status).toMatchObject({ readyToUse: true, snapshotHandle: handle });
 

@@ -149,6 +149,15 @@ describe('Function: planDeletion', () => {
     expect(result.steps).toEqual(['writeDeletionMarker metadata/skiff/deleting/b1.json']);
   });
 
+  it('does not wait for a volume kept by pv-protection while its claim lives (the claim is not made from the snapshot)', () => {
+    const c = stored('c1', 'h1', ONTAP);
+    const pv = forPersistentVolume('pvc-3').csi(ONTAP, 'vol-3').claimRef('shop', 'data').result() as VolumeObject;
+    pv.metadata.deletionTimestamp = '2026-11-30T00:00:00Z';
+    const claim = forPersistentVolumeClaim('shop', 'data').volumeName('pvc-3').result() as ClaimObject;
+    const result = plan(candidate({ storedContents: [c] }), [cluster('alpha', { contents: [c], volumes: [pv], claims: [claim] })]);
+    expect(result.waitingOn).toEqual([]);
+  });
+
   it('does not wait for a released volume of another driver, or one whose reclaim policy keeps it', () => {
     const c = stored('c1', 'h1', ONTAP);
     const result = plan(candidate({ storedContents: [c] }), [
