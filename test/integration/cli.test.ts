@@ -109,6 +109,15 @@ describe('skiff backup (CLI)', () => {
     expect(await failureOf(skiff('get', name))).toMatchObject({ code: 2 });
   });
 
+  it('deletes a backup here, to the end, with --confirm --wait', async () => {
+    const name = `cli-wait-${namespace}`.slice(0, 63);
+    await skiff('create', name, '--cluster', 'alpha', '--include-namespaces', namespace, '-o', 'json');
+    const done = await skiff('delete', name, '--confirm', '--wait');
+    expect(done.stdout).toMatch(new RegExp(`^${name}\\s+-\\s+backups/${name}/\\s+deleteBackupData\\s+done`, 'm'));
+    expect(done.stdout).toContain(`Deleted: ${name}`);
+    expect(await failureOf(skiff('get', name))).toMatchObject({ code: 2 });
+  });
+
   it('answers an unknown backup or location on one line with exit code 2, and a bad command line with the usage', async () => {
     const unknown = await failureOf(skiff('delete', 'no-such-backup', '--confirm'));
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
