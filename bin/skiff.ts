@@ -19,6 +19,10 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     case 'backup': {
+      if (line.command === 'delete') {
+        const { runDeleteCommand } = await import('../lib/cli/expiry-commands');
+        return runDeleteCommand(line.name!, line.flags);
+      }
       const { runBackupCommand } = await import('../lib/cli/backup-commands');
       return runBackupCommand(line.command, line.name, line.flags);
     }
@@ -35,15 +39,30 @@ async function main(): Promise<void> {
       const { runSyncCommand } = await import('../lib/cli/sync-commands');
       return runSyncCommand(line.command, line.flags);
     }
+    case 'gc': {
+      const { runGcCommand } = await import('../lib/cli/expiry-commands');
+      return runGcCommand(line.flags);
+    }
   }
 }
 
+/** An error as one line: a list of field issues joined, so scripts can grep and show it whole. */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
+// Exit codes: 2 for what the caller can fix (usage, bad input, unknown or conflicting
+// names: Skiff's 4xx errors), 1 for failures (storage, clusters, configuration).
 main().catch((error: unknown) => {
   if (error instanceof SkiffError && error.status < 500) {
-    console.error(`error: ${error.message}`);
+    console.error(`error: ${oneLine(error.message)}`);
     process.exitCode = 2;
     return;
   }
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
   process.exitCode = 1;
 });

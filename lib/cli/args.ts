@@ -21,6 +21,10 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
        skiff sync <command> [flags]       rediscovery of stored backups
   run [--location L] [--cluster C] [--dry-run] [-o json]   catalog the location's backups, make their snapshots usable
   report [--location L] [-o json]                          the last runs: found, new, gone, created, repairs, problems
+  delete <name> [--confirm [--wait]] [-o json]
+                                         without --confirm: what would be deleted, nothing changes
+       skiff gc [--dry-run] [--location L] [-o json]
+                                         an expiry run of each storage location (or of L), here
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -39,15 +43,17 @@ const OPTIONS = {
   phase: { type: 'string' },
   output: { type: 'string', short: 'o' },
   file: { type: 'string' },
-  location: { type: 'string' },
+  confirm: { type: 'boolean' },
+  wait: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  location: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>['values'];
 
 /** The backup commands, checked before their code (and the clients it needs) is loaded. */
-export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download'] as const;
+export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download', 'delete'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 
 /** The cluster commands. */
@@ -58,16 +64,17 @@ export type ClusterCommand = (typeof CLUSTER_COMMANDS)[number];
 export const SYNC_COMMANDS = ['run', 'report'] as const;
 export type SyncCommand = (typeof SYNC_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, or one backup, cluster or sync command. */
+/** What the command line asks for: the usage text, one backup, cluster or sync command, or an expiry run (`skiff gc`). */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
   | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags }
-  | { kind: 'sync'; command: SyncCommand; flags: CliFlags };
+  | { kind: 'sync'; command: SyncCommand; flags: CliFlags }
+  | { kind: 'gc'; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
-const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
+const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download', 'delete']);
 
 /**
  * Reads the command line (without node and the script). Never throws: an unknown
@@ -93,6 +100,10 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     if (name !== undefined) return { kind: 'usage-error', message: `"skiff sync ${command}" takes no name; use --location and --cluster` };
     return { kind: 'sync', command: command as SyncCommand, flags };
   }
+  if (group === 'gc') {
+    if (command !== undefined) return { kind: 'usage-error', message: `"skiff gc" takes no argument (got "${command}"); name a location with --location` };
+    return { kind: 'gc', flags };
+  }
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
@@ -101,6 +112,9 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
   if (!name && NEEDS_NAME.has(backupCommand)) {
     const issue = { path: 'name', message: `"skiff backup ${command}" needs a backup name` };
     return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
+  }
+  if (flags.wait && backupCommand === 'delete' && !flags.confirm) {
+    return { kind: 'usage-error', message: '"skiff backup delete --wait" needs --confirm: without it nothing is deleted to wait for' };
   }
   return { kind: 'backup', command: backupCommand, name, flags };
 }

@@ -16,6 +16,11 @@ export function backupTable(backups: readonly Backup[]): string {
       selectorText(b),
     ]),
   ];
+  return table(rows);
+}
+
+/** Rows as columns padded to their widest cell, three spaces apart; the first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
 }

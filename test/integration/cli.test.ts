@@ -34,6 +34,8 @@ describe('skiff backup (CLI)', () => {
   });
 
   const skiff = (...args: string[]) => run('node', ['bin/skiff.mjs', 'backup', ...args], { env, cwd: process.cwd() });
+  const gc = (...args: string[]) => run('node', ['bin/skiff.mjs', 'gc', ...args], { env, cwd: process.cwd() });
+  const failureOf = (p: Promise<unknown>) => p.then(() => undefined, (error: { code: number; stdout: string; stderr: string }) => error);
 
   it('creates a backup, then gets, describes, shows logs of and downloads it', async () => {
     const name = `cli-${namespace}`;
@@ -80,5 +82,49 @@ describe('skiff backup (CLI)', () => {
     const failure = await skiff('create', 'Bad_Name', '--cluster', 'alpha').catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2 });
     expect((failure as { stderr: string }).stderr).toMatch(/name.*"Bad_Name"/);
+  });
+
+  it('deletes a backup: the plan without --confirm, Deleting with it, then gc plans and finishes it', async () => {
+    const name = `cli-del-${namespace}`.slice(0, 63);
+    await skiff('create', name, '--cluster', 'alpha', '--include-namespaces', namespace, '-o', 'json');
+
+    const asked = await skiff('delete', name);
+    expect(asked.stdout).toMatch(new RegExp(`^BACKUP\\s+CLUSTER\\s+OBJECT\\s+ACTION\\s+WHY`, 'm'));
+    expect(asked.stdout).toMatch(new RegExp(`^${name}\\s+-\\s+backups/${name}/\\s+deleteBackupData`, 'm'));
+    expect(asked.stderr).toContain('run again with --confirm');
+    expect((await skiff('get', name)).stdout).toMatch(new RegExp(`\\n${name}\\s+Completed`));
+
+    const confirmed = await skiff('delete', name, '--confirm');
+    expect(confirmed.stdout).toContain('Phase:        Deleting');
+    expect((await skiff('get', name)).stdout).toMatch(new RegExp(`\\n${name}\\s+Deleting`));
+
+    const plan = await gc('--dry-run', '--location', 'default');
+    expect(plan.stdout).toMatch(new RegExp(`^${name}\\s+-\\s+metadata/skiff/deleting/${name}\\.json\\s+deleteDeletionMarker`, 'm'));
+    expect(plan.stdout).toMatch(new RegExp(`^${name}\\s+delete\\s+being deleted since`, 'm'));
+    expect(plan.stdout).toMatch(/^BACKUP\s+VERDICT\s+WHY/m);
+    expect((await skiff('get', name)).stdout).toContain('Deleting');
+
+    const done = await gc('--location', 'default');
+    expect(done.stdout).toContain(`Deleted: ${name}`);
+    expect(await failureOf(skiff('get', name))).toMatchObject({ code: 2 });
+  });
+
+  it('deletes a backup here, to the end, with --confirm --wait', async () => {
+    const name = `cli-wait-${namespace}`.slice(0, 63);
+    await skiff('create', name, '--cluster', 'alpha', '--include-namespaces', namespace, '-o', 'json');
+    const done = await skiff('delete', name, '--confirm', '--wait');
+    expect(done.stdout).toMatch(new RegExp(`^${name}\\s+-\\s+backups/${name}/\\s+deleteBackupData\\s+done`, 'm'));
+    expect(done.stdout).toContain(`Deleted: ${name}`);
+    expect(await failureOf(skiff('get', name))).toMatchObject({ code: 2 });
+  });
+
+  it('answers an unknown backup or location on one line with exit code 2, and a bad command line with the usage', async () => {
+    const unknown = await failureOf(skiff('delete', 'no-such-backup', '--confirm'));
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown!.stderr).toMatch(/^error: backup "no-such-backup" not found[^\n]*\n$/);
+    const location = await failureOf(gc('--dry-run', '--location', 'nowhere'));
+    expect(location).toMatchObject({ code: 2 });
+    expect(location!.stderr).toMatch(/^error: storage location "nowhere" not found[^\n]*\n$/);
+    expect(await failureOf(gc('default'))).toMatchObject({ code: 2 });
   });
 });

@@ -33,6 +33,14 @@ describe('Module: cli/args', () => {
     expect(parseCommandLine(args)).toMatchObject(expected);
   });
 
+  it('reads backup delete and gc with their flags, and refuses what they cannot take', () => {
+    expect(parseCommandLine(['backup', 'delete', 'shop-1', '--confirm', '--wait'])).toMatchObject({ kind: 'backup', command: 'delete', name: 'shop-1', flags: { confirm: true, wait: true } });
+    expect(parseCommandLine(['gc', '--dry-run', '--location', 'default'])).toMatchObject({ kind: 'gc', flags: { 'dry-run': true, location: 'default' } });
+    expect(parseCommandLine(['backup', 'delete'])).toMatchObject({ kind: 'usage-error', message: expect.stringContaining('"skiff backup delete" needs a backup name') });
+    expect(parseCommandLine(['backup', 'delete', 'shop-1', '--wait'])).toMatchObject({ kind: 'usage-error', message: expect.stringContaining('needs --confirm') });
+    expect(parseCommandLine(['gc', 'default'])).toMatchObject({ kind: 'usage-error', message: expect.stringContaining('--location') });
+  });
+
   it('lets create and get go without a name', () => {
     expect(parseCommandLine(['backup', 'create', '--cluster', 'c'])).toMatchObject({ kind: 'backup', command: 'create', name: undefined });
     expect(parseCommandLine(['backup', 'get'])).toMatchObject({ kind: 'backup', command: 'get', name: undefined });
