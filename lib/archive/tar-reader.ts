@@ -1,6 +1,6 @@
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { extract, type Headers } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
 import { ValidationError } from '../core/errors';
 import { parseArchivePath, type ArchiveEntry } from './paths';
 
@@ -102,7 +102,7 @@ export async function* readBackupArchive(
   if (streamError) throw streamError;
 }
 
-async function readEntry(header: Headers, body: Readable, size: number, limits: ArchiveLimits): Promise<ArchiveRecord | undefined> {
+async function readEntry(header: Header, body: AsyncIterable<unknown>, size: number, limits: ArchiveLimits): Promise<ArchiveRecord | undefined> {
   const path = header.name;
   if (header.type === 'directory') {
     await drain(body);
@@ -135,13 +135,13 @@ async function readEntry(header: Headers, body: Readable, size: number, limits: 
   }
 }
 
-async function collect(body: Readable): Promise<Buffer> {
+async function collect(body: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
-async function drain(body: Readable): Promise<void> {
+async function drain(body: AsyncIterable<unknown>): Promise<void> {
   for await (const _chunk of body) {
     // Discarded: the extractor moves on only once the entry's bytes are read.
   }

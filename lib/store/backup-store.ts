@@ -87,6 +87,8 @@ export interface BackupStore {
   getJsonVersion(key: string): Promise<{ document: unknown; etag: string | undefined } | undefined>;
   /** Names of the backups marked as being deleted (one LIST per 1,000 markers). */
   listDeletionMarkers(): Promise<string[]>;
+  /** Names of the restores that have a record (one LIST per 1,000 restores, no GETs). */
+  listRestoreNames(): Promise<string[]>;
   /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
   deleteBackup(name: string): Promise<number>;
 
@@ -289,6 +291,17 @@ class S3BackupStore implements BackupStore {
     for await (const page of this.listPages(this.layout.deletionMarkersPrefix())) {
       for (const { Key } of page.Contents ?? []) {
         const name = Key === undefined ? undefined : this.layout.backupNameFromDeletionMarkerKey(Key);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  async listRestoreNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.restoreRecordsPrefix())) {
+      for (const { Key } of page.Contents ?? []) {
+        const name = Key === undefined ? undefined : this.layout.restoreNameFromRecordKey(Key);
         if (name !== undefined) names.push(name);
       }
     }

@@ -16,7 +16,7 @@ async function tarball(entries: TestEntry[]): Promise<Buffer> {
   const packer = pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    packer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
     packer.on('end', resolve);
     packer.on('error', reject);
   });
