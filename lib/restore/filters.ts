@@ -1,6 +1,5 @@
 import { IncludesExcludes, matchesLabelSelector, type Labels } from '../velero/filters';
 import { hasWildcard } from '../velero/glob';
-import { parseGroupResource } from '../archive/paths';
 import type { RestoreSpec } from '../velero/restore';
 
 /**
@@ -27,16 +26,16 @@ export const NON_RESTORABLE_RESOURCES = new Set([
 ]);
 
 /**
- * Resolves the names in a resource filter against the group-resources the backup holds,
- * as Velero resolves them through discovery: `deployments` and `deployments.apps` both
- * mean `deployments.apps`. Globs stay globs; a name nothing resolves to stays as given.
+ * Resource filter entries as patterns over the tarball's group-resources. Velero
+ * resolves a short name through discovery (`deployments` → `deployments.apps`); a
+ * restore reads no discovery, so a name without a dot matches that resource in any
+ * group (`deployments` and `deployments.*`). Globs and qualified names stay as given.
  */
-export function resolveResourceNames(names: readonly string[] | undefined, present: readonly string[]): string[] {
+export function resourcePatterns(names: readonly string[] | undefined): string[] {
   return (names ?? []).flatMap((name) => {
-    if (name === '*' || hasWildcard(name)) return [name];
     const lower = name.toLowerCase();
-    const matches = present.filter((gr) => gr === lower || parseGroupResource(gr).resource === lower);
-    return matches.length > 0 ? matches : [lower];
+    if (lower === '*' || hasWildcard(lower) || lower.includes('.')) return [lower];
+    return [lower, `${lower}.*`];
   });
 }
 
@@ -56,15 +55,12 @@ export interface RestoreFilters {
   decide(candidate: RestoreCandidate): RestoreDecision;
 }
 
-/**
- * Builds a restore's filters. `groupResources` are the types the backup holds (to
- * resolve short names).
- */
-export function createRestoreFilters(spec: RestoreSpec, groupResources: readonly string[]): RestoreFilters {
+/** Builds a restore's filters from its spec. */
+export function createRestoreFilters(spec: RestoreSpec): RestoreFilters {
   const namespaces = new IncludesExcludes(spec.includedNamespaces ?? [], spec.excludedNamespaces ?? []);
   const resources = new IncludesExcludes(
-    resolveResourceNames(spec.includedResources, groupResources),
-    resolveResourceNames(spec.excludedResources, groupResources),
+    resourcePatterns(spec.includedResources),
+    resourcePatterns(spec.excludedResources),
   );
   // Velero: with includeClusterResources unset, cluster-scoped objects come along only
   // when the restore takes every namespace.

@@ -102,8 +102,8 @@ interface Reading {
 }
 
 /** Pass over the tarball: filter, hold what is restored, keep the snapshot objects aside. */
-async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext, groupResourcesHint: readonly string[]): Promise<Reading> {
-  const filters = createRestoreFilters(context.spec, groupResourcesHint);
+async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext): Promise<Reading> {
+  const filters = createRestoreFilters(context.spec);
   const reading: Reading = { groups: new Map(), namespaceObjects: new Map(), snapshots: new Map(), contents: new Map(), heldBytes: 0 };
   const seen = new Set<string>();
   for await (const record of records) {
@@ -241,7 +241,7 @@ async function planVolumes(reading: Reading, context: PlanContext, plan: Restore
 
 /** Namespaces to create: each one an object is restored into, plus included Namespace objects. */
 function planNamespaces(reading: Reading, context: PlanContext): void {
-  const filters = createRestoreFilters(context.spec, [...reading.groups.keys()]);
+  const filters = createRestoreFilters(context.spec);
   const needed = new Set<string>();
   for (const items of reading.groups.values()) for (const item of items) if (item.namespace !== undefined) needed.add(item.namespace);
   const namespacesIncluded = filters.decide({ groupResource: NAMESPACES_GR, labels: undefined });
@@ -290,17 +290,14 @@ function restoredClaims(reading: Reading): Map<string, Set<string>> {
  * resource modifiers (rollout-conflict.ts). Problems with single objects are added to
  * `context.results`; the plan goes on without them.
  *
- * @param groupResourcesHint the group-resources of the backup (its resource list), to
- *   resolve short names in resource filters; may be empty.
  * @throws ValidationError for an unsupported format or more than `maxHeldBytes` to hold,
  *   and whatever the tarball reader throws (unsafe entries).
  */
 export async function buildRestorePlan(
   records: AsyncIterable<ArchiveRecord>,
   context: PlanContext,
-  groupResourcesHint: readonly string[] = [],
 ): Promise<RestorePlan> {
-  const reading = await read(records, context, groupResourcesHint);
+  const reading = await read(records, context);
   const plan: RestorePlan = {
     steps: [],
     totalItems: 0,
