@@ -11,6 +11,7 @@ import { minioClient } from '../test/bed/minio-client';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import { cliStartRows, measureCliStart } from './cli-start';
+import { measureRestore, restoreRows } from './restore-bench';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
 import { count, markdownTable, mb, median, met, ms, ratio, resultsTable, type Row } from './table';
@@ -42,6 +43,8 @@ import {
  *   SKIFF_BED_STATE=<path>      use a running bed (`npm run bed:up`) and leave it running
  *   BENCH_CLI_SPAWNS=10         spawns of `skiff --help` and of the `node -e 0` baseline
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
+ *   BENCH_ONLY=restore          only the restore: BENCH_RESTORE_OBJECTS (10000) ConfigMaps restored
+ *                               by Skiff next to created directly, same concurrency (restore-bench.ts)
  */
 
 const CLUSTER = 'alpha';
@@ -85,7 +88,13 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (ONLY !== undefined && ONLY !== 'cli') throw new Error(`BENCH_ONLY=${ONLY}: the part that runs alone is "cli"`);
+  if (ONLY !== undefined && ONLY !== 'cli' && ONLY !== 'restore') {
+    throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli" and "restore"`);
+  }
+  if (ONLY === 'restore') {
+    await benchRestoreAlone(startedAt);
+    return;
+  }
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
@@ -134,6 +143,26 @@ async function main(): Promise<void> {
       console.log('The machine was busy with other work: timings are noisy, compare the ratios of paired runs in bench/results.json.');
     }
     console.log('Raw numbers: bench/results.json');
+  } finally {
+    progress('stopping the test bed');
+    await bed.stop();
+  }
+}
+
+/** BENCH_ONLY=restore: the bed, then the restore measurement alone. */
+async function benchRestoreAlone(startedAt: Date): Promise<void> {
+  progress('building the test bed (cached after the first build)');
+  const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
+  const bed = await bedToUse();
+  try {
+    const bucket = 'skiff-bench';
+    await createBucket(bed, bucket);
+    const results = await measureRestore(bed, bucket, progress);
+    writeFileSync(join(benchDir, 'results-restore.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), ...results }, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark: restore (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(restoreRows(results)));
+    console.log(`\nLoad average (5 min) ${loadavg()[1]!.toFixed(1)} on ${cpus().length} cores at the end. Raw numbers: bench/results-restore.json`);
   } finally {
     progress('stopping the test bed');
     await bed.stop();
