@@ -22,6 +22,10 @@ async function main(): Promise<void> {
       const { runBackupCommand } = await import('../lib/cli/backup-commands');
       return runBackupCommand(line.command, line.name, line.flags);
     }
+    case 'restore': {
+      const { runRestoreCommand } = await import('../lib/cli/restore-commands');
+      return runRestoreCommand(line.command, line.name, line.flags);
+    }
   }
 }
 

@@ -15,6 +15,15 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
   describe <name> [-o json]
   logs <name>
   download <name> [--file FILE]          (default <name>-data.tar.gz)
+usage: skiff restore <command> [flags]
+  create [name] --from-backup B [--cluster C] [--include-namespaces a,b] [--exclude-namespaces x]
+                [--include-resources r] [--exclude-resources r] [--selector k=v,...]
+                [--namespace-mappings src:dst,...] [--existing-resource-policy none|update]
+                [--restore-volumes=false] [--preserve-nodeports] [--include-cluster-resources=true|false]
+                [--resource-modifiers-file FILE] [--accept-rollout-risk] [--no-wait] [-o json]
+  get [name] [--from-backup B] [--cluster C] [--phase P] [-o json]
+  describe <name> [-o json]
+  logs <name>
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -33,6 +42,13 @@ const OPTIONS = {
   phase: { type: 'string' },
   output: { type: 'string', short: 'o' },
   file: { type: 'string' },
+  'from-backup': { type: 'string' },
+  'namespace-mappings': { type: 'string' },
+  'existing-resource-policy': { type: 'string' },
+  'restore-volumes': { type: 'string' },
+  'preserve-nodeports': { type: 'boolean' },
+  'resource-modifiers-file': { type: 'string' },
+  'accept-rollout-risk': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,11 +58,16 @@ export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; opt
 export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, or one backup command. */
+/** The restore commands. */
+export const RESTORE_COMMANDS = ['create', 'get', 'describe', 'logs'] as const;
+export type RestoreCommand = (typeof RESTORE_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, or one backup or restore command. */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags };
+  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'restore'; command: RestoreCommand; name: string | undefined; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
 const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download']);
@@ -69,6 +90,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
   const { values: flags, positionals } = parsed;
   if (flags.help) return { kind: 'help' };
   const [group, command, name] = positionals;
+  if (group === 'restore' && command) return restoreCommand(command, name, flags);
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
@@ -79,4 +101,16 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
   }
   return { kind: 'backup', command: backupCommand, name, flags };
+}
+
+function restoreCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
+  if (!(RESTORE_COMMANDS as readonly string[]).includes(command)) {
+    return { kind: 'usage-error', message: `unknown command "skiff restore ${command}"` };
+  }
+  const restore = command as RestoreCommand;
+  const issues = [];
+  if (!name && (restore === 'describe' || restore === 'logs')) issues.push({ path: 'name', message: `"skiff restore ${command}" needs a restore name` });
+  if (restore === 'create' && !flags['from-backup']) issues.push({ path: '--from-backup', message: '"skiff restore create" needs the backup to restore' });
+  if (issues.length > 0) return { kind: 'usage-error', message: new ValidationError('command line', issues).message };
+  return { kind: 'restore', command: restore, name, flags };
 }
