@@ -283,9 +283,14 @@ describe('A restore interrupted and resumed', () => {
     expect(view.status.progress?.itemsRestored).toBe(view.status.progress?.totalItems);
     const list = await getGzipJson<Record<string, string[]>>(bucket, `restores/${name}/restore-${name}-resource-list.json.gz`);
     const entries = Object.values(list).flat();
-    // The namespace's own ServiceAccount and CA ConfigMap, which the controller manager
-    // made before the restore reached them, equal to the backed-up ones.
-    expect(entries.filter((e) => !e.endsWith('(created)')).sort()).toEqual([`${target}/default(skipped)`, `${target}/kube-root-ca.crt(skipped)`]);
+    // Left as they were, equal to the backed-up ones: the namespace's own ServiceAccount
+    // and CA ConfigMap, which the controller manager made before the restore reached
+    // them, and the snapshot class the backup holds, which the cluster has.
+    expect(entries.filter((e) => !e.endsWith('(created)')).sort()).toEqual([
+      `${target}/default(skipped)`,
+      `${target}/kube-root-ca.crt(skipped)`,
+      'sim-longhorn-retain(skipped)',
+    ]);
     expect(new Set(entries).size).toBe(entries.length);
     const { volume } = await restoredVolume('alpha', alpha, target);
     expect(volume).toHaveLength(1);
