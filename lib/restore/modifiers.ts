@@ -1,4 +1,5 @@
-import { applyPatch, type Operation } from 'fast-json-patch';
+// The default export: Node's ESM loader sees no named exports in this CommonJS package.
+import jsonPatch, { type Operation } from 'fast-json-patch';
 import { apply as applyMergePatch } from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -156,7 +157,7 @@ function matchesHold(rule: ResourceModifierRule, object: RestoreObject): boolean
   const tests: Operation[] = (rule.conditions.matches ?? []).map((m) => ({ op: 'test', path: m.path, value: patchValue(m.value) }));
   if (tests.length === 0) return true;
   try {
-    applyPatch(object, tests, true, false);
+    jsonPatch.applyPatch(object, tests, true, false);
     return true;
   } catch {
     return false;
@@ -176,7 +177,7 @@ export function applyRule(rule: ResourceModifierRule, target: ModifierTarget, ob
   if (rule.patches?.length) {
     const operations = rule.patches.map((p) => ({ op: p.operation, path: p.path, from: p.from, value: patchValue(p.value) }) as Operation);
     try {
-      return applyPatch(structuredClone(object), operations, true, false).newDocument as RestoreObject;
+      return jsonPatch.applyPatch(structuredClone(object), operations, true, false).newDocument as RestoreObject;
     } catch (error) {
       if ((error as { name?: string }).name === 'TEST_OPERATION_FAILED') return object;
       throw new Error(`JSON patch failed: ${(error as Error).message.split('\n')[0]}`);
