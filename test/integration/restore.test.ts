@@ -17,7 +17,7 @@ import { createRestore, getRestore, getRestoreLog, listRestores, restoreServiceD
 import { storeResolver } from '../../lib/store/resolver';
 import { RESTORE_NAME_LABEL } from '../../lib/velero/labels';
 import { freshNamespace, ledger, s3Client, uniqueName, waitFor } from '../bed/context';
-import { bedConfig, clusterClient, exists, getBytes, getGzipJson, observedDeps, requestBackup } from './backup-helpers';
+import { bedConfig, clusterClient, createWidgetCrd, exists, getBytes, getGzipJson, observedDeps, requestBackup } from './backup-helpers';
 
 /**
  * Restores one real backup of a namespace of cluster alpha — a ConfigMap, a Secret, a
@@ -36,6 +36,7 @@ let source: string;
 let backupName: string;
 let snapshotHandle: string;
 let sourceSnapshotsBefore: KubeObject[];
+let widgetGroup: string;
 
 const service = () => restoreServiceDeps(config);
 
@@ -92,6 +93,10 @@ beforeAll(async () => {
   beta = await clusterClient(config, 'beta');
   source = await freshNamespace('alpha', 'restore-src');
   await createSourceWorkload(source);
+  // A custom resource, whose definition the backup takes along; cluster beta has neither.
+  widgetGroup = `${uniqueName('w')}.example.com`;
+  await createWidgetCrd(alpha, widgetGroup);
+  await alpha.create(ns(source, 'widgets', `${widgetGroup}/v1`), { apiVersion: `${widgetGroup}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
   backupName = await requestBackup(config, {
     cluster: 'alpha',
     includedNamespaces: [source],
@@ -209,9 +214,12 @@ describe('Restore into another namespace of the same cluster', () => {
 });
 
 describe('Restore into another cluster', () => {
-  it("restores the namespace into beta, the PVC from the backup's snapshot", async () => {
+  it("restores the namespace into beta, its custom resource after its definition, the PVC from the backup's snapshot", async () => {
     const name = await restore({ cluster: 'beta' });
-    expect((await getRestore(service(), name)).status.phase).toBe('Completed');
+    const view = await getRestore(service(), name);
+    expect(view.status.phase, JSON.stringify(view.results)).toBe('Completed');
+    const widget = await get<{ spec: unknown }>(beta, source, 'widgets', 'w1', `${widgetGroup}/v1`);
+    expect(widget.spec).toEqual({ size: 3 });
     const restored = await get<{ data: Record<string, string> }>(beta, source, 'configmaps', 'settings');
     expect(restored.data).toEqual({ a: '1' });
     const { volume } = await restoredVolume('beta', beta, source);
