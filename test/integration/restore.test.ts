@@ -293,11 +293,12 @@ describe('A restore interrupted and resumed', () => {
     const entries = Object.entries(list).flatMap(([kind, names]) => names.map((n) => ({ kind, n })));
     // Left as they were, equal to the backed-up ones: the namespace's own ServiceAccount
     // and CA ConfigMap, which the controller manager made before the restore reached
-    // them, and the snapshot class the backup holds, which the cluster has.
+    // them, and the cluster-scoped objects the backup holds, which the cluster has.
     expect(entries.map((e) => e.n).filter((e) => !e.endsWith('(created)')).sort()).toEqual([
       `${target}/default(skipped)`,
       `${target}/kube-root-ca.crt(skipped)`,
       'sim-longhorn-retain(skipped)',
+      `widgets.${widgetGroup}(skipped)`,
     ]);
     expect(new Set(entries.map((e) => `${e.kind} ${e.n}`)).size).toBe(entries.length);
     const { volume } = await restoredVolume('alpha', alpha, target);
