@@ -45,7 +45,7 @@ describe('serverless package', () => {
         maxBuffer: 16 * 1024 * 1024,
       });
       const functions = Object.keys((parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: object }).functions);
-      expect(functions).toEqual(expect.arrayContaining(['healthz', 'backups', 'backupRunner', 'scheduler']));
+      expect(functions).toEqual(expect.arrayContaining(['healthz', 'backups', 'backupRunner', 'scheduler', 'restores', 'restoreRunner']));
       const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
       expect(zips.sort()).toEqual(functions.map((f) => `${f}.zip`).sort());
 
@@ -58,7 +58,7 @@ describe('serverless package', () => {
         const map = entries.get(names.find((n) => n.endsWith('.mjs.map'))!)!;
         const sources = (JSON.parse(map.toString('utf8')) as { sources: string[] }).sources;
         const hasKubeClient = sources.some((s) => s.includes('node_modules/@kubernetes/client-node/'));
-        expect(hasKubeClient, `${fn} bundles the Kubernetes client`).toBe(fn === 'backupRunner');
+        expect(hasKubeClient, `${fn} bundles the Kubernetes client`).toBe(fn === 'backupRunner' || fn === 'restoreRunner');
         const bundle = entries.get(names.find((n) => n.endsWith('.mjs'))!)!;
         sizes[fn] = `zip ${(statSync(path).size / 1e6).toFixed(2)} MB, bundle ${(bundle.length / 1e6).toFixed(2)} MB`;
       }
