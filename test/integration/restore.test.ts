@@ -306,6 +306,22 @@ describe('A restore interrupted and resumed', () => {
   }, 150_000);
 });
 
+describe('A restore near the time limit', () => {
+  it('pauses between chunks with its cursor saved, and a fresh invocation finishes it', async () => {
+    const target = uniqueName('restore-pause');
+    const { name } = await createRestore(service(), { backupName, name: uniqueName('r'), namespaceMapping: { [source]: target } });
+    let looks = 0;
+    const first = await runRestore(runnerDeps({ chunkSize: 2, remainingMs: () => (++looks <= 3 ? 600_000 : 1_000) }), name);
+    expect(first).toEqual({ state: 'paused', itemsRestored: 6 });
+    const paused = (await readRestoreRecord(storeResolver(config)('default'), name))!.record;
+    expect(paused.restore.status.progress?.itemsRestored).toBe(6);
+    expect(await runRestore(runnerDeps(), name)).toEqual({ state: 'done', phase: 'Completed' });
+    const view = await getRestore(service(), name);
+    expect(view.status.progress?.itemsRestored).toBe(view.status.progress?.totalItems);
+    expect(view.results.warnings.namespaces[target]).toBeUndefined();
+  }, 60_000);
+});
+
 describe('Bad input', () => {
   it('answers 404 for an unknown backup and 409 for a backup being deleted', async () => {
     await expect(createRestore(service(), { backupName: 'no-such-backup' })).rejects.toBeInstanceOf(NotFoundError);
