@@ -12,6 +12,7 @@ import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import { cliStartRows, measureCliStart } from './cli-start';
 import { expiryRows, measureExpiry } from './expiry-bench';
+import { measureRestore, restoreRows } from './restore-bench';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
 import { childHeapFlags, runInChild } from './spawn-child';
 import { measureSync, syncRows } from './sync';
@@ -46,6 +47,8 @@ import {
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
  *   BENCH_ONLY=expiry           only expiry: 100 of 1,000 stored backups, S3 requests and time
  *   BENCH_ONLY=sync             only rediscovery over 1,000 stored backups (BENCH_SYNC_BACKUPS, BENCH_SYNC_NEW=10)
+ *   BENCH_ONLY=restore          only the restore: BENCH_RESTORE_OBJECTS (10000) ConfigMaps restored
+ *                               by Skiff next to created directly, same concurrency (restore-bench.ts)
  */
 
 const CLUSTER = 'alpha';
@@ -89,9 +92,10 @@ interface SnapshotResult {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (ONLY !== undefined && !['cli', 'expiry', 'sync'].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are "cli", "expiry" and "sync"`);
-  if (ONLY === 'expiry') return benchExpiryOnly(startedAt);
-  if (ONLY === 'sync') return syncOnly(startedAt);
+  if (ONLY !== undefined && ONLY !== 'cli' && !(ONLY in ALONE)) {
+    throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are cli, ${Object.keys(ALONE).join(', ')}`);
+  }
+  if (ONLY !== undefined && ONLY in ALONE) return runAlone(ONLY, ALONE[ONLY]!, startedAt);
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
@@ -146,34 +150,48 @@ async function main(): Promise<void> {
   }
 }
 
-/** BENCH_ONLY=expiry: the bed, and expiring 100 of 1,000 stored backups in it. */
-async function benchExpiryOnly(startedAt: Date): Promise<void> {
-  const bed = await bedToUse();
-  try {
-    progress('writing 1,000 small backups to MinIO and expiring 100 of them');
-    const result = await measureExpiry(bed.statePath, (bucket) => createBucket(bed, bucket));
-    writeFileSync(join(benchDir, 'results-expiry.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), expiry: result }, null, 2)}\n`);
-    console.log(`\n## Skiff benchmark: expiry (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
-    console.log(resultsTable(expiryRows(result)));
-    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-expiry.json`);
-  } finally {
-    progress('stopping the test bed');
-    await bed.stop();
-  }
+/** A part of the bench that runs alone: its title, what it measures on the bed, its table. */
+interface AlonePart {
+  title: string;
+  measure(bed: Bed): Promise<object>;
+  rows(result: never): Row[];
 }
 
-/** BENCH_ONLY=sync: rediscovery alone (bench/sync.ts), on a bed of cluster alpha; raw numbers in bench/results-sync.json. */
-async function syncOnly(startedAt: Date): Promise<void> {
+/** The parts BENCH_ONLY runs by themselves (besides `cli`, which needs no bed). */
+const ALONE: Record<string, AlonePart> = {
+  expiry: {
+    title: 'expiry (100 of 1,000 stored backups)',
+    measure: (bed) => measureExpiry(bed.statePath, (bucket) => createBucket(bed, bucket)),
+    rows: (result: Awaited<ReturnType<typeof measureExpiry>>) => expiryRows(result),
+  },
+  sync: {
+    title: 'rediscovery',
+    measure: (bed) => measureSync(bed, progress),
+    rows: (result: Awaited<ReturnType<typeof measureSync>>) => syncRows(result),
+  },
+  restore: {
+    title: 'restore',
+    measure: async (bed) => {
+      await createBucket(bed, 'skiff-bench');
+      return measureRestore(bed, 'skiff-bench', progress);
+    },
+    rows: (result: Awaited<ReturnType<typeof measureRestore>>) => restoreRows(result),
+  },
+};
+
+/** BENCH_ONLY=<part>: the bed, the part's measurement, its table; raw numbers in bench/results-<part>.json. */
+async function runAlone(name: string, part: AlonePart, startedAt: Date): Promise<void> {
   progress('building the test bed (cached after the first build)');
   const build = spawnSync('bash', [join(repoRoot, 'test/bed/build.sh')], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) throw new Error('bash test/bed/build.sh failed; see its output above');
   const bed = await bedToUse();
   try {
-    const result = await measureSync(bed, progress);
-    writeFileSync(join(benchDir, 'results-sync.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), loadAverage: loadavg(), ...result }, null, 2)}\n`);
-    console.log(`\n## Skiff benchmark: rediscovery (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
-    console.log(resultsTable(syncRows(result)));
-    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/results-sync.json`);
+    const result = await part.measure(bed);
+    const file = `results-${name}.json`;
+    writeFileSync(join(benchDir, file), `${JSON.stringify({ startedAt: startedAt.toISOString(), loadAverage: loadavg(), result }, null, 2)}\n`);
+    console.log(`\n## Skiff benchmark: ${part.title} (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
+    console.log(resultsTable(part.rows(result as never)));
+    console.log(`\nLoad average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores. Raw numbers: bench/${file}`);
   } finally {
     progress('stopping the test bed');
     await bed.stop();

@@ -43,6 +43,10 @@ async function main(): Promise<void> {
       const { runGcCommand } = await import('../lib/cli/expiry-commands');
       return runGcCommand(line.flags);
     }
+    case 'restore': {
+      const { runRestoreCommand } = await import('../lib/cli/restore-commands');
+      return runRestoreCommand(line.command, line.name, line.flags);
+    }
   }
 }
 

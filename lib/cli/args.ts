@@ -25,6 +25,15 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
                                          without --confirm: what would be deleted, nothing changes
        skiff gc [--dry-run] [--location L] [-o json]
                                          an expiry run of each storage location (or of L), here
+usage: skiff restore <command> [flags]
+  create [name] --from-backup B [--cluster C] [--include-namespaces a,b] [--exclude-namespaces x]
+                [--include-resources r] [--exclude-resources r] [--selector k=v,...]
+                [--namespace-mappings src:dst,...] [--existing-resource-policy none|update]
+                [--restore-volumes=false] [--preserve-nodeports] [--include-cluster-resources=true|false]
+                [--resource-modifiers-file FILE] [--accept-rollout-risk] [--no-wait] [-o json]
+  get [name] [--from-backup B] [--cluster C] [--phase P] [-o json]
+  describe <name> [-o json]
+  logs <name>
        skiff --help | -h                  this text`;
 
 const OPTIONS = {
@@ -47,6 +56,13 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   location: { type: 'string' },
+  'from-backup': { type: 'string' },
+  'namespace-mappings': { type: 'string' },
+  'existing-resource-policy': { type: 'string' },
+  'restore-volumes': { type: 'string' },
+  'preserve-nodeports': { type: 'boolean' },
+  'resource-modifiers-file': { type: 'string' },
+  'accept-rollout-risk': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,14 +80,19 @@ export type ClusterCommand = (typeof CLUSTER_COMMANDS)[number];
 export const SYNC_COMMANDS = ['run', 'report'] as const;
 export type SyncCommand = (typeof SYNC_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, one backup, cluster or sync command, or an expiry run (`skiff gc`). */
+/** The restore commands. */
+export const RESTORE_COMMANDS = ['create', 'get', 'describe', 'logs'] as const;
+export type RestoreCommand = (typeof RESTORE_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, one backup, restore, cluster or sync command, or an expiry run (`skiff gc`). */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
   | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'sync'; command: SyncCommand; flags: CliFlags }
-  | { kind: 'gc'; flags: CliFlags };
+  | { kind: 'gc'; flags: CliFlags }
+  | { kind: 'restore'; command: RestoreCommand; name: string | undefined; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
 const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download', 'delete']);
@@ -104,6 +125,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     if (command !== undefined) return { kind: 'usage-error', message: `"skiff gc" takes no argument (got "${command}"); name a location with --location` };
     return { kind: 'gc', flags };
   }
+  if (group === 'restore' && command) return restoreCommand(command, name, flags);
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
@@ -128,4 +150,16 @@ function clusterCommand(command: string, name: string | undefined, flags: CliFla
     return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
   }
   return { kind: 'cluster', command: command as ClusterCommand, name, flags };
+}
+
+function restoreCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
+  if (!(RESTORE_COMMANDS as readonly string[]).includes(command)) {
+    return { kind: 'usage-error', message: `unknown command "skiff restore ${command}"` };
+  }
+  const restore = command as RestoreCommand;
+  const issues = [];
+  if (!name && (restore === 'describe' || restore === 'logs')) issues.push({ path: 'name', message: `"skiff restore ${command}" needs a restore name` });
+  if (restore === 'create' && !flags['from-backup']) issues.push({ path: '--from-backup', message: '"skiff restore create" needs the backup to restore' });
+  if (issues.length > 0) return { kind: 'usage-error', message: new ValidationError('command line', issues).message };
+  return { kind: 'restore', command: restore, name, flags };
 }

@@ -1,5 +1,6 @@
 import type { Backup } from '../velero/backup';
 import type { SkippedSlot } from '../store/skipped-slots';
+import type { Restore } from '../velero/restore';
 
 /** `velero backup get`'s table: one line per backup. */
 export function backupTable(backups: readonly Backup[]): string {
@@ -83,4 +84,55 @@ export function skippedSlotsTable(slots: readonly SkippedSlot[]): string {
     for (const reason of slot.reasons) lines.push(`${' '.repeat(width + 3)}- ${reason}`);
   }
   return lines.join('\n');
+}
+
+/** `velero restore get`'s table: one line per restore. */
+export function restoreTable(restores: readonly Restore[]): string {
+  const rows = [
+    ['NAME', 'BACKUP', 'STATUS', 'STARTED', 'COMPLETED', 'ERRORS', 'WARNINGS', 'CREATED'],
+    ...restores.map((r) => [
+      r.metadata.name,
+      r.spec.backupName,
+      r.status.phase,
+      r.status.startTimestamp ?? '<nil>',
+      r.status.completionTimestamp ?? '<nil>',
+      String(r.status.errors ?? 0),
+      String(r.status.warnings ?? 0),
+      r.metadata.creationTimestamp,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
+}
+
+/** `velero restore describe`'s essentials, for people, with the warnings and errors per namespace. */
+export function describeRestore(r: Restore & { results?: { errors: ResultLike; warnings: ResultLike } }): string {
+  const s = r.status;
+  const messages = (title: string, result: ResultLike | undefined) => {
+    if (!result) return [];
+    const lines = [...result.velero.map((m) => `  Velero:   ${m}`), ...result.cluster.map((m) => `  Cluster:  ${m}`)];
+    for (const [namespace, list] of Object.entries(result.namespaces)) lines.push(...list.map((m) => `  ${namespace}:  ${m}`));
+    return lines.length > 0 ? ['', `${title}:`, ...lines] : [];
+  };
+  return [
+    `Name:         ${r.metadata.name}`,
+    `Backup:       ${r.spec.backupName}`,
+    `Phase:        ${s.phase}`,
+    ...(s.failureReason ? [`Failure:      ${s.failureReason}`] : []),
+    ...(s.validationErrors ?? []).map((m) => `Validation error: ${m}`),
+    `Total items to be restored:  ${s.progress?.totalItems ?? 0}`,
+    `Items restored:              ${s.progress?.itemsRestored ?? 0}`,
+    `Started:      ${s.startTimestamp ?? '<n/a>'}`,
+    `Completed:    ${s.completionTimestamp ?? '<n/a>'}`,
+    `Namespace mappings: ${Object.entries(r.spec.namespaceMapping ?? {}).map(([a, b]) => `${a}:${b}`).join(', ') || '<none>'}`,
+    `Existing resource policy: ${r.spec.existingResourcePolicy ?? 'none'}`,
+    ...messages('Warnings', r.results?.warnings),
+    ...messages('Errors', r.results?.errors),
+  ].join('\n');
+}
+
+interface ResultLike {
+  velero: string[];
+  cluster: string[];
+  namespaces: Record<string, string[]>;
 }

@@ -51,3 +51,31 @@ export function lambdaInvoker(functionNameEnv: string, env: Record<string, strin
 
 /** The environment variable naming the sync function. */
 export const SYNC_FUNCTION_ENV = 'SKIFF_SYNC_FUNCTION';
+/** Starts (or continues) a restore run in its own invocation of the restore runner. */
+export type StartRestoreRun = (restoreName: string) => Promise<void>;
+
+/**
+ * The restores' counterpart of lambdaStartRun: invokes SKIFF_RESTORE_RUNNER_FUNCTION
+ * asynchronously with `{"restore": name}`. Without one configured, the restore waits
+ * (logged) until it is started by hand.
+ */
+export function lambdaStartRestoreRun(env: Record<string, string | undefined> = process.env): StartRestoreRun {
+  const functionName = env.SKIFF_RESTORE_RUNNER_FUNCTION;
+  if (!functionName) {
+    return async (restoreName) => {
+      logger.warn('no restore runner function configured (SKIFF_RESTORE_RUNNER_FUNCTION); the restore is not started', { restore: restoreName });
+    };
+  }
+  const client = new LambdaClient({
+    ...(env.SKIFF_LAMBDA_ENDPOINT ? { endpoint: env.SKIFF_LAMBDA_ENDPOINT } : {}),
+  });
+  return async (restoreName) => {
+    await client.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ restore: restoreName })),
+      }),
+    );
+  };
+}

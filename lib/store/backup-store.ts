@@ -89,6 +89,8 @@ export interface BackupStore {
   listDeletionMarkers(): Promise<string[]>;
   /** Names of the clusters that have a sync report in this location (one LIST per 1,000). */
   listClusterSyncReports(): Promise<string[]>;
+  /** Names of the restores that have a record (one LIST per 1,000 restores, no GETs). */
+  listRestoreNames(): Promise<string[]>;
   /** Deletes every object of the backup; returns how many keys were deleted (0: none left). */
   deleteBackup(name: string): Promise<number>;
   /** Removes the deletion markers of these backups: one DeleteObjects per 1,000. */
@@ -313,6 +315,17 @@ class S3BackupStore implements BackupStore {
     for await (const page of this.listPages(this.layout.clusterSyncReportsPrefix())) {
       for (const { Key } of page.Contents ?? []) {
         const name = Key === undefined ? undefined : this.layout.clusterNameFromSyncReportKey(Key);
+        if (name !== undefined) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  async listRestoreNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of this.listPages(this.layout.restoreRecordsPrefix())) {
+      for (const { Key } of page.Contents ?? []) {
+        const name = Key === undefined ? undefined : this.layout.restoreNameFromRecordKey(Key);
         if (name !== undefined) names.push(name);
       }
     }

@@ -50,6 +50,17 @@ export interface ObjectStoreLayout {
   /** Note Velero's name: `<r>-volumeinfo.json.gz`, without the `restore-` prefix. */
   restoreVolumeInfoKey(restore: string): string;
 
+  /**
+   * Skiff's record of a restore (the Restore object, its progress and where a resumed
+   * run goes on), kept for as long as the restore is listed; Velero keeps Restore
+   * objects in the cluster, Skiff has no cluster of its own.
+   */
+  restoreRecordKey(restore: string): string;
+  /** Where restore records live, for listing them. */
+  restoreRecordsPrefix(): string;
+  /** The restore name in a key listed under `restoreRecordsPrefix()`; undefined for anything else. */
+  restoreNameFromRecordKey(key: string): string | undefined;
+
   /** Where Skiff keeps the state of backups it is still writing. */
   backupsInProgressPrefix(): string;
   backupInProgressKey(backup: string): string;
@@ -140,6 +151,7 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
   const inProgress = `${dir('metadata')}skiff/backups-in-progress/`;
   const deleting = `${dir('metadata')}skiff/deleting/`;
   const syncReports = `${dir('metadata')}skiff/sync-reports/`;
+  const restoreRecords = `${dir('metadata')}skiff/restores/`;
   const nameIn = (folder: string, key: string) => {
     if (!key.startsWith(folder) || !key.endsWith('.json')) return undefined;
     const name = key.slice(folder.length, -'.json'.length);
@@ -170,6 +182,13 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     restoreResourceListKey: (r) => inRestore(r, `restore-${r}-resource-list.json.gz`),
     restoreItemOperationsKey: (r) => inRestore(r, `restore-${r}-itemoperations.json.gz`),
     restoreVolumeInfoKey: (r) => inRestore(r, `${r}-volumeinfo.json.gz`),
+
+    restoreRecordKey: (r) => {
+      assertName('restore', r);
+      return `${restoreRecords}${r}.json`;
+    },
+    restoreRecordsPrefix: () => restoreRecords,
+    restoreNameFromRecordKey: (key) => nameIn(restoreRecords, key),
 
     backupsInProgressPrefix: () => inProgress,
     backupInProgressKey: (b) => {

@@ -13,6 +13,8 @@ export const STORAGE_LOCATION_LABEL = 'velero.io/storage-location';
 export const SCHEDULE_NAME_LABEL = 'velero.io/schedule-name';
 /** Label Velero puts on objects it creates for a backup (VolumeSnapshots, ...). */
 export const BACKUP_NAME_LABEL = 'velero.io/backup-name';
+/** Label Velero puts on every object a restore creates, naming the restore (label.GetValidName). */
+export const RESTORE_NAME_LABEL = 'velero.io/restore-name';
 /** Objects (and namespaces) labelled with this set to "true" are left out of backups. */
 export const EXCLUDE_FROM_BACKUP_LABEL = 'velero.io/exclude-from-backup';
 
@@ -105,3 +107,8 @@ export function backupLabelSelector(backupName: string): string {
  * Honoured on the Longhorn Volume and in a cluster's `annotations` in the configuration.
  */
 export const SKIP_SINGLE_REPLICA_DETACHED_ANNOTATION = 'harvesterhci.io/skipSingleReplicaDetachedVol';
+
+/** The label value that marks objects created by a restore (Velero's label.GetValidName). */
+export function restoreLabelValue(restoreName: string): string {
+  return validLabelValue(restoreName);
+}

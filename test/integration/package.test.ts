@@ -45,7 +45,9 @@ describe('serverless package', () => {
         maxBuffer: 16 * 1024 * 1024,
       });
       const functions = Object.keys((parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: object }).functions);
-      expect(functions).toEqual(expect.arrayContaining(['healthz', 'backups', 'backupRunner', 'scheduler', 'sync']));
+      expect(functions).toEqual(
+        expect.arrayContaining(['healthz', 'backups', 'backupRunner', 'scheduler', 'sync', 'expiry', 'readiness', 'restores', 'restoreRunner']),
+      );
       const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
       expect(zips.sort()).toEqual(functions.map((f) => `${f}.zip`).sort());
 

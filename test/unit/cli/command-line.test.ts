@@ -41,6 +41,17 @@ describe('Module: cli/args', () => {
     expect(parseCommandLine(['gc', 'default'])).toMatchObject({ kind: 'usage-error', message: expect.stringContaining('--location') });
   });
 
+  it.each([
+    [['restore', 'create', '--from-backup', 'b1', '--namespace-mappings', 'a:b'], { kind: 'restore', command: 'create', name: undefined, flags: { 'from-backup': 'b1', 'namespace-mappings': 'a:b' } }],
+    [['restore', 'get'], { kind: 'restore', command: 'get', name: undefined }],
+    [['restore', 'logs', 'r1'], { kind: 'restore', command: 'logs', name: 'r1' }],
+    [['restore', 'create', 'r1'], { kind: 'usage-error', message: expect.stringContaining('--from-backup') }],
+    [['restore', 'describe'], { kind: 'usage-error', message: expect.stringContaining('"skiff restore describe" needs a restore name') }],
+    [['restore', 'undo'], { kind: 'usage-error', message: 'unknown command "skiff restore undo"' }],
+  ])('reads the restore command line %j', (args, expected) => {
+    expect(parseCommandLine(args)).toMatchObject(expected);
+  });
+
   it('lets create and get go without a name', () => {
     expect(parseCommandLine(['backup', 'create', '--cluster', 'c'])).toMatchObject({ kind: 'backup', command: 'create', name: undefined });
     expect(parseCommandLine(['backup', 'get'])).toMatchObject({ kind: 'backup', command: 'get', name: undefined });
