@@ -10,7 +10,9 @@ import { skiffConfigForBed } from '../test/bed/skiff-config';
 /**
  * `npm start`: Skiff's main job on embedded defaults. Starts the local stack (two
  * clusters, snapshot controller, storage simulator, MinIO), serves the functions with
- * serverless offline, and backs up a demo workload over HTTP, as a user would.
+ * serverless offline, and, over HTTP as a user would: backs up a demo workload in
+ * cluster alpha, rediscovers the backup into cluster beta, restores it there, and shows
+ * what expiry would do with it (a dry run).
  */
 const DEMO_NAMESPACE = 'demo-shop';
 const exitAfterDemo = process.env.SKIFF_EXIT_AFTER_DEMO === '1';
@@ -69,9 +71,13 @@ async function main(): Promise<void> {
         `API: ${offline.httpUrl} (bearer token in ${tokenFile}); functions log: ${offline.logFile}`,
       ].join('\n'),
     );
+    const api = (path: string, init: RequestInit = {}) => fetch(`${offline.httpUrl}${path}`, { ...init, headers });
+    await showSync(api, name);
+    const restored = await showRestore(api, name);
+    await showExpiryDryRun(api, name);
     if (exitAfterDemo) {
       await stopAll();
-      process.exit(backup.status.phase === 'Completed' ? 0 : 1);
+      process.exit(backup.status.phase === 'Completed' && restored ? 0 : 1);
     }
     console.log('serving until Ctrl-C');
     setInterval(() => {}, 1 << 30);
@@ -114,6 +120,85 @@ async function createDemoWorkload(kubeconfigPath: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('the demo PVC was not bound within 60 s');
+}
+
+type Api = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** Rediscovery into cluster beta, over HTTP: the backup's snapshot becomes usable there. */
+async function showSync(api: Api, backup: string): Promise<void> {
+  const started = await api('/sync', { method: 'POST', body: JSON.stringify({ cluster: 'beta' }) });
+  console.log(`\nPOST /sync {"cluster":"beta"} -> ${started.status}`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const report = (await (await api('/sync/report')).json()) as SyncReportView;
+    const beta = report.locations[0]?.clusters?.find((c) => c.cluster === 'beta');
+    if (beta && beta.ready + (beta.notReady?.length ?? 0) >= (beta.created?.length ?? 0) && (beta.created?.length ?? 0) + (beta.alreadyThere?.length ?? 0) > 0) {
+      const made = beta.planned.filter((p) => p.backup === backup);
+      console.log(
+        [
+          `rediscovery into beta: ${beta.created.length} VolumeSnapshotContent(s) created, ${beta.ready} ready, no snapshot cut`,
+          ...made.map((p) => `  ${p.content}  <- ${p.snapshotHandle}`),
+        ].join('\n'),
+      );
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('rediscovery into beta did not report within 2 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** A restore of the backup into cluster beta, PVC from the CSI snapshot included. */
+async function showRestore(api: Api, backup: string): Promise<boolean> {
+  const created = await api('/restores', { method: 'POST', body: JSON.stringify({ backupName: backup, cluster: 'beta' }) });
+  const { name } = (await created.json()) as { name: string };
+  console.log(`\nPOST /restores {"backupName":"${backup}","cluster":"beta"} -> ${created.status} (${name})`);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const restore = (await (await api(`/restores/${name}`)).json()) as RestoreView;
+    const phase = restore.status?.phase;
+    if (phase && ['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation'].includes(phase)) {
+      console.log(
+        [
+          `restore ${name}: ${phase}`,
+          `  items restored    ${restore.status.progress?.itemsRestored ?? 0}/${restore.status.progress?.totalItems ?? 0}`,
+          `  warnings/errors   ${restore.status.warnings ?? 0}/${restore.status.errors ?? 0}`,
+        ].join('\n'),
+      );
+      return phase === 'Completed';
+    }
+    if (Date.now() > deadline) throw new Error(`restore still ${phase} after 5 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** What expiry would do with the backup: the plan of a dry run, nothing changed. */
+async function showExpiryDryRun(api: Api, backup: string): Promise<void> {
+  const answer = await api(`/backups/${backup}?dryRun=true`, { method: 'DELETE' });
+  const plan = (await answer.json()) as { plan?: { actions?: { kind: string; cluster?: string; object: string }[] } };
+  const actions = plan.plan?.actions ?? [];
+  console.log(
+    [
+      `\nDELETE /backups/${backup}?dryRun=true -> ${answer.status}: ${actions.length} action(s), nothing changed`,
+      ...actions.map((a) => `  ${a.kind.padEnd(24)} ${(a.cluster ?? '-').padEnd(6)} ${a.object}`),
+    ].join('\n'),
+  );
+}
+
+interface SyncReportView {
+  locations: {
+    clusters?: {
+      cluster: string;
+      created: string[];
+      alreadyThere?: string[];
+      ready: number;
+      notReady?: unknown[];
+      planned: { backup: string; content: string; snapshotHandle: string }[];
+    }[];
+  }[];
+}
+
+interface RestoreView {
+  status: { phase?: string; warnings?: number; errors?: number; progress?: { totalItems?: number; itemsRestored?: number } };
 }
 
 interface BackupView {
