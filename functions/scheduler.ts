@@ -32,14 +32,14 @@ if (!startExpiry) logger.warn('no expiry function configured (SKIFF_EXPIRY_FUNCT
  * and logged, not thrown (the next due period starts it all the same).
  */
 async function startAll<P extends object>(what: string, payloads: P[], invoke: InvokeAsync | undefined) {
-  if (!invoke) return { started: 0, failed: [] as (P & { error: string })[] };
+  if (!invoke) return { started: [] as P[], failed: [] as (P & { error: string })[] };
   const outcomes = await Promise.allSettled(payloads.map((payload) => invoke(payload)));
   const failed = payloads.flatMap((payload, i) => {
     const outcome = outcomes[i]!;
     return outcome.status === 'rejected' ? [{ ...payload, error: (outcome.reason as Error).message }] : [];
   });
   if (failed.length > 0) logger.error(`some ${what} runs could not be started`, { failed });
-  return { started: payloads.length - failed.length, failed };
+  return { started: payloads.filter((_, i) => outcomes[i]!.status === 'fulfilled'), failed };
 }
 
 /**
@@ -69,7 +69,7 @@ export const handler = middy(async () => {
     reconcileFailed: reconciled.failed,
     syncsStarted: syncs.started,
     syncsFailed: syncs.failed,
-    expiryStarted: expiry.started,
-    expiryFailed: expiry.failed,
+    expiryStarted: expiry.started.map((p) => p.location),
+    expiryFailed: expiry.failed.map((p) => p.location),
   };
 }).use(lambdaLogContext());
