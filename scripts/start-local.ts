@@ -174,8 +174,9 @@ async function showRestore(api: Api, backup: string): Promise<boolean> {
 /** What expiry would do with the backup: the plan of a dry run, nothing changed. */
 async function showExpiryDryRun(api: Api, backup: string): Promise<void> {
   const answer = await api(`/backups/${backup}?dryRun=true`, { method: 'DELETE' });
-  const plan = (await answer.json()) as { plan?: { actions?: { kind: string; cluster?: string; object: string }[] } };
-  const actions = plan.plan?.actions ?? [];
+  // The answer is the plan itself: every action in order, and each backup's verdict.
+  const plan = (await answer.json()) as { actions?: { kind: string; cluster?: string; object: string }[] };
+  const actions = plan.actions ?? [];
   console.log(
     [
       `\nDELETE /backups/${backup}?dryRun=true -> ${answer.status}: ${actions.length} action(s), nothing changed`,
