@@ -175,12 +175,18 @@ async function showRestore(api: Api, backup: string): Promise<boolean> {
 async function showExpiryDryRun(api: Api, backup: string): Promise<void> {
   const answer = await api(`/backups/${backup}?dryRun=true`, { method: 'DELETE' });
   // The answer is the plan itself: every action in order, and each backup's verdict.
-  const plan = (await answer.json()) as { actions?: { kind: string; cluster?: string; object: string }[] };
+  const plan = (await answer.json()) as {
+    actions?: { kind: string; cluster?: string; object: string }[];
+    backups?: { backup: string; waitingOn?: string[] }[];
+  };
   const actions = plan.actions ?? [];
+  const waitingOn = plan.backups?.find((b) => b.backup === backup)?.waitingOn ?? [];
   console.log(
     [
       `\nDELETE /backups/${backup}?dryRun=true -> ${answer.status}: ${actions.length} action(s), nothing changed`,
       ...actions.map((a) => `  ${a.kind.padEnd(24)} ${(a.cluster ?? '-').padEnd(6)} ${a.object}`),
+      // The volume just restored in beta was made from the backup's snapshot: expiry keeps it while it lives.
+      ...waitingOn.map((w) => `  waits: ${w}`),
     ].join('\n'),
   );
 }
