@@ -1,4 +1,4 @@
-import { parseCommandLine, USAGE } from '../lib/cli/args';
+import { parseCommandLine, USAGE } from '../cli/args';
 import { SkiffError } from '../lib/core/errors';
 
 /**
@@ -20,10 +20,10 @@ async function main(): Promise<void> {
       return;
     case 'backup': {
       if (line.command === 'delete') {
-        const { runDeleteCommand } = await import('../lib/cli/expiry-commands');
+        const { runDeleteCommand } = await import('../cli/expiry-commands');
         return runDeleteCommand(line.name!, line.flags);
       }
-      const { runBackupCommand } = await import('../lib/cli/backup-commands');
+      const { runBackupCommand } = await import('../cli/backup-commands');
       return runBackupCommand(line.command, line.name, line.flags);
     }
     case 'cluster': {
@@ -32,19 +32,19 @@ async function main(): Promise<void> {
         process.stdout.write(REMOTE_RBAC_MANIFEST);
         return;
       }
-      const { runReadinessCommand } = await import('../lib/cli/cluster-commands');
+      const { runReadinessCommand } = await import('../cli/cluster-commands');
       return runReadinessCommand(line.name!, line.flags);
     }
     case 'sync': {
-      const { runSyncCommand } = await import('../lib/cli/sync-commands');
+      const { runSyncCommand } = await import('../cli/sync-commands');
       return runSyncCommand(line.command, line.flags);
     }
     case 'gc': {
-      const { runGcCommand } = await import('../lib/cli/expiry-commands');
+      const { runGcCommand } = await import('../cli/expiry-commands');
       return runGcCommand(line.flags);
     }
     case 'restore': {
-      const { runRestoreCommand } = await import('../lib/cli/restore-commands');
+      const { runRestoreCommand } = await import('../cli/restore-commands');
       return runRestoreCommand(line.command, line.name, line.flags);
     }
   }

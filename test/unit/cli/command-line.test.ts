@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../../lib/cli/args';
+import { parseCommandLine } from '../../../cli/args';
 
 describe('Module: cli/args', () => {
   it('reads a backup command, its name and its flags', () => {

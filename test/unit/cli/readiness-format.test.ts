@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readinessTable } from '../../../lib/cli/readiness-format';
-import { skippedSlotsTable } from '../../../lib/cli/format';
+import { readinessTable } from '../../../cli/readiness-format';
+import { skippedSlotsTable } from '../../../cli/format';
 import { readinessReport } from '../../../lib/readiness/findings';
 
 describe('readinessTable', () => {

@@ -1,4 +1,4 @@
-import type { ReadinessReport } from '../readiness/findings';
+import type { ReadinessReport } from '../lib/readiness/findings';
 
 /**
  * A readiness report for people: one line per finding (severity, check, message), its

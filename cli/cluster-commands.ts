@@ -1,5 +1,5 @@
-import { loadConfig } from '../config';
-import { checkReadiness, readinessDeps } from '../readiness/service';
+import { loadConfig } from '../lib/config';
+import { checkReadiness, readinessDeps } from '../lib/readiness/service';
 import type { CliFlags } from './args';
 import { readinessTable } from './readiness-format';
 

@@ -1,6 +1,6 @@
-import type { ActionLogEntry } from '../expiry/execute';
-import type { ExpiryAction, ExpiryPlan } from '../expiry/plan';
-import type { DeletionState, ExpiryRunResult } from '../expiry/service';
+import type { ActionLogEntry } from '../lib/expiry/execute';
+import type { ExpiryAction, ExpiryPlan } from '../lib/expiry/plan';
+import type { DeletionState, ExpiryRunResult } from '../lib/expiry/service';
 import { table } from './format';
 
 /**

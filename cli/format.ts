@@ -1,6 +1,6 @@
-import type { Backup } from '../velero/backup';
-import type { SkippedSlot } from '../store/skipped-slots';
-import type { Restore } from '../velero/restore';
+import type { Backup } from '../lib/velero/backup';
+import type { SkippedSlot } from '../lib/store/skipped-slots';
+import type { Restore } from '../lib/velero/restore';
 
 /** `velero backup get`'s table: one line per backup. */
 export function backupTable(backups: readonly Backup[]): string {

@@ -1,5 +1,5 @@
-import { loadConfig } from '../config';
-import { getSyncReport, runSync, syncDeps } from '../sync/service';
+import { loadConfig } from '../lib/config';
+import { getSyncReport, runSync, syncDeps } from '../lib/sync/service';
 import type { CliFlags, SyncCommand } from './args';
 import { syncReportText, syncRunText } from './sync-format';
 

@@ -1,6 +1,6 @@
-import { loadConfig } from '../config';
-import type { ExpiryPlan } from '../expiry/plan';
-import { expiryServiceDeps, requestDeletion, runExpiry, type DeletionState, type ExpiryDeps, type ExpiryRunResult } from '../expiry/service';
+import { loadConfig } from '../lib/config';
+import type { ExpiryPlan } from '../lib/expiry/plan';
+import { expiryServiceDeps, requestDeletion, runExpiry, type DeletionState, type ExpiryDeps, type ExpiryRunResult } from '../lib/expiry/service';
 import type { CliFlags } from './args';
 import { deletionStateText, planText, runText } from './expiry-format';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../core/errors';
+import { ValidationError } from '../lib/core/errors';
 
 /**
  * The command line's words and flags. This module stays free of the S3 and Kubernetes

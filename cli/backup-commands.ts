@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { backupServiceDeps, createBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../backup/service';
+import { backupServiceDeps, createBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../lib/backup/service';
 import { backupTable, describeBackup, progressBar, skippedSlotsTable } from './format';
-import { loadConfig, type SkiffConfig } from '../config';
-import { NotFoundError, ValidationError } from '../core/errors';
-import { fieldIssuesFromZod } from '../core/zod-issues';
+import { loadConfig, type SkiffConfig } from '../lib/config';
+import { NotFoundError, ValidationError } from '../lib/core/errors';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import type { BackupCommand, CliFlags } from './args';
 
 /**
@@ -67,7 +67,7 @@ class BackupCli {
     if (!this.json) console.error(`backup "${created.name}" created; running it here (Ctrl-C stops it; run again to resume)`);
     // The runner and the Kubernetes client are loaded here, by the one command that
     // talks to clusters.
-    const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../backup/run-backup'), import('../backup/runner-deps')]);
+    const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
     const progress = this.json ? undefined : this.showProgress(created.name);
     // Runs in the same 15-minute slices as the function (so a crash holds the lease no
     // longer), one after another until done.

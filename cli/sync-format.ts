@@ -1,4 +1,4 @@
-import type { ClusterReport, LocationReport } from '../sync/report';
+import type { ClusterReport, LocationReport } from '../lib/sync/report';
 
 /** Text for people of sync runs and reports; `-o json` prints the objects instead. */
 

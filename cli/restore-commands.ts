@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig, type SkiffConfig } from '../config';
-import { ValidationError } from '../core/errors';
-import { fieldIssuesFromZod } from '../core/zod-issues';
-import { createRestore, getRestore, getRestoreLog, listRestores, restoreListFilterSchema, restoreServiceDeps, type RestoreServiceDeps } from '../restore/service';
+import { loadConfig, type SkiffConfig } from '../lib/config';
+import { ValidationError } from '../lib/core/errors';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
+import { createRestore, getRestore, getRestoreLog, listRestores, restoreListFilterSchema, restoreServiceDeps, type RestoreServiceDeps } from '../lib/restore/service';
 import type { CliFlags, RestoreCommand } from './args';
 import { describeRestore, progressBar, restoreTable } from './format';
 
@@ -78,7 +78,7 @@ class RestoreCli {
     const created = await createRestore(deps, request);
     if (flags['no-wait']) return this.print(created, () => `restore "${created.name}" created; run it with the restoreRunner function`);
     if (!this.json) console.error(`restore "${created.name}" created; running it here (Ctrl-C stops it)`);
-    const [{ runRestore }, { restoreRunnerDeps }] = await Promise.all([import('../restore/run-restore'), import('../restore/runner-deps')]);
+    const [{ runRestore }, { restoreRunnerDeps }] = await Promise.all([import('../lib/restore/run-restore'), import('../lib/restore/runner-deps')]);
     const progress = this.json ? undefined : this.showProgress(created.name);
     let outcome;
     do {
