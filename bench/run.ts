@@ -10,6 +10,7 @@ import { startBed, type Bed } from '../test/bed/bed';
 import { minioClient } from '../test/bed/minio-client';
 import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
+import { cliBackupRows, measureCliBackup, type CliBackupResult } from './cli-backup';
 import { cliStartRows, measureCliStart } from './cli-start';
 import { expiryRows, measureExpiry } from './expiry-bench';
 import { measureRestore, restoreRows } from './restore-bench';
@@ -47,6 +48,7 @@ import {
  *   BENCH_ONLY=cli              only the CLI's start: no test bed, a few seconds
  *   BENCH_ONLY=expiry           only expiry: 100 of 1,000 stored backups, S3 requests and time
  *   BENCH_ONLY=sync             only rediscovery over 1,000 stored backups (BENCH_SYNC_BACKUPS, BENCH_SYNC_NEW=10)
+ *   BENCH_ONLY=cli-backup       only `skiff backup create` of 10,000 objects next to the library's backup
  *   BENCH_ONLY=restore          only the restore: BENCH_RESTORE_OBJECTS (10000) ConfigMaps restored
  *                               by Skiff next to created directly, same concurrency (restore-bench.ts)
  */
@@ -168,6 +170,14 @@ const ALONE: Record<string, AlonePart> = {
     title: 'rediscovery',
     measure: (bed) => measureSync(bed, progress),
     rows: (result: Awaited<ReturnType<typeof measureSync>>) => syncRows(result),
+  },
+  'cli-backup': {
+    title: '`skiff backup create` of 10,000 objects',
+    measure: async (bed) => {
+      await createBucket(bed, 'skiff-bench');
+      return measureCliBackup(bed, 'skiff-bench', repoRoot);
+    },
+    rows: (result: CliBackupResult) => cliBackupRows(result),
   },
   restore: {
     title: 'restore',
