@@ -7,6 +7,7 @@ import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
 import { isHttpEvent, jsonBody } from '../lib/http/events';
 import { jsonResponse } from '../lib/http/responses';
 import { routeRequest } from '../lib/http/router';
+import { storageLocationViews } from '../lib/config';
 import { runtime } from '../lib/runtime/config';
 import { lambdaInvoker, SYNC_FUNCTION_ENV } from '../lib/runtime/invoker';
 import { lambdaLogContext } from '../lib/runtime/log-context';
@@ -33,9 +34,10 @@ async function startSync(body: unknown) {
   return jsonResponse(202, { started });
 }
 
-/** POST /sync and GET /sync/report; anything else 404/405. */
+/** POST /sync, GET /sync/report and GET /storage-locations; anything else 404/405. */
 const http = middy(
   routeRequest({
+    'GET /storage-locations': async () => jsonResponse(200, { items: storageLocationViews(config.storageLocations) }),
     'POST /sync': async (event) => startSync(jsonBody(event)),
     'GET /sync/report': async (event) => {
       const query = reportQuerySchema.safeParse(event.queryStringParameters ?? {});

@@ -11,3 +11,4 @@ export {
   type SecretsManagerReader,
   type SecretsManagerReaderOptions,
 } from './resolve-secret';
+export { storageLocationViews, type StorageLocationView } from './storage-locations';

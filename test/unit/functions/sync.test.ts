@@ -17,7 +17,7 @@ vi.stubEnv(
     ],
     storageLocations: [
       { name: 'default', bucket: 'skiff-test' },
-      { name: 'other', bucket: 'skiff-other' },
+      { name: 'other', bucket: 'skiff-other', refreshInterval: '0' },
     ],
   }),
 );
@@ -76,5 +76,14 @@ describe('Function: sync handler', () => {
     const answer = (await handler({ location: 'nowhere' }, lambdaContext('skiff-dev-sync', 'direct-1'))) as { error: string; message: string };
     expect(answer).toMatchObject({ error: 'NotFoundError' });
     expect(answer.message).toMatch(/storage location "nowhere" not found/);
+  });
+
+  it('GET /storage-locations says which locations have rediscovery off, and what that loses', async () => {
+    const { status, body } = await call('GET', '/storage-locations');
+    const items = (body as unknown as { items: { name: string; rediscovery: string; warning?: string; refreshInterval: string }[] }).items;
+    expect(status).toBe(200);
+    expect(items.map((l) => [l.name, l.rediscovery])).toEqual([['default', 'on'], ['other', 'off']]);
+    expect(items[1]!.warning).toMatch(/rediscovery is OFF for storage location "other".*after a disaster the backups on it are not found again/);
+    expect(JSON.stringify(items)).not.toMatch(/secretAccessKey|token/);
   });
 });
