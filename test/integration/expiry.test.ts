@@ -243,16 +243,19 @@ describe('Expiry on the bed', () => {
   it('a run stopped part way is finished by the next', async () => {
     const namespace = await workload('killed', ['sim-longhorn']);
     const killed = await backup('killed', namespace, '1s');
+    // Expiration has one-second resolution: a run in the same second as the backup's end
+    // would find it not yet expired, so these runs look a minute ahead.
+    const clock = { now: () => new Date(Date.now() + 60_000), sleep: systemClock.sleep };
     const stop = new Error('stopped here');
     await expect(
-      runExpiry(deps({ afterAction: (e) => { if (e.backup === killed && e.kind === 'setDeletionPolicyDelete') throw stop; } }), { location: 'default' }),
+      runExpiry(deps({ clock, afterAction: (e) => { if (e.backup === killed && e.kind === 'setDeletionPolicyDelete') throw stop; } }), { location: 'default' }),
     ).rejects.toBe(stop);
     expect(await exists(bucket, `metadata/skiff/deleting/${killed}.json`)).toBe(true);
     expect(await exists(bucket, `backups/${killed}/velero-backup.json`)).toBe(true);
     expect((await contentsLabelled(alpha, killed)).map((c) => c.spec.deletionPolicy)).toEqual(['Delete']);
     expect((await getBackup(backupServiceDeps(config), killed)).status.phase).toBe('Deleting');
 
-    const next = await runExpiry(deps(), { location: 'default' });
+    const next = await runExpiry(deps({ clock }), { location: 'default' });
     expect(next.deleted).toEqual([killed]);
     // Its content is Delete already: no second flip; it has no catalog entry (rediscovery has not seen it).
     expect(next.log.filter((e) => e.backup === killed).map((e) => e.kind)).toEqual(['deleteVolumeSnapshot', 'waitUntilContentGone', 'deleteBackupData', 'deleteDeletionMarker']);
