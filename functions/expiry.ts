@@ -6,12 +6,11 @@ import { ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
-import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
-import { isHttpEvent } from '../lib/http/events';
+import { httpErrorHandler } from '../lib/http/error-handler';
 import { routeRequest } from '../lib/http/router';
 import { jsonResponse } from '../lib/http/responses';
 import { runtime } from '../lib/runtime/config';
-import { lambdaLogContext } from '../lib/runtime/log-context';
+import { httpOrInvocation } from '../lib/runtime/http-or-invocation';
 
 const { config } = runtime();
 const deps = expiryServiceDeps(config);
@@ -71,13 +70,8 @@ async function start(location: string, backup: string): Promise<void> {
  * DELETE, or `serverless invoke -f expiry --data '{"location":"default","dryRun":true}'`),
  * which answers the plan, the action log and what was deleted, or `{ error, message, issues }`.
  */
-export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
-  if (isHttpEvent(event)) return http(event, context);
-  try {
-    const parsed = runRequest.safeParse(event ?? {});
-    if (!parsed.success) throw new ValidationError('expiry request', fieldIssuesFromZod(parsed.error));
-    return await runExpiry(deps, parsed.data);
-  } catch (error) {
-    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
-  }
-}).use(lambdaLogContext());
+export const handler = httpOrInvocation(http, async (event) => {
+  const parsed = runRequest.safeParse(event ?? {});
+  if (!parsed.success) throw new ValidationError('expiry request', fieldIssuesFromZod(parsed.error));
+  return await runExpiry(deps, parsed.data);
+});

@@ -2,12 +2,11 @@ import middy from '@middy/core';
 import { checkReadiness, readinessDeps } from '../lib/readiness/service';
 import { parseReadinessInvocation, parseReadinessQuery } from '../lib/readiness/request';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
-import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
-import { isHttpEvent } from '../lib/http/events';
+import { httpErrorHandler } from '../lib/http/error-handler';
 import { routeRequest } from '../lib/http/router';
 import { jsonResponse } from '../lib/http/responses';
 import { runtime } from '../lib/runtime/config';
-import { lambdaLogContext } from '../lib/runtime/log-context';
+import { httpOrInvocation } from '../lib/runtime/http-or-invocation';
 
 const { config } = runtime();
 const deps = readinessDeps(config);
@@ -28,12 +27,7 @@ const http = middy(
  * (`serverless invoke -f readiness --data '{"cluster":"prod-eu"}'`), which answers the
  * report or `{ error, message, issues }`.
  */
-export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
-  if (isHttpEvent(event)) return http(event, context);
-  try {
-    const request = parseReadinessInvocation(event);
-    return await checkReadiness(deps, request.cluster, { namespaces: request.namespaces });
-  } catch (error) {
-    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
-  }
-}).use(lambdaLogContext());
+export const handler = httpOrInvocation(http, async (event) => {
+  const request = parseReadinessInvocation(event);
+  return await checkReadiness(deps, request.cluster, { namespaces: request.namespaces });
+});

@@ -3,14 +3,14 @@ import { createRestore, getRestore, getRestoreLog, listRestores, restoreListFilt
 import { lambdaStartRestoreRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
-import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
-import { isHttpEvent, jsonBody } from '../lib/http/events';
+import { httpErrorHandler } from '../lib/http/error-handler';
+import { jsonBody } from '../lib/http/events';
 import { routeRequest } from '../lib/http/router';
 import { jsonResponse, textResponse } from '../lib/http/responses';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
 import { runtime } from '../lib/runtime/config';
-import { lambdaLogContext } from '../lib/runtime/log-context';
+import { httpOrInvocation } from '../lib/runtime/http-or-invocation';
 
 const { config } = runtime();
 const deps = restoreServiceDeps(config);
@@ -48,11 +48,4 @@ const http = middy(
  * The HTTP API, or a direct invocation (`serverless invoke -f restores --data '{...}'`)
  * whose data is the same request body as POST /restores, validated the same way.
  */
-export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
-  if (isHttpEvent(event)) return http(event, context);
-  try {
-    return await createAndStart(event);
-  } catch (error) {
-    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
-  }
-}).use(lambdaLogContext());
+export const handler = httpOrInvocation(http, createAndStart);

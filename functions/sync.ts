@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
-import { errorAnswer, httpErrorHandler } from '../lib/http/error-handler';
-import { isHttpEvent, jsonBody } from '../lib/http/events';
+import { httpErrorHandler } from '../lib/http/error-handler';
+import { jsonBody } from '../lib/http/events';
 import { jsonResponse } from '../lib/http/responses';
 import { routeRequest } from '../lib/http/router';
 import { storageLocationViews } from '../lib/config';
 import { runtime } from '../lib/runtime/config';
 import { lambdaInvoker, SYNC_FUNCTION_ENV } from '../lib/runtime/invoker';
-import { lambdaLogContext } from '../lib/runtime/log-context';
+import { httpOrInvocation } from '../lib/runtime/http-or-invocation';
 import { getSyncReport, runSync, syncDeps, syncTargets } from '../lib/sync/service';
 
 const { config } = runtime();
@@ -54,11 +54,4 @@ const http = middy(
  * --data '{"location":"default","cluster":"beta"}'`) whose data is the POST /sync body:
  * it runs the sync here and answers with its result, or `{ error, message, issues }`.
  */
-export const handler = middy(async (event: unknown, context: Parameters<typeof http>[1]) => {
-  if (isHttpEvent(event)) return http(event, context);
-  try {
-    return await runSync(deps, event);
-  } catch (error) {
-    return errorAnswer(error, context?.awsRequestId ?? 'local').body;
-  }
-}).use(lambdaLogContext());
+export const handler = httpOrInvocation(http, (event) => runSync(deps, event));

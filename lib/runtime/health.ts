@@ -1,19 +1,11 @@
-import { configWarnings, describeSecretSource, type SkiffConfig } from '../config';
+import { configWarnings, describeSecretSource, storageLocationViews, type SkiffConfig, type StorageLocationView } from '../config';
 import type { ClusterAuth } from '../config';
 
 export interface HealthReport {
   status: 'ok';
   version: string;
   clusters: { name: string; server: string; auth: string; storageLocations: string[] }[];
-  storageLocations: {
-    name: string;
-    bucket: string;
-    prefix: string;
-    region: string;
-    endpoint: string;
-    accessMode: string;
-    refreshInterval: string;
-  }[];
+  storageLocations: StorageLocationView[];
   defaults: SkiffConfig['defaults'];
   warnings: string[];
 }
@@ -32,15 +24,7 @@ export function healthReport(config: SkiffConfig, version: string): HealthReport
       auth: describeAuth(c.auth),
       storageLocations: c.storageLocations,
     })),
-    storageLocations: config.storageLocations.map((l) => ({
-      name: l.name,
-      bucket: l.bucket,
-      prefix: l.prefix ?? '',
-      region: l.region,
-      endpoint: l.endpoint ?? 'AWS S3',
-      accessMode: l.accessMode,
-      refreshInterval: l.refreshInterval,
-    })),
+    storageLocations: storageLocationViews(config.storageLocations),
     defaults: config.defaults,
     warnings: configWarnings(config),
   };
