@@ -142,6 +142,10 @@ async function runOne(deps: ExecuteDeps, action: ExpiryAction): Promise<string |
       const keys = await deps.store.deleteBackup(action.backup);
       return `${keys} object(s) deleted`;
     }
+    case 'deleteProgressRecord':
+      // The parts first, the record last, in one DeleteObjects when there are parts.
+      await deps.store.deleteProgress(action.backup, action.resourceListParts);
+      return undefined;
     default:
       throw new Error(`${action.kind} is not an action that runs alone`);
   }

@@ -24,6 +24,12 @@ import { handleOf, type SnapshotUsage } from './usage';
  *      internal/delete/actions/csi/volumesnapshotcontent_action.go);
  *   3. only when no snapshot is held: the object-store data, the catalog entry, the marker.
  *
+ * A failed backup known only by its progress record goes the same way, without a
+ * marker (its record keeps it selected until it is removed): its labelled contents,
+ * which a failed backup discards itself but a crash may leave, are freed as above; a
+ * labelled VolumeSnapshot with no content of the backup bound to it keeps the record
+ * and is reported; then the record and its resource-list parts go.
+ *
  * Safety rails: only contents labelled velero.io/backup-name for this backup, or whose
  * snapshot handle is in its stored CSI list, are touched (and the VolumeSnapshot bound
  * to such a content); where a cluster could not be read, nothing of a backup that may
@@ -66,7 +72,7 @@ export function planDeletion(
   const clusters = views.filter(isReachable);
   const actions: ExpiryAction[] = [];
   const waitingOn: string[] = [];
-  if (!candidate.marked) {
+  if (!candidate.marked && !candidate.progressRecord) {
     actions.push({
       kind: 'writeDeletionMarker',
       backup,
@@ -94,6 +100,7 @@ export function planDeletion(
       actions.push(...releaseContent(backup, view, content, handle));
     }
   }
+  if (candidate.progressRecord) waitingOn.push(...unboundSnapshotsOf(clusters, backup));
   for (const stored of candidate.storedContents) {
     const handle = handleOf(stored);
     if (!handle || found.has(handle)) continue;
@@ -125,6 +132,29 @@ function contentsOfBackup(view: ClusterInventory, backup: string, storedHandles:
     const handle = handleOf(c);
     return handle !== undefined && storedHandles.has(handle);
   });
+}
+
+/**
+ * The VolumeSnapshots labelled for the backup that no content of it is bound to, one
+ * sentence each: what they stand for is unknown (a snapshot still being cut?), so the
+ * failed backup's record stays and they are reported, never deleted on a guess.
+ */
+function unboundSnapshotsOf(clusters: readonly ClusterInventory[], backup: string): string[] {
+  const label = backupLabelValue(backup);
+  const out: string[] = [];
+  for (const view of clusters) {
+    const ours = new Set(view.contents.filter((c) => c.metadata.labels?.[BACKUP_NAME_LABEL] === label).map((c) => c.metadata.name));
+    for (const vs of view.snapshots) {
+      if (vs.metadata.labels?.[BACKUP_NAME_LABEL] !== label) continue;
+      const bound = vs.status?.boundVolumeSnapshotContentName ?? vs.spec.source.volumeSnapshotContentName;
+      if (bound && ours.has(bound)) continue;
+      out.push(
+        `VolumeSnapshot ${vs.metadata.namespace}/${vs.metadata.name} in cluster ${view.cluster} is labelled for the failed backup but bound to no content of it ` +
+          `(${bound ? `it names ${bound}` : 'it names none'}); the progress record is kept until it is gone: delete it by hand once its snapshot is not needed`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
@@ -241,6 +271,18 @@ function freeThroughTemporaryContent(backup: string, cluster: string, driver: st
 
 function dataActions(candidate: DeletionCandidate, layout: ObjectStoreLayout): ExpiryAction[] {
   const { backup } = candidate;
+  if (candidate.progressRecord) {
+    const { resourceListParts } = candidate.progressRecord;
+    return [
+      {
+        kind: 'deleteProgressRecord',
+        backup,
+        object: layout.backupInProgressKey(backup),
+        resourceListParts,
+        why: `no snapshot of the failed backup is left; its progress record goes${resourceListParts > 0 ? ` with its ${resourceListParts} resource-list part(s), in one DeleteObjects` : ''}`,
+      },
+    ];
+  }
   const actions: ExpiryAction[] = [];
   if (candidate.hasData) {
     actions.push({

@@ -28,6 +28,7 @@ export type ExpiryAction =
   | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string })
   | (ActionBase & { kind: 'waitUntilContentGone'; cluster: string; content: string })
   | (ActionBase & { kind: 'deleteBackupData' })
+  | (ActionBase & { kind: 'deleteProgressRecord'; resourceListParts: number })
   | (ActionBase & { kind: 'removeCatalogEntry' })
   | (ActionBase & { kind: 'deleteDeletionMarker' });
 
@@ -48,6 +49,7 @@ export const ACTION_PHASES: readonly ExpiryActionKind[] = [
   'deleteContent',
   'waitUntilContentGone',
   'deleteBackupData',
+  'deleteProgressRecord',
   'removeCatalogEntry',
   'deleteDeletionMarker',
 ];
@@ -56,10 +58,12 @@ export const ACTION_PHASES: readonly ExpiryActionKind[] = [
  * One backup's line in the plan. `delete`: this run works on its deletion (and
  * `finishes` says whether it removes the backup this run); `blocked`: it should be
  * deleted but nothing of it is touched this run (`waitingOn` says why); `deferred`:
- * over the run's cap; `keep`: it stays.
+ * over the run's cap; `keep`: it stays. `progressRecord`: the backup failed and is only
+ * a progress record under metadata/ (deleting it removes that record).
  */
 export interface BackupPlan {
   backup: string;
+  progressRecord?: true;
   verdict: 'delete' | 'blocked' | 'deferred' | 'keep';
   why: string;
   finishes: boolean;
@@ -98,6 +102,12 @@ export interface DeletionCandidate {
   cluster?: string;
   /** Its velero-backup.json (or the copy in its marker), kept in the marker it gets. */
   stored?: Backup;
+  /**
+   * Set for a failed backup known only by its progress record: no deletion marker is
+   * written (the record itself keeps the deletion going until it is removed), and the
+   * record with its resource-list parts goes instead of backups/<b>/.
+   */
+  progressRecord?: { resourceListParts: number };
   /** Set when what is stored of it could not be read: nothing of it is touched this run. */
   unreadable?: string;
 }

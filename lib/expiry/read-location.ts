@@ -1,6 +1,7 @@
 import type { BackupStore } from '../store/backup-store';
 import { readCatalog, type CatalogEntry } from '../store/catalog';
 import { readDeletionMarker, type MarkerVersion } from '../store/deletion-marker';
+import { readProgressRecordView, type ProgressRecordView } from '../store/progress-records';
 import type { Backup } from '../velero/backup';
 import { SCHEDULE_NAME_LABEL } from '../velero/labels';
 import type { BackupSummary } from './select';
@@ -10,7 +11,9 @@ import type { BackupSummary } from './select';
  * can: one LIST of backups/ (the truth of what exists), one GET of the catalog (what
  * each backup is, without reading its velero-backup.json), one LIST each of deletion
  * markers and of backups being written, a GET per marker (deletions under way are few),
- * and a GET of velero-backup.json only for backups the catalog does not know yet. The
+ * a GET per progress record of a backup with nothing under backups/ (backups being
+ * written, and failed ones until they expire: few), and a GET of velero-backup.json
+ * only for backups the catalog does not know yet. The
  * catalog is kept by rediscovery; until it has run, every backup costs that one GET.
  */
 
@@ -23,6 +26,8 @@ export interface LocationState {
   catalog: Map<string, CatalogEntry>;
   markers: Map<string, MarkerVersion>;
   inProgress: Set<string>;
+  /** The progress records of backups with nothing under backups/ (being written, or failed). */
+  progressRecords: ProgressRecordView[];
   /** Backups that could not be read: kept this run, and said so. */
   unreadable: Map<string, string>;
 }
@@ -74,8 +79,22 @@ export async function readLocation(store: BackupStore, only?: string): Promise<L
     catalog: new Map(Object.entries(catalog.backups)),
     markers: new Map(),
     inProgress: new Set(progressNames.filter(wanted)),
+    progressRecords: [],
     unreadable: new Map(),
   };
+  // A record beside a stored backup is one being finalized: inProgress keeps that backup.
+  await Promise.all(
+    [...state.inProgress].map(async (name) => {
+      if (state.folders.has(name)) return;
+      try {
+        const view = await readProgressRecordView(store, name);
+        if (view) state.progressRecords.push(view);
+      } catch (error) {
+        state.unreadable.set(name, `its progress record could not be read: ${(error as Error).message}`);
+      }
+    }),
+  );
+  state.progressRecords.sort((a, b) => (a.name < b.name ? -1 : 1));
   await Promise.all(
     markerNames.filter(wanted).map(async (name) => {
       try {

@@ -1,10 +1,13 @@
+import { isFailedRecord, isLeaseLive, type ProgressRecordView } from '../store/progress-records';
 import { isExpired } from '../velero/backup';
 
 /**
  * Which backups of one storage location a run deletes, as a pure function of what the
  * location holds and the time: Velero's garbage collection rule (pkg/controller/
  * gc_controller.go: `status.expiration` in the past, never from a ReadOnly location),
- * plus Skiff's retention per schedule (`keepLast`) and a cap per run.
+ * plus Skiff's retention per schedule (`keepLast`) and a cap per run. A backup Skiff
+ * failed stores nothing under backups/, only its progress record under metadata/; such
+ * a record expires by the same rule (Velero's GC deletes Failed backups too).
  */
 
 /** What selection needs of a backup: from the catalog, or from its velero-backup.json. */
@@ -40,18 +43,26 @@ export interface SelectionInput {
   marked: ReadonlyMap<string, MarkedDeletion>;
   /** Backups still being written (they have a progress record). */
   inProgress: ReadonlySet<string>;
+  /**
+   * The progress records of backups that have nothing under backups/ (read where the
+   * record has one); only those of failed backups get a verdict, the others are being
+   * written and are not the run's business.
+   */
+  progressRecords?: readonly ProgressRecordView[];
   now: Date;
   policy: ExpiryPolicy;
 }
 
 /**
  * The verdict on one backup. `delete`: this run deletes it, because it `expired`, a
- * deletion is already under way (`marked`), or it was `requested`; `deferred`: it should go, but the run's cap
- * is reached; `keep`: it stays. `why` says which rule decided, in words.
+ * deletion is already under way (`marked`), it was `requested`, or it is the progress
+ * record of a failed backup that expired (`failedRecord`); `deferred`: it should go,
+ * but the run's cap is reached; `keep`: it stays. `why` says which rule decided, in
+ * words. `progressRecord` marks verdicts on a failed backup's progress record.
  */
 export type Verdict =
-  | { backup: string; verdict: 'delete'; cause: 'expired' | 'marked' | 'requested'; why: string }
-  | { backup: string; verdict: 'deferred' | 'keep'; why: string };
+  | { backup: string; verdict: 'delete'; cause: 'expired' | 'marked' | 'requested' | 'failedRecord'; why: string; progressRecord?: true }
+  | { backup: string; verdict: 'deferred' | 'keep'; why: string; progressRecord?: true };
 
 /** Phases after which a backup is finished and may expire (Velero's GC deletes these too). */
 export const EXPIRABLE_PHASES: ReadonlySet<string> = new Set(['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation']);
@@ -64,8 +75,13 @@ export const EXPIRABLE_PHASES: ReadonlySet<string> = new Set(['Completed', 'Part
 export function selectForDeletion(input: SelectionInput): Verdict[] {
   const { policy } = input;
   const names = new Set([...input.backups.map((b) => b.name), ...input.marked.keys()]);
+  const failed = (input.progressRecords ?? []).filter((r) => isFailedRecord(r) && !names.has(r.name));
   if (policy.readOnly) {
-    return [...names].sort().map((backup) => ({ backup, verdict: 'keep', why: 'the storage location is ReadOnly: nothing is deleted from it' }));
+    const readOnly = 'the storage location is ReadOnly: nothing is deleted from it';
+    return [
+      ...[...names].map((backup): Verdict => ({ backup, verdict: 'keep', why: readOnly })),
+      ...failed.map((r): Verdict => ({ backup: r.name, verdict: 'keep', why: readOnly, progressRecord: true })),
+    ].sort((a, b) => cmp(a.backup, b.backup));
   }
   const protectedBy = keptByRetention(input.backups, input.marked, policy.keepLast);
   const verdicts = new Map<string, Verdict>();
@@ -85,13 +101,29 @@ export function selectForDeletion(input: SelectionInput): Verdict[] {
       order: `1 ${new Date(backup.expiration!).toISOString()}`,
     });
   }
+  for (const record of failed) {
+    const keep = reasonToKeepRecord(record, input.now);
+    if (keep) {
+      verdicts.set(record.name, { backup: record.name, verdict: 'keep', why: keep, progressRecord: true });
+      continue;
+    }
+    wanted.push({
+      verdict: { backup: record.name, verdict: 'delete', cause: 'failedRecord', why: `${failedBackup(record)}; expired at ${record.expiration}`, progressRecord: true },
+      order: `1 ${new Date(record.expiration!).toISOString()}`,
+    });
+  }
   wanted.sort((a, b) => (a.order === b.order ? cmp(a.verdict.backup, b.verdict.backup) : cmp(a.order, b.order)));
   wanted.forEach(({ verdict }, index) => {
     verdicts.set(
       verdict.backup,
       index < policy.maxDeletions
         ? verdict
-        : { backup: verdict.backup, verdict: 'deferred', why: `${verdict.why}; waits for the next run: this run deletes at most ${policy.maxDeletions} backups (defaults.maxDeletionsPerRun)` },
+        : {
+            backup: verdict.backup,
+            verdict: 'deferred',
+            why: `${verdict.why}; waits for the next run: this run deletes at most ${policy.maxDeletions} backups (defaults.maxDeletionsPerRun)`,
+            ...(verdict.progressRecord ? { progressRecord: true as const } : {}),
+          },
     );
   });
   return [...verdicts.values()].sort((a, b) => cmp(a.backup, b.backup));
@@ -105,6 +137,26 @@ function reasonToKeep(backup: BackupSummary, input: SelectionInput, retention: s
   if (Number.isNaN(Date.parse(backup.expiration))) return `its expiration "${backup.expiration}" is not a time; it is kept rather than guessed at`;
   if (!isExpired({ status: { expiration: backup.expiration } }, input.now)) return `expires at ${backup.expiration}`;
   return retention;
+}
+
+/** The words for a failed backup known only by its progress record. */
+function failedBackup(record: ProgressRecordView): string {
+  const reason = record.failureReason ? ` (${record.failureReason})` : '';
+  return `the backup failed${reason} and left only its progress record under metadata/`;
+}
+
+/**
+ * Why a failed backup's progress record stays, or undefined when it expired and may go.
+ * A record an invocation still holds (a live lease) is never touched: its writer may
+ * still be discarding snapshots.
+ */
+function reasonToKeepRecord(record: ProgressRecordView, now: Date): string | undefined {
+  const failed = failedBackup(record);
+  if (isLeaseLive(record, now)) return `${failed}; an invocation holds it until ${record.leaseUntil}, so it is left alone`;
+  if (record.expiration === undefined) return `${failed}; it has no expiration`;
+  if (Number.isNaN(Date.parse(record.expiration))) return `${failed}; its expiration "${record.expiration}" is not a time; it is kept rather than guessed at`;
+  if (!isExpired({ status: { expiration: record.expiration } }, now)) return `${failed}; it expires at ${record.expiration}`;
+  return undefined;
 }
 
 /**

@@ -88,7 +88,7 @@ export async function runExpiry(deps: ExpiryDeps, request: ExpiryRequest): Promi
       plan.actions,
     );
     const deleted = plan.backups
-      .filter((b) => log.some((e) => e.backup === b.backup && e.kind === 'deleteDeletionMarker' && e.outcome === 'done'))
+      .filter((b) => log.some((e) => e.backup === b.backup && (e.kind === 'deleteDeletionMarker' || e.kind === 'deleteProgressRecord') && e.outcome === 'done'))
       .map((b) => b.backup);
     const unfinished = unfinishedOf(plan, deleted);
     await recordProgress(store, plan, log, unfinished, deps.clock);
@@ -111,6 +111,7 @@ function selectAll(config: SkiffConfig, location: StorageLocationConfig, state: 
     backups: state.summaries,
     marked: new Map([...state.markers].map(([name, { marker }]) => [name, { since: marker.since, why: marker.why }])),
     inProgress: state.inProgress,
+    progressRecords: state.progressRecords,
     now,
     policy: { keepLast, maxDeletions: config.defaults.maxDeletionsPerRun, readOnly: location.accessMode === 'ReadOnly' },
   });
@@ -159,6 +160,10 @@ async function candidatesFor(store: BackupStore, state: LocationState, verdicts:
   await Promise.all(
     wanted.map(async (verdict) => {
       const { backup } = verdict;
+      if (verdict.cause === 'failedRecord') {
+        candidates.push(failedRecordCandidate(verdict, state));
+        return;
+      }
       const marker = state.markers.get(backup)?.marker;
       const hasData = state.folders.has(backup);
       let stored: Backup | undefined = state.read.get(backup) ?? marker?.storedBackup;
@@ -177,6 +182,25 @@ async function candidatesFor(store: BackupStore, state: LocationState, verdicts:
     }),
   );
   return candidates.sort((a, b) => (a.backup < b.backup ? -1 : 1));
+}
+
+/**
+ * A failed backup known only by its progress record: nothing stored under backups/, no
+ * catalog entry, no CSI list; its snapshots, if any are left, are found by their label.
+ */
+function failedRecordCandidate(verdict: Extract<Verdict, { verdict: 'delete' }>, state: LocationState): DeletionCandidate {
+  const record = state.progressRecords.find((r) => r.name === verdict.backup)!;
+  return {
+    backup: verdict.backup,
+    cause: 'expired',
+    why: verdict.why,
+    marked: false,
+    hasData: false,
+    inCatalog: false,
+    storedContents: [],
+    progressRecord: { resourceListParts: record.resourceListParts },
+    ...(record.cluster ? { cluster: record.cluster } : {}),
+  };
 }
 
 function stillExpired(backup: Backup, now: Date): boolean {
@@ -231,8 +255,9 @@ function buildPlan(
   const byBackup = new Map(candidates.map((c) => [c.backup, planDeletion(c, views, usage, store.layout)]));
   const backups: BackupPlan[] = verdicts.map((v) => {
     const planned = byBackup.get(v.backup);
-    if (v.verdict !== 'delete' || !planned) return { backup: v.backup, verdict: v.verdict === 'delete' ? 'keep' : v.verdict, why: v.why, finishes: false, waitingOn: [] };
-    return { backup: v.backup, verdict: planned.blocked ? 'blocked' : 'delete', why: v.why, finishes: !planned.blocked && planned.waitingOn.length === 0, waitingOn: planned.waitingOn };
+    const record = v.progressRecord ? { progressRecord: true as const } : {};
+    if (v.verdict !== 'delete' || !planned) return { backup: v.backup, ...record, verdict: v.verdict === 'delete' ? 'keep' : v.verdict, why: v.why, finishes: false, waitingOn: [] };
+    return { backup: v.backup, ...record, verdict: planned.blocked ? 'blocked' : 'delete', why: v.why, finishes: !planned.blocked && planned.waitingOn.length === 0, waitingOn: planned.waitingOn };
   });
   const actions: ExpiryAction[] = inPhaseOrder(candidates.flatMap((c) => byBackup.get(c.backup)!.actions));
   const warnings = [...usage.untraced];
@@ -273,6 +298,7 @@ function unfinishedOf(plan: ExpiryPlan, deleted: string[]): string[] {
 async function recordProgress(store: BackupStore, plan: ExpiryPlan, log: ActionLogEntry[], unfinished: string[], clock: Clock): Promise<void> {
   for (const backup of unfinished) {
     const planned = plan.backups.find((b) => b.backup === backup)!;
+    if (planned.progressRecord) continue; // No marker: the plan and the log say what it waits on.
     const failures = log.filter((e) => e.backup === backup && e.outcome === 'failed').map((e) => `${e.kind} ${e.object}${e.cluster ? ` in cluster ${e.cluster}` : ''} failed: ${e.detail}`);
     try {
       const current = await readDeletionMarker(store, backup);

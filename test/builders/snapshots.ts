@@ -33,6 +33,11 @@ export class VolumeSnapshotBuilder {
     return this;
   }
 
+  labels(labels: Record<string, string>): this {
+    this.object.metadata.labels = { ...this.object.metadata.labels, ...labels };
+    return this;
+  }
+
   created(timestamp: string): this {
     this.object.metadata.creationTimestamp = timestamp;
     return this;

@@ -299,4 +299,37 @@ describe('Expiry on the bed', () => {
     expect((await storageSnapshots(names.fresh)).map((s) => s.deleted)).toEqual([true]);
     await expect(getBackup(backupServiceDeps(config), names.fresh)).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it('a failed backup, known only by its progress record, is removed once it expired; the dry run names it first', async () => {
+    // Taken of a cluster that refuses connections and has since left the configuration.
+    const alphaConfig = config.clusters.find((c) => c.name === 'alpha')!;
+    const withGone: SkiffConfig = { ...config, clusters: [...config.clusters, { ...alphaConfig, name: 'gone', server: 'https://127.0.0.1:1' }] };
+    const name = (await createBackup(backupServiceDeps(withGone), { cluster: 'gone', name: 'failed', includedNamespaces: ['default'], ttl: '1s' })).name;
+    // Its lease runs out half a second after the failure, as at the end of an invocation.
+    const { deps: backupDeps } = await observedDeps(withGone, name, () => 500);
+    expect(await runBackup(backupDeps, name)).toEqual({ state: 'failed', phase: 'Failed' });
+    const key = `metadata/skiff/backups-in-progress/${name}.json`;
+    expect(await exists(bucket, key)).toBe(true);
+    expect(await objectKeys(bucket, `backups/${name}/`)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    const dry = (await runExpiry(deps(), { location: 'default', dryRun: true })).plan;
+    expect(dry.backups.find((b) => b.backup === name)).toEqual({
+      backup: name,
+      progressRecord: true,
+      verdict: 'delete',
+      why: expect.stringMatching(/^the backup failed \(.*\) and left only its progress record under metadata\/; expired at /),
+      finishes: true,
+      waitingOn: [],
+    });
+    expect(dry.actions.filter((a) => a.backup === name).map(line)).toEqual([`deleteProgressRecord ${name} - ${key}`]);
+    expect(await exists(bucket, key)).toBe(true);
+
+    const run = await runExpiry(deps(), { location: 'default' });
+    expect(run.log.map(line)).toEqual(dry.actions.map(line));
+    expect(run.log.filter((e) => e.outcome !== 'done')).toEqual([]);
+    expect(run.deleted).toEqual([name]);
+    expect(await exists(bucket, key)).toBe(false);
+    await expect(getBackup(backupServiceDeps(config), name)).rejects.toBeInstanceOf(NotFoundError);
+  });
 });
