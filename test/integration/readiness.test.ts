@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { backupServiceDeps, createBackup, listBackups } from '../../lib/backup/service';
 import { validateConfig, type SkiffConfig } from '../../lib/config';
 import { systemClock } from '../../lib/core/clock';
 import type { KubeClient } from '../../lib/kube/client';
 import { clusterConnector } from '../../lib/kube/connect';
-import { isAlreadyExists } from '../../lib/kube/errors';
 import type { KubeObject } from '../../lib/kube/list-all';
 import type { Finding, ReadinessReport } from '../../lib/readiness/findings';
 import { permissionsOfManifest } from '../../lib/readiness/rbac-manifest';
-import { REMOTE_RBAC_MANIFEST } from '../../lib/readiness/rbac-text';
 import { readinessGate } from '../../lib/readiness/schedule-gate';
 import { checkReadiness, type ReadinessOptions } from '../../lib/readiness/service';
 import { dispatchSchedules } from '../../lib/schedule/dispatch';
@@ -17,6 +14,7 @@ import { bedState, freshNamespace, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
 import { runBackup } from '../../lib/backup/run-backup';
 import { bedConfig, clusterClient, observedDeps, requestBackup } from './backup-helpers';
+import { applyManifest, tokenFor, waitForRights } from './rbac-helpers';
 
 /**
  * The readiness report of a bed cluster: single-replica Longhorn volumes made by the
@@ -69,38 +67,6 @@ async function staticContent(name: string, handle: string) {
       volumeSnapshotRef: { name: `vs-${name}`, namespace },
     },
   });
-}
-
-const PLURALS: Record<string, string> = {
-  Namespace: 'namespaces',
-  ServiceAccount: 'serviceaccounts',
-  ClusterRole: 'clusterroles',
-  ClusterRoleBinding: 'clusterrolebindings',
-};
-
-type Manifested = KubeObject & Record<string, any>;
-
-/** Creates each object of the manifest that `edit` keeps (and maybe changes); objects that exist are left as they are. */
-async function applyManifest(edit: (object: Manifested) => Manifested | undefined = (object) => object) {
-  for (const document of parseAllDocuments(REMOTE_RBAC_MANIFEST)) {
-    const object = edit(document.toJS() as Manifested);
-    if (!object) continue;
-    const base = object.apiVersion === 'v1' ? '/api/v1' : `/apis/${object.apiVersion}`;
-    const ns = object.metadata.namespace ? `/namespaces/${object.metadata.namespace}` : '';
-    try {
-      await admin.create(`${base}${ns}/${PLURALS[object.kind!]}`, object);
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
-  }
-}
-
-async function tokenFor(serviceAccountNamespace: string, name: string): Promise<string> {
-  const answer = await admin.create<{ status: { token: string } }>(
-    `/api/v1/namespaces/${serviceAccountNamespace}/serviceaccounts/${name}/token`,
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  );
-  return answer.status.token;
 }
 
 /** The bed's Skiff config plus one cluster per account token (alpha with that token), and `annotations` on alpha if given. */
@@ -170,10 +136,10 @@ beforeAll(async () => {
   await staticContent(names.wrong, `bs://no-class/${names.backup}`);
 
   // The manifest as written, and a copy of it without one right (delete on contents).
-  await applyManifest();
+  await applyManifest(admin);
   const partial = `${namespace}-partial`;
   await admin.create(`/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: 'partial' } });
-  await applyManifest((object) => {
+  await applyManifest(admin, (object) => {
     if (object.kind === 'Namespace' || object.kind === 'ServiceAccount') return undefined;
     object.metadata.name = partial;
     if (object.roleRef) object.roleRef.name = partial;
@@ -183,8 +149,8 @@ beforeAll(async () => {
     }
     return object;
   });
-  tokens.remote = await tokenFor('skiff-system', 'skiff');
-  tokens.partial = await tokenFor(namespace, 'partial');
+  tokens.remote = await tokenFor(admin, 'skiff-system', 'skiff');
+  tokens.partial = await tokenFor(admin, namespace, 'partial');
   tokens.nobody = bedState().clusters.alpha!.limitedToken;
 
   await waitFor(
@@ -198,17 +164,7 @@ beforeAll(async () => {
   const cfg = configWith();
   for (const account of ['remote', 'partial']) {
     const client = await clusterConnector(cfg)(account);
-    await waitFor(
-      async () => {
-        try {
-          await client.get(`${LONGHORN}/volumes`, { limit: 1 });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { what: `the rights of ${account}`, timeoutMs: 30_000 },
-    );
+    await waitForRights(client, `${LONGHORN}/volumes`, account);
     client.close();
   }
 }, 180_000);
