@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -53,10 +53,82 @@ export interface VeleroPeer {
   /** The namespace the server works in (its Backup, Restore, BSL objects). */
   namespace: string;
   logFile: string;
+  /** Every TCP socket the server and its plugin processes hold now (Linux /proc). */
+  tcpSockets(): TcpSocket[];
   /** Runs the velero CLI against this cluster and namespace; answers stdout, throws with stderr on failure. */
   cli(args: string[], timeoutMs?: number): Promise<string>;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its run file; its log stays. */
   stop(): Promise<void>;
+}
+
+export interface TcpSocket {
+  /** `ip:port`; IPv6 addresses in brackets. */
+  local: string;
+  remote: string;
+  /** LISTEN, ESTABLISHED, TIME_WAIT... */
+  state: string;
+}
+
+const TCP_STATES: Record<string, string> = { '01': 'ESTABLISHED', '06': 'TIME_WAIT', '08': 'CLOSE_WAIT', '0A': 'LISTEN' };
+
+/** A /proc/net/tcp{,6} address (hex, little-endian words) as `ip:port`. */
+export function procAddress(hex: string): string {
+  const [ip = '', port = ''] = hex.split(':');
+  const portNumber = parseInt(port, 16);
+  if (ip.length === 8) {
+    return `${[6, 4, 2, 0].map((i) => parseInt(ip.slice(i, i + 2), 16)).join('.')}:${portNumber}`;
+  }
+  // IPv6: four 32-bit words, each little-endian.
+  const bytes = [0, 8, 16, 24].flatMap((w) => [6, 4, 2, 0].map((i) => ip.slice(w + i, w + i + 2)));
+  const groups = Array.from({ length: 8 }, (_, g) => (bytes[2 * g]! + bytes[2 * g + 1]!).toLowerCase());
+  const text = groups.join(':');
+  const mapped = /^0000:0000:0000:0000:0000:ffff:(..)(..):(..)(..)$/.exec(text);
+  if (mapped) return `${mapped.slice(1).map((b) => parseInt(b, 16)).join('.')}:${portNumber}`;
+  return `[${text}]:${portNumber}`;
+}
+
+/** Pids of the members of process group `pgid`. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 5 (pgrp), counted after the command name, which may contain spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2] === String(pgid) ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The TCP sockets the processes of group `pgid` hold, from their fds and /proc/net/tcp{,6}. */
+export function tcpSocketsOfGroup(pgid: number): TcpSocket[] {
+  const inodes = new Set<string>();
+  for (const pid of groupMembers(pgid)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // Closed in the meantime.
+      }
+    }
+  }
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    readFileSync(table, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => inodes.has(fields[9] ?? ''))
+      .map((fields) => ({ local: procAddress(fields[1]!), remote: procAddress(fields[2]!), state: TCP_STATES[fields[3]!] ?? fields[3]! })),
+  );
 }
 
 export interface VeleroOptions {
@@ -91,7 +163,15 @@ async function ensure(api: KubernetesObjectApi, body: KubernetesObject): Promise
  * BackupStorageLocation on the MinIO bucket (s3Url and path-style addressing for
  * MinIO; an empty checksumAlgorithm, as MinIO does not take the SDK's default CRC
  * trailers everywhere), and a `velero` Deployment that never runs: a restore reads
- * its image to pick the restore-helper image (velero pkg/restore, getRestoreHelperImage).
+ * its image to pick the restore-helper image (velero pkg/util/velero GetVeleroServerImage).
+ *
+ * The location is created already marked Available. Velero's backup-sync controller
+ * runs at start and then once a minute, whatever --backup-sync-period says
+ * (backup_sync_controller.go, backupSyncReconcilePeriod), and skips a location that
+ * is not Available; the server validates the location only after that first run, so
+ * a backup already in the bucket would show up a minute late. The BSL CRD has no
+ * status subresource, so the status is part of the create. The server validates the
+ * location again at once (--store-validation-frequency) and startVelero waits for that.
  */
 function setupObjects(namespace: string, bucket: string, minio: BedState['minio']): KubernetesObject[] {
   return [
@@ -106,6 +186,7 @@ function setupObjects(namespace: string, bucket: string, minio: BedState['minio'
         objectStorage: { bucket },
         config: { region: minio.region, s3Url: minio.endpoint, s3ForcePathStyle: 'true', checksumAlgorithm: '' },
       },
+      status: { phase: 'Available' },
     } as KubernetesObject,
     {
       apiVersion: 'apps/v1',
@@ -207,14 +288,18 @@ export async function startVelero(options: VeleroOptions): Promise<VeleroPeer> {
     { env, cwd: dir },
   );
   try {
+    // Validated by this server (lastValidationTime is only set by a validation), and found reachable.
     await awaitReady(
       server,
-      `BackupStorageLocation ${namespace}/default of ${options.cluster} to be Available`,
+      `BackupStorageLocation ${namespace}/default of ${options.cluster} to be validated as Available`,
       async () => {
         const bsl = (await api.read({ apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default', namespace } })) as {
-          status?: { phase?: string };
+          status?: { phase?: string; lastValidationTime?: string; message?: string };
         };
-        return bsl.status?.phase === 'Available';
+        if (bsl.status?.lastValidationTime && bsl.status.phase !== 'Available') {
+          throw new Error(`the location is ${bsl.status.phase}: ${bsl.status.message ?? 'no message'}`);
+        }
+        return bsl.status?.phase === 'Available' && bsl.status.lastValidationTime !== undefined;
       },
       90_000,
     );
@@ -223,7 +308,7 @@ export async function startVelero(options: VeleroOptions): Promise<VeleroPeer> {
     throw error;
   }
   log(`velero server on ${options.cluster} ready in ${seconds(start)}; log ${server.logFile}`);
-  return { cluster: options.cluster, namespace, logFile: server.logFile, cli, stop };
+  return { cluster: options.cluster, namespace, logFile: server.logFile, tcpSockets: () => tcpSocketsOfGroup(server.pid), cli, stop };
 }
 
 /** The end of a Velero server's log, for assertion messages. */

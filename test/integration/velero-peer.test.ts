@@ -128,11 +128,13 @@ describe('Skiff restores a backup Velero wrote', () => {
     );
     const phase = (await veleroGet(velero, 'backup', veleroBackup)).status?.phase;
     expect(phase, `Velero's backup phase; server log:\n${veleroLogTail(velero)}`).toBe('Completed');
-    const contents = await getGzipJson<{ status?: { snapshotHandle?: string } }[]>(
+    // Velero 1.18 keeps the handle in its volume info (it no longer writes -csi-volumesnapshotcontents.json.gz).
+    const volumes = await getGzipJson<{ pvcName?: string; backupMethod?: string; csiSnapshotInfo?: { snapshotHandle?: string } }[]>(
       bucket,
-      `backups/${veleroBackup}/${veleroBackup}-csi-volumesnapshotcontents.json.gz`,
+      `backups/${veleroBackup}/${veleroBackup}-volumeinfo.json.gz`,
     );
-    snapshotHandle = contents[0]!.status!.snapshotHandle!;
+    expect(volumes.map((v) => [v.pvcName, v.backupMethod])).toEqual([['data', 'CSISnapshot']]);
+    snapshotHandle = volumes[0]!.csiSnapshotInfo!.snapshotHandle!;
   }, 180_000);
 
   afterAll(async () => {
@@ -155,6 +157,15 @@ describe('Skiff restores a backup Velero wrote', () => {
     expect(volumes).toHaveLength(1);
     expect(volumes[0]!.clonedFromSnapshot).toBe(snapshotHandle);
   }, 120_000);
+
+  it('the Velero server and its plugin listen and connect on 127.0.0.1 only', () => {
+    const sockets = velero!.tcpSockets();
+    // Its metrics port at least, and connections to the API server and MinIO.
+    expect(sockets.filter((s) => s.state === 'LISTEN').length).toBeGreaterThan(0);
+    expect(sockets.filter((s) => s.state === 'ESTABLISHED').length).toBeGreaterThan(0);
+    const elsewhere = sockets.filter((s) => !s.local.startsWith('127.0.0.1:') || !(s.remote.startsWith('127.0.0.1:') || s.state === 'LISTEN'));
+    expect(elsewhere).toEqual([]);
+  });
 });
 
 describe('Velero syncs, describes and restores a backup Skiff wrote', () => {
@@ -190,11 +201,11 @@ describe('Velero syncs, describes and restores a backup Skiff wrote', () => {
         const backup = await veleroGet(velero!, 'backup', backupName).catch(() => undefined);
         return backup?.status?.phase ? backup : undefined;
       },
-      { what: `Velero on beta to sync backup ${backupName}`, timeoutMs: 60_000 },
+      { what: `Velero on beta to sync backup ${backupName}`, timeoutMs: 75_000 },
     );
     expect(synced.status?.phase, veleroLogTail(velero!)).toBe('Completed');
     expect(await velero!.cli(['backup', 'get', backupName])).toMatch(new RegExp(`${backupName}\\s+Completed`));
-    const described = await velero!.cli(['backup', 'describe', backupName, '--details']);
+    const described = await velero!.cli(['backup', 'describe', backupName, '--details', '--colorized=false']);
     expect(described).toMatch(/Phase:\s+Completed/);
     expect(described).toContain(source);
     // The resource list Velero reads from the bucket names what Skiff backed up.
@@ -205,7 +216,7 @@ describe('Velero syncs, describes and restores a backup Skiff wrote', () => {
     const restoreName = uniqueName('velero-restore');
     await velero!.cli(['restore', 'create', restoreName, '--from-backup', backupName, '--wait'], 120_000);
     const restore = await veleroGet(velero!, 'restore', restoreName);
-    const results = await velero!.cli(['restore', 'describe', restoreName, '--details']).catch((error: Error) => error.message);
+    const results = await velero!.cli(['restore', 'describe', restoreName, '--details', '--colorized=false']).catch((error: Error) => error.message);
     expect(restore.status?.phase, `${results}\nserver log:\n${veleroLogTail(velero!)}`).toBe('Completed');
     await expectObjectsRestored(beta, source, { backup: backupName, restore: restoreName });
     const { pvc, volumes } = await restoredVolumes('beta', beta, source);
