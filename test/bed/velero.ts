@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { startWatchdog } from './bed';
 import { log, seconds } from './log';
 import { repoRoot } from './paths';
 import { freePorts } from './ports';
@@ -149,8 +150,22 @@ function kubeConfigOf(cluster: ClusterState): KubeConfig {
   return config;
 }
 
-/** Creates an object, leaving one that already exists as it is (idempotent setup). */
+/**
+ * Creates an object. One that already exists (an earlier peer on this cluster) is
+ * left as it is, except the BackupStorageLocation, which is created anew: it names
+ * this peer's bucket and must start with the status setupObjects gives it.
+ */
 async function ensure(api: KubernetesObjectApi, body: KubernetesObject): Promise<void> {
+  if (body.kind === 'BackupStorageLocation') {
+    const header = { apiVersion: body.apiVersion, kind: body.kind, metadata: { name: body.metadata!.name!, namespace: body.metadata!.namespace } };
+    await api.delete(header).catch((error: { code?: number }) => {
+      if (error.code !== 404) throw error;
+    });
+    await waitFor(async () => api.read(header).then(() => false, (error: { code?: number }) => error.code === 404), {
+      what: `BackupStorageLocation ${header.metadata.namespace}/${header.metadata.name} to be gone`,
+      timeoutMs: 10_000,
+    });
+  }
   try {
     await api.create(body);
   } catch (error) {
@@ -262,6 +277,8 @@ export async function startVelero(options: VeleroOptions): Promise<VeleroPeer> {
   const run = new RunRecord(options.state.workDir, `velero-${options.cluster}`);
   const supervisor = new Supervisor(run, logDir);
   const removeExitHooks = killOnExit(supervisor);
+  // A test worker killed outright runs no exit hooks: the watchdog stops the server then.
+  startWatchdog(run.path);
   const stop = async () => {
     await supervisor.stop();
     removeExitHooks();
@@ -289,20 +306,20 @@ export async function startVelero(options: VeleroOptions): Promise<VeleroPeer> {
   );
   try {
     // Validated by this server (lastValidationTime is only set by a validation), and found reachable.
-    await awaitReady(
+    const status = await awaitReady(
       server,
-      `BackupStorageLocation ${namespace}/default of ${options.cluster} to be validated as Available`,
+      `BackupStorageLocation ${namespace}/default of ${options.cluster} to be validated`,
       async () => {
         const bsl = (await api.read({ apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default', namespace } })) as {
           status?: { phase?: string; lastValidationTime?: string; message?: string };
         };
-        if (bsl.status?.lastValidationTime && bsl.status.phase !== 'Available') {
-          throw new Error(`the location is ${bsl.status.phase}: ${bsl.status.message ?? 'no message'}`);
-        }
-        return bsl.status?.phase === 'Available' && bsl.status.lastValidationTime !== undefined;
+        return bsl.status?.lastValidationTime ? bsl.status : undefined;
       },
-      90_000,
+      60_000,
     );
+    if (status.phase !== 'Available') {
+      throw new Error(`Velero on ${options.cluster} finds BackupStorageLocation ${namespace}/default ${status.phase}: ${status.message ?? 'no message'} (log: ${server.logFile})`);
+    }
   } catch (error) {
     await stop();
     throw error;

@@ -208,8 +208,11 @@ describe('Velero syncs, describes and restores a backup Skiff wrote', () => {
     const described = await velero!.cli(['backup', 'describe', backupName, '--details', '--colorized=false']);
     expect(described).toMatch(/Phase:\s+Completed/);
     expect(described).toContain(source);
-    // The resource list Velero reads from the bucket names what Skiff backed up.
+    // The resource list and volume info Velero reads from the bucket: what Skiff backed up, and its CSI snapshot.
     expect(described).toContain(`${source}/settings`);
+    expect(described).toMatch(new RegExp(`Storage Snapshot ID:\\s+${snapshotHandle.replace(/[/.]/g, '\\$&')}\\s+Snapshot Size[^]*CSI Driver:\\s+driver.longhorn.io\\s+Result:\\s+succeeded`));
+    // describe prints "<error getting ...>" for a file it cannot read.
+    expect(described).not.toMatch(/error/i);
   });
 
   it("restores it into beta with `velero restore create`: objects equal modulo reset metadata, the PVC from the backup's snapshot", async () => {
