@@ -176,8 +176,8 @@ async function ensure(api: KubernetesObjectApi, body: KubernetesObject): Promise
 /**
  * The objects Velero needs besides its CRDs: its namespace, the default
  * BackupStorageLocation on the MinIO bucket (s3Url and path-style addressing for
- * MinIO; an empty checksumAlgorithm, as MinIO does not take the SDK's default CRC
- * trailers everywhere), and a `velero` Deployment that never runs: a restore reads
+ * MinIO; an empty checksumAlgorithm turns off the plugin's default CRC32 upload
+ * checksums, which S3-compatible stores do not all handle), and a `velero` Deployment that never runs: a restore reads
  * its image to pick the restore-helper image (velero pkg/util/velero GetVeleroServerImage).
  *
  * The location is created already marked Available. Velero's backup-sync controller
