@@ -19,8 +19,8 @@ export interface Bed {
   stop(): Promise<void>;
 }
 
-/** Starts the watchdog that stops the bed if this process dies without doing so. */
-function startWatchdog(runFile: string): void {
+/** Starts the watchdog that stops what `runFile` lists if this process dies without doing so. */
+export function startWatchdog(runFile: string): void {
   const watchdog = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/bed/watchdog.ts'), runFile], {
     cwd: repoRoot,
     detached: true,

@@ -85,15 +85,19 @@ function runFiles(): string[] {
   }
 }
 
-/** The run file of the bed started by this process. */
+/**
+ * The run file of the bed started by this process; with a `tag`, the run file of
+ * other programs this process starts beside the bed (e.g. a Velero server a test
+ * starts), `<pid>-<tag>.json`, cleaned up the same way.
+ */
 export class RunRecord {
   readonly path: string;
   private readonly file: RunFile;
 
-  constructor(workDir: string) {
+  constructor(workDir: string, tag?: string) {
     mkdirSync(runsDir, { recursive: true });
     const owner = { pid: process.pid, startTime: startTimeOf(process.pid) ?? '' };
-    this.path = join(runsDir, `${process.pid}.json`);
+    this.path = join(runsDir, tag ? `${process.pid}-${tag}.json` : `${process.pid}.json`);
     this.file = { owner, workDir, processes: [] };
     this.save();
   }
