@@ -59,8 +59,10 @@ export function cursorKey(target: ListTarget): string {
  *
  * With `allVersions` (Velero's EnableAPIGroupVersions feature flag, under which its
  * discovery helper returns every served group version, pkg/discovery/helper.go
- * Refresh) an included type is also listed in each other version its group serves,
- * one target per version, after the preferred one.
+ * Refresh, and pkg/backup/item_collector.go getItems lists each of them) an included
+ * type is also listed in each other version its group serves, one target per version,
+ * after the preferred one; pkg/backup/item_backupper.go writes such an object under
+ * `<version>/` only (lib/archive/paths.ts itemPaths).
  */
 export function planListTargets(
   resources: readonly ApiResource[],

@@ -392,6 +392,11 @@ class LiveState {
     this.types.add(groupResource);
   }
 
+  /**
+   * Counts and names a written object under its own `<apiVersion>/<Kind>`: with every
+   * served version written, each version is an item of its own, as Velero's
+   * BackedUpItems is keyed by resourceKey (pkg/backup/item_backupper.go).
+   */
   recordObject(object: KubeObject): void {
     this.itemsBackedUp += 1;
     this.unsavedNames.add({
