@@ -42,20 +42,41 @@ export interface CollectCallbacks {
 }
 
 /**
+ * The key of a target's cursor: its group-resource for the preferred version (as
+ * before, so records of running backups resume), `<gr>@<version>` for another version.
+ */
+export function cursorKey(target: ListTarget): string {
+  const { version, preferredVersion } = target.resource;
+  return version === preferredVersion ? target.groupResource : `${target.groupResource}@${version}`;
+}
+
+/**
  * Chooses the types to list, each at its group's preferred version: what the filters
  * include and the server can list. Namespaced types are listed cluster-wide when all
  * namespaces are wanted (one request per 500 objects) and per namespace when the
  * backup names its namespaces, which is also what a service account limited to those
  * namespaces is allowed to do.
+ *
+ * With `allVersions` (Velero's EnableAPIGroupVersions feature flag, under which its
+ * discovery helper returns every served group version, pkg/discovery/helper.go
+ * Refresh, and pkg/backup/item_collector.go getItems lists each of them) an included
+ * type is also listed in each other version its group serves, one target per version,
+ * after the preferred one; pkg/backup/item_backupper.go writes such an object under
+ * `<version>/` only (lib/archive/paths.ts itemPaths).
  */
 export function planListTargets(
   resources: readonly ApiResource[],
   filters: BackupFilters,
-  options: { includedNamespaces?: string[]; allNamespaces: boolean; relatedPersistentVolumes: ReadonlySet<string> },
+  options: {
+    includedNamespaces?: string[];
+    allNamespaces: boolean;
+    relatedPersistentVolumes: ReadonlySet<string>;
+    allVersions?: boolean;
+  },
 ): ListTarget[] {
   const targets: ListTarget[] = [];
-  const listable = resources.filter((r) => r.version === r.preferredVersion && r.verbs.includes('list'));
-  const served = new Set(listable.map(groupResource));
+  const listable = resources.filter((r) => (options.allVersions || r.version === r.preferredVersion) && r.verbs.includes('list'));
+  const served = new Set(listable.filter((r) => r.version === r.preferredVersion).map(groupResource));
   for (const resource of listable) {
     const gr = groupResource(resource);
     // Namespace objects are written from the namespaces actually backed up, at the end.
@@ -73,7 +94,26 @@ export function planListTargets(
       targets.push({ resource, groupResource: gr, onlyNames: options.relatedPersistentVolumes });
     }
   }
-  return targets.sort((a, b) => (a.groupResource < b.groupResource ? -1 : a.groupResource > b.groupResource ? 1 : 0));
+  return targets.sort(byTypeThenVersion);
+}
+
+/** By group-resource; within one, the preferred version first, then the others by name. */
+function byTypeThenVersion(a: ListTarget, b: ListTarget): number {
+  if (a.groupResource !== b.groupResource) return a.groupResource < b.groupResource ? -1 : 1;
+  const ra = versionRank(a);
+  const rb = versionRank(b);
+  return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/** "" for the preferred version, so it sorts first; the version otherwise. */
+function versionRank(target: ListTarget): string {
+  return target.resource.version === target.resource.preferredVersion ? '' : target.resource.version;
+}
+
+/** `widgets.example.com`, or `widgets.example.com in version v1` for a non-preferred version. */
+function describeTarget(target: ListTarget): string {
+  const rank = versionRank(target);
+  return rank === '' ? target.groupResource : `${target.groupResource} in version ${rank}`;
 }
 
 /**
@@ -117,7 +157,7 @@ export async function collectItems(
   callbacks: CollectCallbacks,
   options: { concurrency?: number; labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean } = {},
 ): Promise<'done' | 'paused'> {
-  const pending = targets.filter((t) => !cursors.get(t.groupResource)?.done);
+  const pending = targets.filter((t) => !cursors.get(cursorKey(t))?.done);
   let next = 0;
   let paused = false;
   const worker = async () => {
@@ -138,8 +178,8 @@ async function collectTarget(
   callbacks: CollectCallbacks,
   options: { labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean },
 ): Promise<'done' | 'paused'> {
-  const cursor: TypeCursor = cursors.get(target.groupResource) ?? { done: false };
-  cursors.set(target.groupResource, cursor);
+  const cursor: TypeCursor = cursors.get(cursorKey(target)) ?? { done: false };
+  cursors.set(cursorKey(target), cursor);
   const resumeAfter = cursor.lastKey;
   // Namespaces in storage key order (`a/...` sorts after `a-b/...`), the order `resumeAfter` compares in.
   const paths = target.namespaces
@@ -175,7 +215,7 @@ async function collectTarget(
       callbacks.onProblem({
         severity: error.code === 403 ? 'warning' : 'error',
         ...(namespace ? { namespace } : {}),
-        message: `could not list ${target.groupResource}${namespace ? ` in namespace ${namespace}` : ''}: ${error.message}`,
+        message: `could not list ${describeTarget(target)}${namespace ? ` in namespace ${namespace}` : ''}: ${error.message}`,
       });
     }
   }

@@ -56,4 +56,10 @@ export interface TarballState {
   listedTypesBackedUp?: string[];
   /** Whether the fixed entries (metadata/version, snapshot objects) are already in `parts`. */
   preambleWritten: boolean;
+  /**
+   * Whether every served version of each type is listed (EnableAPIGroupVersions),
+   * fixed when the upload starts so a resumed run lists what the first one did;
+   * absent means preferred versions only.
+   */
+  allApiGroupVersions?: boolean;
 }

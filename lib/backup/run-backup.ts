@@ -9,6 +9,7 @@ import type { BackupStore } from '../store/backup-store';
 import { formatTime } from '../velero/backup';
 import { BackupLog } from './backup-log';
 import { addMessage } from '../velero/results';
+import { API_GROUP_VERSIONS_ANNOTATION } from '../velero/labels';
 import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
 import { writeBackupObjects } from './finalize';
@@ -37,6 +38,8 @@ export interface BackupRunnerDeps {
   partSize: number;
   /** Stop this long before the limit, to leave time for the last part and checkpoint. */
   safetyMarginMs?: number;
+  /** Config `features.enableAPIGroupVersions`: every backup writes every served version. */
+  enableAPIGroupVersions?: boolean;
 }
 
 export type RunOutcome =
@@ -152,12 +155,14 @@ async function resourcesStage(
 ): Promise<'done' | 'paused'> {
   const { record, log, deps, name } = run;
   const scope = filters.namespaceFilter.listScope();
+  const allVersions = record.tarball ? record.tarball.allApiGroupVersions === true : wantsAllVersions(record, deps);
   const targets = planListTargets(resources, filters, {
     allNamespaces: scope.allNamespaces,
     ...(scope.allNamespaces ? {} : { includedNamespaces: scope.namespaces }),
     relatedPersistentVolumes: new Set(record.snapshots?.relatedPersistentVolumes ?? []),
+    allVersions,
   });
-  log.info('collecting resources', { types: targets.length });
+  log.info('collecting resources', { types: targets.length, ...(allVersions ? { apiGroupVersions: 'all' } : {}) });
   const crdType = resources.find(
     (r) => r.group === 'apiextensions.k8s.io' && r.resource === 'customresourcedefinitions' && r.version === r.preferredVersion,
   );
@@ -176,11 +181,21 @@ async function resourcesStage(
     log,
     partSize: deps.partSize,
     labelSelector: serverSideSelector(record),
+    allApiGroupVersions: allVersions,
     ...(crdType && addsDefinitions(filters, crdType) ? { customResourceDefinitions: crdType } : {}),
   });
   if (outcome === 'paused') return 'paused';
   record.stage = 'Finalizing';
   return 'done';
+}
+
+/**
+ * Whether a backup writes every served version of its types: the config's
+ * `features.enableAPIGroupVersions`, or the backup's annotation
+ * skiff.io/api-group-versions: all.
+ */
+function wantsAllVersions(record: BackupProgressRecord, deps: BackupRunnerDeps): boolean {
+  return deps.enableAPIGroupVersions === true || record.backup.metadata.annotations?.[API_GROUP_VERSIONS_ANNOTATION] === 'all';
 }
 
 /**

@@ -26,6 +26,7 @@ export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => n
         now: () => new Date(),
         remainingMs,
         partSize: DEFAULT_PART_SIZE,
+        enableAPIGroupVersions: config.features.enableAPIGroupVersions,
       };
     }
   }

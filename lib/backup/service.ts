@@ -15,7 +15,7 @@ import { fieldIssuesFromZod } from '../core/zod-issues';
 import { logText } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
 import { emptyResults } from '../velero/results';
-import { CLUSTER_LABEL } from '../velero/labels';
+import { API_GROUP_VERSIONS_ANNOTATION, CLUSTER_LABEL } from '../velero/labels';
 
 
 /** The stores of every configured storage location, by name. */
@@ -63,6 +63,14 @@ function annotationKeyIssues(annotations: Record<string, string>, ctx: z.Refinem
     for (const message of labelKeyIssues(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: `annotation key ${JSON.stringify(key)}: ${message}` });
     }
+  }
+  const versions = annotations[API_GROUP_VERSIONS_ANNOTATION];
+  if (versions !== undefined && versions !== 'all' && versions !== 'preferred') {
+    ctx.addIssue({
+      code: 'custom',
+      path: [API_GROUP_VERSIONS_ANNOTATION],
+      message: `${JSON.stringify(versions)} is not allowed: "all" (every served API version) or "preferred" (the default)`,
+    });
   }
 }
 

@@ -5,7 +5,7 @@ import { collectionPath, groupResource, type ApiResource } from '../kube/discove
 import { KubeApiError, isNotFound } from '../kube/errors';
 import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/labels';
-import { belongs, collectItems, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
+import { belongs, collectItems, cursorKey, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
 import type { BackupFilters } from '../velero/filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
@@ -52,6 +52,8 @@ export interface TarballStageInput {
    * backup holds are to be added (Velero's backupCRD: CRDs neither included nor excluded).
    */
   customResourceDefinitions?: ApiResource;
+  /** Recorded in a new upload's state: the targets include every served version. */
+  allApiGroupVersions?: boolean;
 }
 
 /** How often the running counts are saved for GET /backups/{name} between parts. */
@@ -90,6 +92,7 @@ async function newTarballState(input: TarballStageInput): Promise<TarballState> 
     namespacesSeen: [],
     listedTypesBackedUp: [],
     preambleWritten: false,
+    ...(input.allApiGroupVersions ? { allApiGroupVersions: true } : {}),
   };
 }
 
@@ -213,7 +216,7 @@ class TarballRun {
   private async writeListed(target: ListTarget, items: CollectedItem[]): Promise<'continue' | 'pause'> {
     await this.uploadRecorded;
     if (this.input.shouldPause()) return 'pause';
-    const cursor = this.cursors.get(target.groupResource)!;
+    const cursor = this.cursors.get(cursorKey(target))!;
     let appended = 0;
     for (const { item, key } of items) {
       const object = withBackupAdditions(item, this.record);
@@ -279,7 +282,7 @@ class TarballRun {
 
   /** Whether the listing of Secrets wrote `secret` (in this run or an earlier one). */
   private listedSecret(secret: KubeObject): boolean {
-    const target = this.input.targets.find((t) => t.groupResource === 'secrets');
+    const target = this.input.targets.find((t) => t.groupResource === 'secrets' && cursorKey(t) === 'secrets');
     const namespace = secret.metadata.namespace ?? '';
     return !!target && (target.namespaces?.includes(namespace) ?? true) && belongs(secret, target, this.input.filters);
   }
@@ -359,6 +362,7 @@ class LiveState {
   resourceListParts: number;
   private readonly namespaces: Set<string>;
   private readonly types: Set<string>;
+  private readonly allApiGroupVersions: boolean;
   private estimated = 0;
 
   /** `cursors` is the collection's own map, moved on as objects are written. */
@@ -372,6 +376,7 @@ class LiveState {
     this.resourceListParts = state.resourceListParts ?? 0;
     this.namespaces = new Set(state.namespacesSeen);
     this.types = new Set(state.listedTypesBackedUp ?? []);
+    this.allApiGroupVersions = state.allApiGroupVersions === true;
   }
 
   get namespacesSeen(): string[] {
@@ -387,6 +392,11 @@ class LiveState {
     this.types.add(groupResource);
   }
 
+  /**
+   * Counts and names a written object under its own `<apiVersion>/<Kind>`: with every
+   * served version written, each version is an item of its own, as Velero's
+   * BackedUpItems is keyed by resourceKey (pkg/backup/item_backupper.go).
+   */
   recordObject(object: KubeObject): void {
     this.itemsBackedUp += 1;
     this.unsavedNames.add({
@@ -424,6 +434,7 @@ class LiveState {
       namespacesSeen: this.namespacesSeen,
       listedTypesBackedUp: this.listedTypes,
       preambleWritten: this.preambleWritten,
+      ...(this.allApiGroupVersions ? { allApiGroupVersions: true } : {}),
     };
   }
 }

@@ -204,6 +204,16 @@ export const scheduleSchema = strictObject({
   readiness: z.enum(['block', 'warn', 'off'], { error: 'must be block, warn or off' }).default('warn'),
 });
 
+/**
+ * Velero's server feature flags that change what a backup holds. `enableAPIGroupVersions`
+ * (Velero's `--features=EnableAPIGroupVersions`) writes every served version of each
+ * type next to the preferred one, for every backup; a single backup asks for it with
+ * the annotation skiff.io/api-group-versions: all.
+ */
+export const featuresSchema = strictObject({
+  enableAPIGroupVersions: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
 export const configSchema = strictObject({
   api: apiSchema.default({ bearerTokens: [] }),
   clusters: z.array(clusterSchema).default([]),
@@ -215,6 +225,7 @@ export const configSchema = strictObject({
     csiSnapshotTimeout: '10m',
     maxDeletionsPerRun: 50,
   }),
+  features: featuresSchema.default({ enableAPIGroupVersions: false }),
 }).superRefine((config, ctx) => {
   const locationNames = new Set(config.storageLocations.map((l) => l.name));
   reportDuplicates(config.clusters, 'clusters', ctx);

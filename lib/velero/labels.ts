@@ -26,6 +26,12 @@ export const RESOURCE_TIMEOUT_ANNOTATION = 'velero.io/resource-timeout';
 
 /** Label naming the cluster a backup was taken of (Velero's own labels do not say). */
 export const CLUSTER_LABEL = 'skiff.io/cluster';
+/**
+ * On a Backup: `all` writes every served version of each type, as Velero does with its
+ * EnableAPIGroupVersions feature flag (a server-wide flag there; per backup here,
+ * without a change to the Backup spec). `preferred` (or no annotation) is the default.
+ */
+export const API_GROUP_VERSIONS_ANNOTATION = 'skiff.io/api-group-versions';
 
 // --- Deletion (expiry).
 /** On a Backup the API shows as Deleting: why it is being deleted. */

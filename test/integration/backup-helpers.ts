@@ -165,8 +165,11 @@ export async function simulatorConfig(fields: Record<string, unknown>): Promise<
   return before;
 }
 
-/** Creates a namespaced CRD `widgets.<group>` (v1) and waits until it is served. */
-export async function createWidgetCrd(client: KubeClient, group: string): Promise<string> {
+/**
+ * Creates a namespaced CRD `widgets.<group>`, served in each of `versions` and stored in
+ * the last (which is then the preferred version), and waits until discovery shows them.
+ */
+export async function createWidgetCrd(client: KubeClient, group: string, versions: readonly string[] = ['v1']): Promise<string> {
   const name = `widgets.${group}`;
   await client.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -176,14 +179,12 @@ export async function createWidgetCrd(client: KubeClient, group: string): Promis
       group,
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
+      versions: versions.map((version, i) => ({
+        name: version,
+        served: true,
+        storage: i === versions.length - 1,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      })),
     },
   });
   await waitFor(
@@ -193,8 +194,9 @@ export async function createWidgetCrd(client: KubeClient, group: string): Promis
       );
       if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
       // Served, and known to discovery (which the backup reads).
-      await client.get(`/apis/${group}/v1/widgets`);
-      return (await discoverResources(client)).some((r) => r.group === group && r.resource === 'widgets');
+      for (const version of versions) await client.get(`/apis/${group}/${version}/widgets`);
+      const discovered = (await discoverResources(client)).filter((r) => r.group === group && r.resource === 'widgets');
+      return versions.every((version) => discovered.some((r) => r.version === version));
     },
     { what: `CRD ${name} to be established and discoverable`, timeoutMs: 60_000 },
   );

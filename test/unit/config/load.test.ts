@@ -332,3 +332,24 @@ describe('configWarnings', () => {
     expect(configWarnings(config).filter((w) => w.includes('schedule'))).toEqual([]);
   });
 });
+
+describe('loadConfig: features', () => {
+  it.each([
+    { yaml: '', expected: { enableAPIGroupVersions: false } },
+    { yaml: 'features: {}', expected: { enableAPIGroupVersions: false } },
+    { yaml: 'features: { enableAPIGroupVersions: true }', expected: { enableAPIGroupVersions: true } },
+  ])('reads features ($yaml), off by default', ({ yaml, expected }) => {
+    const config = loadConfig({ SKIFF_CONFIG_FILE: writeConfig(`${validYaml}\n${yaml}\n`) });
+
+    expect(config.features).toEqual(expected);
+  });
+
+  it.each([
+    { yaml: 'features: { enableAPIGroupVersions: "yes" }', path: 'features.enableAPIGroupVersions', message: 'must be true or false (found "yes")' },
+    { yaml: 'features: { enableApiGroupVersions: true }', path: 'features', message: expect.stringContaining('enableApiGroupVersions') },
+  ])('refuses $yaml, naming the field', ({ yaml, path, message }) => {
+    const error = loadError({ SKIFF_CONFIG_FILE: writeConfig(`${validYaml}\n${yaml}\n`) });
+
+    expect(error.issues).toEqual([{ path, message }]);
+  });
+});
