@@ -19,6 +19,7 @@ import {
   requestBackup,
   tarEntries,
   type TarEntry,
+  deleteCrd,
 } from './backup-helpers';
 
 /**
@@ -53,7 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (client && crdName) await deleteCrd(crdName);
+  if (client && crdName) await deleteCrd(client, crdName);
   client?.close();
 });
 
@@ -119,19 +120,3 @@ describe('API group versions', () => {
     });
   });
 });
-
-async function deleteCrd(name: string): Promise<void> {
-  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-  await client.delete(path);
-  await waitFor(
-    async () => {
-      try {
-        await client.get(path);
-        return false;
-      } catch (error) {
-        return isNotFound(error);
-      }
-    },
-    { what: `CRD ${name} to be gone`, timeoutMs: 60_000 },
-  );
-}

@@ -6,6 +6,7 @@ import { backupRunnerDeps } from '../../lib/backup/runner-deps';
 import { createBackup } from '../../lib/backup/service';
 import { backupServiceDeps } from '../../lib/backup/service';
 import type { KubeClient } from '../../lib/kube/client';
+import { isNotFound } from '../../lib/kube/errors';
 import { connectCluster } from '../../lib/kube/connect';
 import { collectionPath, discoverResources, groupResource } from '../../lib/kube/discovery';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
@@ -249,4 +250,27 @@ export async function createWorkload(client: KubeClient, namespace: string, widg
     { what: `PVCs of ${namespace} to be bound`, timeoutMs: 90_000 },
   );
   return { namespace, pvcs };
+}
+
+/** Waits until GET of `path` answers 404 (up to a minute). */
+export async function waitUntilGone(client: KubeClient, path: string, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await client.get(path);
+        return false;
+      } catch (error) {
+        if (isNotFound(error)) return true;
+        throw error;
+      }
+    },
+    { what, timeoutMs: 60_000 },
+  );
+}
+
+/** Deletes a CustomResourceDefinition and waits until it is gone. */
+export async function deleteCrd(client: KubeClient, name: string): Promise<void> {
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+  await client.delete(path);
+  await waitUntilGone(client, path, `CRD ${name} to be gone`);
 }

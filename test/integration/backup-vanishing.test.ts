@@ -6,7 +6,7 @@ import type { KubeClient } from '../../lib/kube/client';
 import { isNotFound } from '../../lib/kube/errors';
 import { listAll } from '../../lib/kube/list-all';
 import { freshNamespace, uniqueName, waitFor } from '../bed/context';
-import { bedConfig, clusterClient, createWidgetCrd, getBytes, getGzipJson, observedDeps, requestBackup, tarEntries } from './backup-helpers';
+import { bedConfig, clusterClient, createWidgetCrd, getBytes, getGzipJson, observedDeps, requestBackup, tarEntries, deleteCrd } from './backup-helpers';
 
 /**
  * Objects a backup refers to that vanish while it runs: a CustomResourceDefinition
@@ -43,7 +43,7 @@ describe('objects that vanish mid-backup', () => {
         return {
           append(paths, body) {
             // The Widgets are listed and in the tarball; now their definition goes.
-            if (!deletion && paths.some((p) => p.includes(`/widgets.${group}/`))) deletion = deleteCrd(crdName);
+            if (!deletion && paths.some((p) => p.includes(`/widgets.${group}/`))) deletion = deleteCrd(client, crdName);
             writer.append(paths, body);
           },
           ready: async () => {
@@ -97,19 +97,3 @@ describe('objects that vanish mid-backup', () => {
     expect(results.warnings.cluster).toEqual([expect.stringContaining(`persistentvolumes ${pvName}, referenced by a backed-up object, is not in the backup`)]);
   });
 });
-
-async function deleteCrd(name: string): Promise<void> {
-  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-  await client.delete(path);
-  await waitFor(
-    async () => {
-      try {
-        await client.get(path);
-        return false;
-      } catch (error) {
-        return isNotFound(error);
-      }
-    },
-    { what: `CRD ${name} to be gone`, timeoutMs: 60_000 },
-  );
-}

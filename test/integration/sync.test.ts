@@ -17,7 +17,7 @@ import { discoverBackups } from '../../lib/sync/discover';
 import { getSyncReport, runSync, type SyncDeps } from '../../lib/sync/service';
 import { bedState, freshBucket, freshNamespace, ledger, s3Client, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
-import { observedDeps, requestBackup } from './backup-helpers';
+import { observedDeps, requestBackup, waitUntilGone } from './backup-helpers';
 
 /**
  * Rediscovery on the bed: a backup made in cluster alpha with a Longhorn-like PVC is
@@ -62,20 +62,6 @@ function adminClient(name: string): Promise<KubeClient> {
   return connectCluster({ ...config.clusters.find((c) => c.name === name)!, qps: 1000, burst: 2000 });
 }
 
-async function waitGone(client: KubeClient, path: string, what: string): Promise<void> {
-  await waitFor(
-    async () => {
-      try {
-        await client.get(path);
-        return false;
-      } catch (error) {
-        if (isNotFound(error)) return true;
-        throw error;
-      }
-    },
-    { what, timeoutMs: 60_000 },
-  );
-}
 
 /** Contents sync made in a cluster for a backup. */
 async function syncedContents(client: KubeClient, backup: string): Promise<VolumeSnapshotContent[]> {
@@ -205,10 +191,10 @@ describe('Rediscovery (sync)', () => {
     const contentName = vs!.status!.boundVolumeSnapshotContentName!;
     expect((await alpha.get<VolumeSnapshotContent>(volumeSnapshotContentPath(contentName))).spec.deletionPolicy).toBe('Retain');
     await alpha.delete(volumeSnapshotPath(namespace, vs!.metadata.name));
-    await waitGone(alpha, volumeSnapshotPath(namespace, vs!.metadata.name), 'the VolumeSnapshot in alpha to be gone');
+    await waitUntilGone(alpha, volumeSnapshotPath(namespace, vs!.metadata.name), 'the VolumeSnapshot in alpha to be gone');
     await alpha.delete(`/api/v1/namespaces/${namespace}`);
     await alpha.delete(volumeSnapshotContentPath(contentName));
-    await waitGone(alpha, volumeSnapshotContentPath(contentName), 'the VolumeSnapshotContent in alpha to be gone');
+    await waitUntilGone(alpha, volumeSnapshotContentPath(contentName), 'the VolumeSnapshotContent in alpha to be gone');
     expect((await ledger()).snapshots.find((s) => s.handle === handle)?.deleted).not.toBe(true);
 
     const runs = await Promise.all([runSync(deps(), { cluster: 'alpha' }), runSync(deps(), { cluster: 'alpha' })]);
