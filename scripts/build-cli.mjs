@@ -15,14 +15,13 @@
  *   node scripts/build-cli.mjs --prepare     npm's `prepare` script: see below
  *
  * Why the build runs from `prepare`: npm runs the root package's `prepare` on every
- * `npm ci` and `npm install` (and when packing or installing the package from git),
- * with dev dependencies present, so the README's `npm ci && ...` leaves a working
- * `npx skiff` with no extra step, and the built CLI can never be forgotten or committed
- * (dist/ is ignored). An install with `--omit=dev` runs `prepare` too, but has no
- * esbuild: there `--prepare` keeps the CLI an earlier full install built (`npm ci
- * --omit=dev` removes node_modules, not dist/) and otherwise warns instead of failing,
- * since the functions' runtime dependencies, which such an install is for, do not need
- * the CLI; bin/skiff.mjs says how to build it if it is run without one.
+ * `npm ci` and `npm install` (and when packing or installing the package from git), so
+ * the README's `npm ci && ...` leaves a working `npx skiff` with no extra step, and the
+ * built CLI can never be forgotten or committed (dist/ is ignored). esbuild is a
+ * runtime dependency for that reason: `npm ci --omit=dev && node bin/skiff.mjs --help`
+ * works on a fresh clone. Should esbuild be missing all the same, `--prepare` keeps a
+ * CLI an earlier install built and otherwise warns instead of failing the install;
+ * bin/skiff.mjs then says how to build it.
  */
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
