@@ -1,4 +1,4 @@
-import type { ArchiveRecord } from '../archive/tar-reader';
+import type { ArchiveItemEntry, ArchiveRecord } from '../archive/tar-reader';
 import { ValidationError } from '../core/errors';
 import { byCodeUnit } from '../core/ordering';
 import type { VolumeSnapshot, VolumeSnapshotContent } from '../csi/snapshot-api';
@@ -9,19 +9,22 @@ import { planSnapshotRestore, snapshotNameOf, type TargetSnapshotSupport } from 
 import type { ResourceModifiers } from './modifiers';
 import { restoreOrder } from './priorities';
 import { resetMetadataAndStatus, type RestoreObject } from './reset';
-import { findRolloutConflicts, isWorkloadController, type RolloutConflict, type WorkloadToRestore } from './rollout-conflict';
+import { findRolloutConflicts, isWorkloadController, mayMountClaims, type RolloutConflict, type WorkloadToRestore } from './rollout-conflict';
 
 /**
- * Reads a backup's tarball once into what the restore creates, in order.
+ * Reads a backup's tarball into the restore's plan: what is created, in which order.
  *
- * Velero's order (priorities.ts) is by resource type, and a tarball is not: so the
- * objects the filters let through are held until the tarball is read, grouped by
- * group-resource, as their JSON text (Buffers, outside the JavaScript heap; parsed
- * again when created). The memory a restore holds is therefore the JSON size of the
- * objects it restores (about 1-3 KB each: ~30 MB for 10,000 objects), bounded by
- * `maxHeldBytes`; a larger restore is refused with a message saying to restore fewer
- * namespaces at a time, rather than running the function out of memory. Everything
- * the filters leave out is never held.
+ * Velero's order (priorities.ts) is by resource type, and a tarball is not; holding
+ * every object until the tarball is read would make a restore's memory the size of the
+ * backup. So this first pass over the tarball holds only what planning needs: for each
+ * object that passes the filters its place in the plan (group-resource, namespace,
+ * name, JSON size: about 200 bytes of bookkeeping an object, never its JSON), the
+ * Namespace objects, the backed-up VolumeSnapshots and contents and the few fields of
+ * PVCs and PVs the volume plan reads, and (only when resource modifiers are given) the
+ * workloads the rollout-conflict check reads. The objects' JSON is read later, one
+ * priority tier (or a few small consecutive ones, up to a byte budget) per pass over
+ * the tarball (tiers.ts), so a restore holds the JSON of one tier at a time. A single
+ * tier larger than `maxHeldBytes` is refused here, before anything is created.
  */
 
 export const SNAPSHOTS_GR = 'volumesnapshots.snapshot.storage.k8s.io';
@@ -36,7 +39,12 @@ export interface PlanItem {
   /** Namespace in the backup; undefined for cluster-scoped objects. */
   namespace?: string;
   name: string;
-  /** The object's JSON as the tarball holds it. */
+  /** Length of the object's JSON in the tarball (0 for built objects). */
+  size: number;
+  /**
+   * The object's JSON as the tarball holds it: set while its tier is loaded
+   * (tiers.ts), dropped once its step is done.
+   */
   bytes?: Buffer;
   /** An object the restore builds itself (snapshot objects, namespaces missing from the backup). */
   built?: RestoreObject;
@@ -46,6 +54,10 @@ export interface PlanItem {
 export interface PlanStep {
   groupResource: string;
   items: PlanItem[];
+  /** JSON bytes of the items still to be read from the tarball (0 when the plan holds them all). */
+  bytes: number;
+  /** Whether the items' JSON must be read from the tarball before the step runs (tiers.ts). */
+  fromTarball: boolean;
 }
 
 /** How a snapshotted PVC is restored: from this restored VolumeSnapshot. */
@@ -64,8 +76,6 @@ export interface RestorePlan {
   /** PVs of the backup that are not restored (their claims get a new volume). */
   persistentVolumesNotRestored: Set<string>;
   conflicts: RolloutConflict[];
-  /** Bytes of JSON held. */
-  heldBytes: number;
 }
 
 export interface PlanContext {
@@ -78,19 +88,37 @@ export interface PlanContext {
   target: TargetSnapshotSupport;
   /** The stored CSI lists, read only when a PVC's VolumeSnapshot is not in the tarball. */
   storedSnapshots: () => Promise<{ volumeSnapshots: VolumeSnapshot[]; contents: VolumeSnapshotContent[] }>;
+  /** The most JSON one priority tier (one group-resource) may hold, in bytes. */
   maxHeldBytes: number;
   results: BackupResults;
   log: (message: string) => void;
 }
 
+/** The most JSON one tier may hold by default: a larger tier is refused before anything is created. */
 export const DEFAULT_MAX_HELD_BYTES = 1024 * 1024 * 1024;
 
 function key(namespace: string | undefined, name: string): string {
   return namespace === undefined ? name : `${namespace}/${name}`;
 }
 
-function parse(item: PlanItem): RestoreObject {
-  return item.built ?? (JSON.parse(item.bytes!.toString('utf8')) as RestoreObject);
+/** The identity of an object in the tarball: the same in every pass (tiers.ts matches by it). */
+export function itemId(groupResource: string, namespace: string | undefined, name: string): string {
+  return `${groupResource}|${key(namespace, name)}`;
+}
+
+/**
+ * Whether a tarball item is the copy a restore reads: Velero writes each object without
+ * a version folder and again under its preferred version; other versions are copies
+ * for API-group-version restores. The first copy read wins, in every pass.
+ */
+export function isRestoredCopy(entry: Pick<ArchiveItemEntry, 'version' | 'preferredVersion'>): boolean {
+  return entry.version === undefined || Boolean(entry.preferredVersion);
+}
+
+/** What the volume plan needs of a PVC. */
+interface ClaimFacts {
+  snapshotName?: string;
+  volumeName?: string;
 }
 
 interface Reading {
@@ -98,13 +126,73 @@ interface Reading {
   namespaceObjects: Map<string, Buffer>;
   snapshots: Map<string, VolumeSnapshot>;
   contents: Map<string, VolumeSnapshotContent>;
-  heldBytes: number;
+  /** By `namespace/name`. */
+  claims: Map<string, ClaimFacts>;
+  /** Names of PVs whose reclaim policy is Delete. */
+  dynamicVolumes: Set<string>;
+  /** Workloads that may mount restored claims, as they would be created; read only with modifiers. */
+  workloads: WorkloadToRestore[];
+  bytesByGroup: Map<string, number>;
 }
 
-/** Pass over the tarball: filter, hold what is restored, keep the snapshot objects aside. */
+function hasRules(modifiers: ResourceModifiers | undefined): boolean {
+  return (modifiers?.resourceModifierRules.length ?? 0) > 0;
+}
+
+/** Keeps what planning needs of an object that passed the filters. */
+function note(reading: Reading, context: PlanContext, entry: ArchiveItemEntry, object: RestoreObject, size: number): void {
+  const groupResource = entry.groupResource;
+  if (groupResource === PVCS_GR) {
+    const spec = (object as { spec?: { volumeName?: string } }).spec;
+    const facts: ClaimFacts = {};
+    const snapshotName = snapshotNameOf(object);
+    if (snapshotName) facts.snapshotName = snapshotName;
+    if (spec?.volumeName) facts.volumeName = spec.volumeName;
+    reading.claims.set(key(entry.namespace, entry.name), facts);
+  }
+  if (groupResource === PVS_GR) {
+    const spec = (object as { spec?: { persistentVolumeReclaimPolicy?: string } }).spec;
+    if (spec?.persistentVolumeReclaimPolicy === 'Delete') reading.dynamicVolumes.add(entry.name);
+  }
+  if (isWorkloadController(groupResource) && hasRules(context.modifiers)) {
+    const workload = { groupResource, namespace: entry.namespace ?? '', name: entry.name, object };
+    if (mayMountClaims(workload)) {
+      resetMetadataAndStatus(object);
+      reading.workloads.push(workload);
+    }
+  }
+  const item: PlanItem = { groupResource, name: entry.name, size };
+  if (entry.namespace !== undefined) item.namespace = entry.namespace;
+  let group = reading.groups.get(groupResource);
+  if (!group) reading.groups.set(groupResource, (group = []));
+  group.push(item);
+  const bytes = (reading.bytesByGroup.get(groupResource) ?? 0) + size;
+  reading.bytesByGroup.set(groupResource, bytes);
+  if (bytes > context.maxHeldBytes) {
+    throw new ValidationError('restore', [
+      {
+        path: 'includedNamespaces',
+        message:
+          `the ${groupResource} objects to restore exceed ${context.maxHeldBytes} bytes of JSON, more than one restore holds of one resource type; ` +
+          'restore fewer namespaces or resources at a time',
+      },
+    ]);
+  }
+}
+
+/** First pass over the tarball: filter, keep each restored object's place, keep the snapshot objects aside. */
 async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext): Promise<Reading> {
   const filters = createRestoreFilters(context.spec);
-  const reading: Reading = { groups: new Map(), namespaceObjects: new Map(), snapshots: new Map(), contents: new Map(), heldBytes: 0 };
+  const reading: Reading = {
+    groups: new Map(),
+    namespaceObjects: new Map(),
+    snapshots: new Map(),
+    contents: new Map(),
+    claims: new Map(),
+    dynamicVolumes: new Set(),
+    workloads: [],
+    bytesByGroup: new Map(),
+  };
   const seen = new Set<string>();
   for await (const record of records) {
     if (record.kind === 'version') {
@@ -122,10 +210,8 @@ async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext)
       addMessage(context.results.errors, entry.namespace, `error restoring ${entry.groupResource} ${key(entry.namespace, entry.name)}: ${record.error}`);
       continue;
     }
-    // Velero writes each object without a version folder and again under its preferred
-    // version; other versions are copies for API-group-version restores.
-    if (entry.version !== undefined && !entry.preferredVersion) continue;
-    const id = `${entry.groupResource}|${key(entry.namespace, entry.name)}`;
+    if (!isRestoredCopy(entry)) continue;
+    const id = itemId(entry.groupResource, entry.namespace, entry.name);
     if (seen.has(id)) continue;
     seen.add(id);
     const object = record.object as RestoreObject;
@@ -148,20 +234,7 @@ async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext)
       context.log(`not restoring ${entry.groupResource} ${key(entry.namespace, entry.name)}: it had finished`);
       continue;
     }
-    reading.heldBytes += record.bytes.length;
-    if (reading.heldBytes > context.maxHeldBytes) {
-      throw new ValidationError('restore', [
-        {
-          path: 'includedNamespaces',
-          message: `the objects to restore exceed ${context.maxHeldBytes} bytes of JSON, more than one restore holds; restore fewer namespaces or resources at a time`,
-        },
-      ]);
-    }
-    const item: PlanItem = { groupResource: entry.groupResource, name: entry.name, bytes: record.bytes };
-    if (entry.namespace !== undefined) item.namespace = entry.namespace;
-    let group = reading.groups.get(entry.groupResource);
-    if (!group) reading.groups.set(entry.groupResource, (group = []));
-    group.push(item);
+    note(reading, context, entry, object, record.bytes.length);
   }
   return reading;
 }
@@ -174,8 +247,8 @@ async function planVolumes(reading: Reading, context: PlanContext, plan: Restore
   const contentItems: PlanItem[] = [];
   let stored: Awaited<ReturnType<PlanContext['storedSnapshots']>> | undefined;
   for (const claim of claims) {
-    const pvc = parse(claim) as RestoreObject & { spec?: { volumeName?: string } };
-    const volumeSnapshotName = snapshotNameOf(pvc);
+    const facts = reading.claims.get(key(claim.namespace, claim.name)) ?? {};
+    const volumeSnapshotName = facts.snapshotName;
     if (!volumeSnapshotName || context.spec.restorePVs === false) {
       kept.push(claim);
       continue;
@@ -201,7 +274,7 @@ async function planVolumes(reading: Reading, context: PlanContext, plan: Restore
       target: context.target,
       targetCluster: context.targetCluster,
     });
-    if (pvc.spec?.volumeName) plan.persistentVolumesNotRestored.add(pvc.spec.volumeName);
+    if (facts.volumeName) plan.persistentVolumesNotRestored.add(facts.volumeName);
     if (result.kind === 'error') {
       addMessage(context.results.errors, namespace, result.message);
       continue;
@@ -213,8 +286,8 @@ async function planVolumes(reading: Reading, context: PlanContext, plan: Restore
       snapshotHandle: result.snapshotHandle,
       ...(result.restoreSize ? { restoreSize: result.restoreSize } : {}),
     });
-    contentItems.push({ groupResource: CONTENTS_GR, name: result.name, built: result.content as unknown as RestoreObject });
-    snapshotItems.push({ groupResource: SNAPSHOTS_GR, namespace, name: result.name, built: result.snapshot as unknown as RestoreObject });
+    contentItems.push({ groupResource: CONTENTS_GR, name: result.name, size: 0, built: result.content as unknown as RestoreObject });
+    snapshotItems.push({ groupResource: SNAPSHOTS_GR, namespace, name: result.name, size: 0, built: result.snapshot as unknown as RestoreObject });
   }
   if (claims.length > 0) reading.groups.set(PVCS_GR, kept);
   if (contentItems.length > 0) reading.groups.set(CONTENTS_GR, contentItems);
@@ -229,8 +302,7 @@ async function planVolumes(reading: Reading, context: PlanContext, plan: Restore
       // Velero: a dynamically provisioned volume (reclaim Delete) without a snapshot is
       // provisioned anew for its claim rather than restored pointing at a volume that
       // is gone, or that still belongs to the source cluster.
-      const spec = (parse(pv) as { spec?: { persistentVolumeReclaimPolicy?: string } }).spec;
-      if (spec?.persistentVolumeReclaimPolicy === 'Delete') {
+      if (reading.dynamicVolumes.has(pv.name)) {
         plan.persistentVolumesNotRestored.add(pv.name);
         return false;
       }
@@ -256,22 +328,11 @@ function planNamespaces(reading: Reading, context: PlanContext): void {
     [...needed].map((name) => {
       const bytes = reading.namespaceObjects.get(name);
       // Velero creates a namespace the backup has no object for (restore.go getNamespace).
-      return bytes ? { groupResource: NAMESPACES_GR, name, bytes } : { groupResource: NAMESPACES_GR, name, built: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } };
+      return bytes
+        ? { groupResource: NAMESPACES_GR, name, size: bytes.length, bytes }
+        : { groupResource: NAMESPACES_GR, name, size: 0, built: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } };
     }),
   );
-}
-
-function workloadsOf(reading: Reading): WorkloadToRestore[] {
-  const workloads: WorkloadToRestore[] = [];
-  for (const [groupResource, items] of reading.groups) {
-    if (!isWorkloadController(groupResource)) continue;
-    for (const item of items) {
-      const object = parse(item);
-      resetMetadataAndStatus(object);
-      workloads.push({ groupResource, namespace: item.namespace ?? '', name: item.name, object });
-    }
-  }
-  return workloads;
 }
 
 function restoredClaims(reading: Reading): Map<string, Set<string>> {
@@ -284,14 +345,21 @@ function restoredClaims(reading: Reading): Map<string, Set<string>> {
   return byNamespace;
 }
 
+/** A step; its items' JSON is read from the tarball later unless the plan holds all of it. */
+function stepOf(groupResource: string, items: PlanItem[]): PlanStep {
+  const pending = items.filter((item) => !item.built && !item.bytes);
+  return { groupResource, items, bytes: pending.reduce((sum, item) => sum + item.size, 0), fromTarball: pending.length > 0 };
+}
+
 /**
- * Reads the tarball's records into the restore's plan: steps in Velero's order, PVCs
- * planned from their snapshots, namespaces to create, and the rollout conflicts of the
- * resource modifiers (rollout-conflict.ts). Problems with single objects are added to
- * `context.results`; the plan goes on without them.
+ * Reads the tarball's records (a first pass) into the restore's plan: steps in
+ * Velero's order with their items' places (not their JSON: tiers.ts reads that, tier
+ * by tier), PVCs planned from their snapshots, namespaces to create, and the rollout
+ * conflicts of the resource modifiers (rollout-conflict.ts). Problems with single
+ * objects are added to `context.results`; the plan goes on without them.
  *
- * @throws ValidationError for an unsupported format or more than `maxHeldBytes` to hold,
- *   and whatever the tarball reader throws (unsafe entries).
+ * @throws ValidationError for an unsupported format or a resource type with more than
+ *   `maxHeldBytes` of JSON to restore, and whatever the tarball reader throws (unsafe entries).
  */
 export async function buildRestorePlan(
   records: AsyncIterable<ArchiveRecord>,
@@ -304,16 +372,15 @@ export async function buildRestorePlan(
     pvcSnapshots: new Map(),
     persistentVolumesNotRestored: new Set(),
     conflicts: [],
-    heldBytes: reading.heldBytes,
   };
   await planVolumes(reading, context, plan);
   planNamespaces(reading, context);
-  plan.conflicts = findRolloutConflicts(context.modifiers, workloadsOf(reading), restoredClaims(reading));
+  plan.conflicts = findRolloutConflicts(context.modifiers, reading.workloads, restoredClaims(reading));
   for (const groupResource of restoreOrder(reading.groups.keys())) {
     const items = reading.groups.get(groupResource)!;
     if (items.length === 0) continue;
     items.sort((a, b) => byCodeUnit(a.namespace ?? '', b.namespace ?? '') || byCodeUnit(a.name, b.name));
-    plan.steps.push({ groupResource, items });
+    plan.steps.push(stepOf(groupResource, items));
     plan.totalItems += items.length;
   }
   return plan;

@@ -77,6 +77,20 @@ export function mountedRestoredClaims(workload: WorkloadToRestore, restoredClaim
 }
 
 /**
+ * Whether a workload's pods mount any PVC at all (a template persistentVolumeClaim
+ * volume, or a StatefulSet's volumeClaimTemplates): the only workloads the check can
+ * flag, so the only ones a restore keeps for it while planning.
+ */
+export function mayMountClaims(workload: Pick<WorkloadToRestore, 'groupResource' | 'object'>): boolean {
+  const template = at(workload.object, POD_TEMPLATE_PATHS[workload.groupResource] ?? []) as
+    | { spec?: { volumes?: { persistentVolumeClaim?: unknown }[] } }
+    | undefined;
+  if (template?.spec?.volumes?.some((volume) => volume.persistentVolumeClaim)) return true;
+  const templates = at(workload.object, ['spec', 'volumeClaimTemplates']) as unknown[] | undefined;
+  return workload.groupResource === 'statefulsets.apps' && (templates?.length ?? 0) > 0;
+}
+
+/**
  * Every (rule, workload) pair where the rule changes the pod template of a workload
  * whose pods mount restored volumes.
  *

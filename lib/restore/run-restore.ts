@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_ARCHIVE_LIMITS, readBackupArchive, type ArchiveLimits } from '../archive/tar-reader';
+import { DEFAULT_ARCHIVE_LIMITS, readBackupArchive, type ArchiveLimits, type ArchiveRecord } from '../archive/tar-reader';
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import { JobLog } from '../core/job-log';
@@ -15,14 +15,16 @@ import { buildRestorePlan, DEFAULT_MAX_HELD_BYTES, type RestorePlan } from './pl
 import { readRestoreRecord, writeRestoreRecord, type RestoreRecord, type RestoreVolumeInfo } from './record';
 import { rolloutConflictMessage } from './rollout-conflict';
 import { runSteps } from './run-steps';
+import { DEFAULT_PASS_BUDGET_BYTES, tierLoader } from './tiers';
 
 /**
  * Runs one restore (Velero's restore controller and pkg/restore/restore.go, on Skiff's
  * terms): reads the backup's tarball as a stream into a plan, refuses rollout
- * conflicts, creates the objects in Velero's order from the record's cursor, and
+ * conflicts, creates the objects in Velero's order from the record's cursor (reading
+ * their JSON from the tarball again, tier by tier: tiers.ts), and
  * writes the results, log, resource list and volume info under restores/<r>/ in
  * Velero's layout. A run that nears the function's time limit checkpoints and answers
- * 'paused'; the next invocation reads the tarball again and goes on from the cursor.
+ * 'paused'; the next invocation plans again from the tarball and goes on from the cursor.
  */
 
 export interface RestoreRunnerDeps {
@@ -34,7 +36,10 @@ export interface RestoreRunnerDeps {
   chunkSize?: number;
   stopMarginMs?: number;
   archiveLimits?: ArchiveLimits;
+  /** The most JSON one resource type may hold (bytes); a larger one is refused before anything is created. */
   maxHeldBytes?: number;
+  /** JSON bytes one pass over the tarball gathers for the steps ahead (tiers.ts). */
+  passBudgetBytes?: number;
   crdEstablishTimeoutMs?: number;
 }
 
@@ -52,12 +57,17 @@ async function targetSnapshotSupport(client: KubeClient): Promise<TargetSnapshot
   return { classes, drivers };
 }
 
+/** A fresh stream of the backup tarball's records: one GET of the object per pass. */
+async function openRecords(deps: RestoreRunnerDeps, backupName: string): Promise<AsyncIterable<ArchiveRecord>> {
+  const stream = await deps.store.openBackupContents(backupName);
+  if (!stream) throw new NotFoundError('tarball of backup', backupName, `storage location "${deps.store.location}" has no ${deps.store.layout.backupContentsKey(backupName)}`);
+  return readBackupArchive(stream, deps.archiveLimits ?? DEFAULT_ARCHIVE_LIMITS);
+}
+
 async function plan(deps: RestoreRunnerDeps, record: RestoreRecord, client: KubeClient, log: JobLog): Promise<RestorePlan> {
   const { restore } = record;
   const backupName = restore.spec.backupName;
-  const stream = await deps.store.openBackupContents(backupName);
-  if (!stream) throw new NotFoundError('tarball of backup', backupName, `storage location "${deps.store.location}" has no ${deps.store.layout.backupContentsKey(backupName)}`);
-  return buildRestorePlan(readBackupArchive(stream, deps.archiveLimits ?? DEFAULT_ARCHIVE_LIMITS), {
+  return buildRestorePlan(await openRecords(deps, backupName), {
     spec: restore.spec,
     restoreName: restore.metadata.name,
     restoreUid: restore.metadata.uid,
@@ -198,6 +208,11 @@ async function runWithClient(
       backupName: record.restore.spec.backupName,
       ...(record.resourceModifiers ? { modifiers: record.resourceModifiers } : {}),
       plan: restorePlan,
+      loadStep: tierLoader(restorePlan.steps, {
+        open: () => openRecords(deps, record.restore.spec.backupName),
+        budgetBytes: deps.passBudgetBytes ?? DEFAULT_PASS_BUDGET_BYTES,
+        onPass: (report) => log.info('read the tarball for the next resource types', { groupResources: report.groupResources.join(', '), heldBytes: report.heldBytes }),
+      }),
     },
     record,
   );

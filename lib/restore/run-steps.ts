@@ -7,12 +7,13 @@ import type { RestoreSpec } from '../velero/restore';
 import type { ResourceModifiers } from './modifiers';
 import type { PlanItem, RestorePlan } from './plan';
 import type { RestoreRecord } from './record';
+import { releaseStep } from './tiers';
 import { objectToCreate, targetNamespaceOf } from './transform';
 import { writeObject, type WriteOutcome } from './write-item';
 
 /**
  * Creates the plan's objects step by step (one group-resource at a time, in Velero's
- * order), `concurrency` writes at a time within a step, in chunks after which the
+ * order; a step's JSON read from the tarball just before it runs and dropped after), `concurrency` writes at a time within a step, in chunks after which the
  * cursor moves and the record may be checkpointed. Stops between chunks when the
  * invocation nears its time limit.
  */
@@ -40,6 +41,8 @@ export interface StepContext {
   backupName: string;
   modifiers?: ResourceModifiers;
   plan: RestorePlan;
+  /** Makes sure a step's objects' JSON is held before it runs (tiers.ts tierLoader); absent when the plan holds it all. */
+  loadStep?: (index: number) => Promise<void>;
 }
 
 const CRDS_GR = 'customresourcedefinitions.apiextensions.k8s.io';
@@ -116,6 +119,7 @@ export async function runSteps(deps: StepRunnerDeps, context: StepContext, resto
   const steps = context.plan.steps;
   while (restore.cursor.step < steps.length) {
     const step = steps[restore.cursor.step]!;
+    await context.loadStep?.(restore.cursor.step);
     if (restore.cursor.item === 0) deps.log.info('restoring resource', { groupResource: step.groupResource, items: step.items.length });
     const createdCrds: string[] = [];
     while (restore.cursor.item < step.items.length) {
@@ -132,6 +136,7 @@ export async function runSteps(deps: StepRunnerDeps, context: StepContext, resto
       }
     }
     if (createdCrds.length > 0) await waitForCrds(deps, restore, createdCrds);
+    releaseStep(step);
     restore.cursor = { step: restore.cursor.step + 1, item: 0 };
   }
   return 'done';

@@ -60,10 +60,12 @@ function restorePvc(object: RestoreObject, item: PlanItem, context: TransformCon
  * objects, namespaces absent from the backup) get only the mapping and the labels.
  *
  * @throws SyntaxError when the item's JSON does not parse (the tarball reader already
- *   checked it, so only a damaged plan would).
+ *   checked it, so only a damaged plan would); Error when its JSON is not held (the
+ *   tarball changed between passes).
  */
 export function objectToCreate(item: PlanItem, context: TransformContext): Transformed {
   const mapping = context.spec.namespaceMapping ?? {};
+  if (!item.built && !item.bytes) throw new Error('the object was not found when the tarball was read again for its tier');
   let object: RestoreObject = item.built ? structuredClone(item.built) : (JSON.parse(item.bytes!.toString('utf8')) as RestoreObject);
   const modifierErrors: string[] = [];
   if (!item.built) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseResourceModifiers } from '../../../lib/restore/modifiers';
-import { findRolloutConflicts, rolloutConflictMessage, type WorkloadToRestore } from '../../../lib/restore/rollout-conflict';
+import { findRolloutConflicts, mayMountClaims, rolloutConflictMessage, type WorkloadToRestore } from '../../../lib/restore/rollout-conflict';
 
 function workload(groupResource: string, kind: string, name: string, podSpec: Record<string, unknown>, extra: Record<string, unknown> = {}): WorkloadToRestore {
   const template = { metadata: { labels: { app: name } }, spec: podSpec };
@@ -39,5 +39,17 @@ describe('Function: findRolloutConflicts', () => {
     expect(rolloutConflictMessage({ ruleIndex: 2, workload: 'Deployment shop/web', volumes: ['data', 'logs'] })).toMatch(
       /^resource modifier rule 2 changes the pod template of Deployment shop\/web, whose pods mount volumes being restored \(data, logs\).*Target the pods instead.*acceptRolloutRisk: true/,
     );
+  });
+});
+
+describe('Function: mayMountClaims', () => {
+  it.each([
+    ['a Deployment mounting a PVC', workload('deployments.apps', 'Deployment', 'web', mountsData), true],
+    ['a Deployment without volumes', workload('deployments.apps', 'Deployment', 'web', noVolumes), false],
+    ['a StatefulSet with claim templates', workload('statefulsets.apps', 'StatefulSet', 'db', noVolumes, { volumeClaimTemplates: [{ metadata: { name: 'www' } }] }), true],
+    ['a CronJob mounting a PVC', workload('cronjobs.batch', 'CronJob', 'nightly', mountsData), true],
+    ['a Job with only an emptyDir', workload('jobs.batch', 'Job', 'once', { containers: [], volumes: [{ name: 'tmp', emptyDir: {} }] }), false],
+  ])('%s: %s', (_case, subject, expected) => {
+    expect(mayMountClaims(subject)).toBe(expected);
   });
 });
