@@ -5,6 +5,7 @@ import { loadConfig, type SkiffConfig } from '../lib/config';
 import { NotFoundError, ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import type { BackupCommand, CliFlags } from './args';
+import { bool, list } from './flag-values';
 
 /**
  * `skiff backup <command>`: loaded by bin/skiff.ts only once the command line is known
@@ -28,8 +29,6 @@ export async function runBackupCommand(command: BackupCommand, name: string | un
   }
 }
 
-const list = (text?: string) => text?.split(',').map((s) => s.trim()).filter(Boolean);
-const bool = (text?: string) => (text === undefined ? undefined : text === 'true');
 
 class BackupCli {
   private readonly json: boolean;

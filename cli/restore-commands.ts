@@ -5,6 +5,7 @@ import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { createRestore, getRestore, getRestoreLog, listRestores, restoreListFilterSchema, restoreServiceDeps, type RestoreServiceDeps } from '../lib/restore/service';
 import type { CliFlags, RestoreCommand } from './args';
 import { describeRestore, progressBar, restoreTable } from './format';
+import { bool, list } from './flag-values';
 
 /**
  * `skiff restore <command>`, with Velero's flag names where it has them
@@ -26,8 +27,6 @@ export async function runRestoreCommand(command: RestoreCommand, name: string | 
   }
 }
 
-const list = (text?: string) => text?.split(',').map((s) => s.trim()).filter(Boolean);
-const bool = (text?: string) => (text === undefined ? undefined : text === 'true');
 
 /** `a:b,c:d` → `{a: "b", c: "d"}`, as Velero's --namespace-mappings reads it. */
 function mappings(text: string | undefined): Record<string, string> | undefined {

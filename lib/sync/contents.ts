@@ -121,7 +121,8 @@ export async function syncCluster(
   return result;
 }
 
-function emptyClusterResult(cluster: string, mode: ClusterSyncConfig['mode']): ClusterSyncResult {
+/** A cluster's result before anything was done: every count zero, every list empty. */
+export function emptyClusterResult(cluster: string, mode: ClusterSyncConfig['mode']): ClusterSyncResult {
   return {
     cluster,
     mode,

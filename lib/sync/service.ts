@@ -10,7 +10,7 @@ import type { BackupStore } from '../store/backup-store';
 import { catalogContentFor, readCatalog, type Catalog } from '../store/catalog';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import { backupLabelValue } from '../velero/labels';
-import { syncCluster } from './contents';
+import { emptyClusterResult, syncCluster } from './contents';
 import { discoverBackups, type DiscoveryResult } from './discover';
 import { readReports, saveReports, type ClusterReport, type LocationReport } from './report';
 
@@ -160,21 +160,7 @@ async function syncOneCluster(
   } catch (error) {
     logger.error('sync: the cluster could not be synced', { cluster: name, storageLocation: store.location, error });
     return {
-      cluster: name,
-      mode: cluster.sync.mode,
-      receiving: 0,
-      planned: [],
-      created: [],
-      alreadyThere: [],
-      ready: 0,
-      notReady: [],
-      waiting: 0,
-      repairs: [],
-      driversMissing: [],
-      wrongHandles: [],
-      skipped: [],
-      orphans: [],
-      problems: [],
+      ...emptyClusterResult(name, cluster.sync.mode),
       failed: (error as Error).message,
       ...locationReport(store.location, started, deps.clock),
     };

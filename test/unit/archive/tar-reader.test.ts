@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readBackupArchive, unsafeEntryName, type ArchiveRecord } from '../../../lib/archive/tar-reader';
 import { ValidationError } from '../../../lib/core/errors';
+import { packTarball } from '../../support/tar';
 
 interface TestEntry {
   name: string;
@@ -11,24 +10,7 @@ interface TestEntry {
   type?: 'file' | 'directory' | 'symlink';
 }
 
-/** A gzip tarball made by tar-stream's packer, which writes whatever names it is given. */
-async function tarball(entries: TestEntry[]): Promise<Buffer> {
-  const packer = pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-    packer.on('end', resolve);
-    packer.on('error', reject);
-  });
-  for (const entry of entries) {
-    if (entry.type === 'symlink') packer.entry({ name: entry.name, type: 'symlink', linkname: '/etc/passwd' });
-    else if (entry.type === 'directory') packer.entry({ name: entry.name, type: 'directory' });
-    else packer.entry({ name: entry.name }, entry.body ?? '');
-  }
-  packer.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
-}
+const tarball = (entries: TestEntry[]) => packTarball(entries);
 
 async function readAll(bytes: Buffer, limits?: { maxEntryBytes: number; maxTotalBytes: number }): Promise<ArchiveRecord[]> {
   const records: ArchiveRecord[] = [];

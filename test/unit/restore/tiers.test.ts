@@ -1,26 +1,14 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readBackupArchive } from '../../../lib/archive/tar-reader';
 import { buildRestorePlan, type PlanContext, type RestorePlan } from '../../../lib/restore/plan';
 import { heldBytesOf, releaseStep, stepsOfPass, tierLoader, type PassReport } from '../../../lib/restore/tiers';
 import { emptyResults } from '../../../lib/velero/results';
+import { packTarball } from '../../support/tar';
 
-/** A gzip tarball in the backup layout, made by tar-stream's packer. */
-async function tarball(entries: Record<string, unknown>): Promise<Buffer> {
-  const packer = pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-    packer.on('end', resolve);
-    packer.on('error', reject);
-  });
-  packer.entry({ name: 'metadata/version' }, '1.1.0\n');
-  for (const [name, object] of Object.entries(entries)) packer.entry({ name }, JSON.stringify(object));
-  packer.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
+/** A gzip tarball in the backup layout. */
+function tarball(entries: Record<string, unknown>): Promise<Buffer> {
+  return packTarball([{ name: 'metadata/version', body: '1.1.0\n' }, ...Object.entries(entries).map(([name, object]) => ({ name, body: JSON.stringify(object) }))]);
 }
 
 /** A backup of namespace shop with several tiers of different sizes, in the tarball's (alphabetical) order. */
