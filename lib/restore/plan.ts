@@ -9,6 +9,7 @@ import { planSnapshotRestore, snapshotNameOf, type TargetSnapshotSupport } from 
 import type { ResourceModifiers } from './modifiers';
 import { restoreOrder } from './priorities';
 import { resetMetadataAndStatus, type RestoreObject } from './reset';
+import type { SourceVersions } from './api-versions';
 import { findRolloutConflicts, isWorkloadController, mayMountClaims, type RolloutConflict, type WorkloadToRestore } from './rollout-conflict';
 
 /**
@@ -58,6 +59,11 @@ export interface PlanStep {
   bytes: number;
   /** Whether the items' JSON must be read from the tarball before the step runs (tiers.ts). */
   fromTarball: boolean;
+  /**
+   * The API version folder the items' JSON is read from, when the restore chose a
+   * version other than the backup's preferred copy (api-versions.ts).
+   */
+  version?: string;
 }
 
 /** How a snapshotted PVC is restored: from this restored VolumeSnapshot. */
@@ -76,6 +82,8 @@ export interface RestorePlan {
   /** PVs of the backup that are not restored (their claims get a new volume). */
   persistentVolumesNotRestored: Set<string>;
   conflicts: RolloutConflict[];
+  /** `resource.group` → API version restored, where it is not the backup's preferred copy. */
+  versions: Map<string, string>;
 }
 
 export interface PlanContext {
@@ -92,6 +100,11 @@ export interface PlanContext {
   maxHeldBytes: number;
   results: BackupResults;
   log: (message: string) => void;
+  /**
+   * Chooses the API version of each group-resource from the versions the backup holds
+   * (api-versions.ts); answers only the choices that differ from the preferred copy.
+   */
+  chooseVersions: (sources: ReadonlyMap<string, SourceVersions>) => Promise<Map<string, string>>;
 }
 
 /** The most JSON one tier may hold by default: a larger tier is refused before anything is created. */
@@ -109,10 +122,21 @@ export function itemId(groupResource: string, namespace: string | undefined, nam
 /**
  * Whether a tarball item is the copy a restore reads: Velero writes each object without
  * a version folder and again under its preferred version; other versions are copies
- * for API-group-version restores. The first copy read wins, in every pass.
+ * for API-group-version restores, read instead when `version` (the restore's choice
+ * for the item's group-resource) names one. The first copy read wins, in every pass.
  */
-export function isRestoredCopy(entry: Pick<ArchiveItemEntry, 'version' | 'preferredVersion'>): boolean {
+export function isRestoredCopy(entry: Pick<ArchiveItemEntry, 'version' | 'preferredVersion'>, version?: string): boolean {
+  if (version !== undefined) return entry.version === version;
   return entry.version === undefined || Boolean(entry.preferredVersion);
+}
+
+/** Notes the API version folder an item was found under (versions a restore may choose from). */
+function noteVersion(sources: Map<string, SourceVersions>, entry: Pick<ArchiveItemEntry, 'groupResource' | 'version' | 'preferredVersion'>): void {
+  if (entry.version === undefined) return;
+  let source = sources.get(entry.groupResource);
+  if (!source) sources.set(entry.groupResource, (source = { versions: [] }));
+  if (!source.versions.includes(entry.version)) source.versions.push(entry.version);
+  if (entry.preferredVersion) source.preferred = entry.version;
 }
 
 /** What the volume plan needs of a PVC. */
@@ -133,6 +157,8 @@ interface Reading {
   /** Workloads that may mount restored claims, as they would be created; read only with modifiers. */
   workloads: WorkloadToRestore[];
   bytesByGroup: Map<string, number>;
+  /** The API versions the tarball holds of each group-resource. */
+  sourceVersions: Map<string, SourceVersions>;
 }
 
 function hasRules(modifiers: ResourceModifiers | undefined): boolean {
@@ -192,6 +218,7 @@ async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext)
     dynamicVolumes: new Set(),
     workloads: [],
     bytesByGroup: new Map(),
+    sourceVersions: new Map(),
   };
   const seen = new Set<string>();
   for await (const record of records) {
@@ -210,6 +237,7 @@ async function read(records: AsyncIterable<ArchiveRecord>, context: PlanContext)
       addMessage(context.results.errors, entry.namespace, `error restoring ${entry.groupResource} ${key(entry.namespace, entry.name)}: ${record.error}`);
       continue;
     }
+    noteVersion(reading.sourceVersions, entry);
     if (!isRestoredCopy(entry)) continue;
     const id = itemId(entry.groupResource, entry.namespace, entry.name);
     if (seen.has(id)) continue;
@@ -345,10 +373,12 @@ function restoredClaims(reading: Reading): Map<string, Set<string>> {
   return byNamespace;
 }
 
-/** A step; its items' JSON is read from the tarball later unless the plan holds all of it. */
-function stepOf(groupResource: string, items: PlanItem[]): PlanStep {
+/** A step; its items' JSON is read from the tarball later (from `version`'s folder, when given) unless the plan holds all of it. */
+function stepOf(groupResource: string, items: PlanItem[], version: string | undefined): PlanStep {
   const pending = items.filter((item) => !item.built && !item.bytes);
-  return { groupResource, items, bytes: pending.reduce((sum, item) => sum + item.size, 0), fromTarball: pending.length > 0 };
+  const step: PlanStep = { groupResource, items, bytes: pending.reduce((sum, item) => sum + item.size, 0), fromTarball: pending.length > 0 };
+  if (version !== undefined && step.fromTarball) step.version = version;
+  return step;
 }
 
 /**
@@ -372,6 +402,7 @@ export async function buildRestorePlan(
     pvcSnapshots: new Map(),
     persistentVolumesNotRestored: new Set(),
     conflicts: [],
+    versions: await context.chooseVersions(reading.sourceVersions),
   };
   await planVolumes(reading, context, plan);
   planNamespaces(reading, context);
@@ -380,7 +411,7 @@ export async function buildRestorePlan(
     const items = reading.groups.get(groupResource)!;
     if (items.length === 0) continue;
     items.sort((a, b) => byCodeUnit(a.namespace ?? '', b.namespace ?? '') || byCodeUnit(a.name, b.name));
-    plan.steps.push(stepOf(groupResource, items));
+    plan.steps.push(stepOf(groupResource, items, plan.versions.get(groupResource)));
     plan.totalItems += items.length;
   }
   return plan;

@@ -28,6 +28,13 @@ export interface RestoreRecord {
   /** Velero's restore resource list: `"<apiVersion>/<Kind>": ["ns/name(created)", ...]`. */
   resourceList: Record<string, string[]>;
   volumeInfos: RestoreVolumeInfo[];
+  /**
+   * `resource.group` → the API version restored where it is not the backup's preferred
+   * copy (api-versions.ts). Chosen at the restore's first plan and kept, so an
+   * invocation that goes on reads the same copies even after the restore's own CRDs
+   * changed what the target cluster serves.
+   */
+  apiVersions?: Record<string, string>;
   log: string[];
 }
 

@@ -10,6 +10,8 @@ import { listAll, type KubeObject } from '../kube/list-all';
 import type { BackupStore } from '../store/backup-store';
 import { addVeleroMessage, countMessages, serializeResults } from '../velero/results';
 import { FINAL_RESTORE_PHASES } from '../velero/restore';
+import { discoverApi } from '../kube/discovery';
+import { chooseRestoreVersions, targetVersionsOf, type SourceVersions, type TargetVersions } from './api-versions';
 import type { TargetSnapshotSupport } from './csi-volumes';
 import { buildRestorePlan, DEFAULT_MAX_HELD_BYTES, type RestorePlan } from './plan';
 import { readRestoreRecord, writeRestoreRecord, type RestoreRecord, type RestoreVolumeInfo } from './record';
@@ -82,7 +84,34 @@ async function plan(deps: RestoreRunnerDeps, record: RestoreRecord, client: Kube
     maxHeldBytes: deps.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES,
     results: record.results,
     log: (message) => log.info(message),
+    chooseVersions: (sources) => restoreVersions(record, client, log, sources),
   });
+}
+
+/**
+ * The API versions the restore reads (api-versions.ts): the record's choice when an
+ * earlier invocation made it, else chosen now from the target cluster's discovery.
+ * Discovery is asked only when the backup holds several versions of something; when it
+ * cannot be read, the backup's preferred copies are restored, with a warning.
+ */
+async function restoreVersions(record: RestoreRecord, client: KubeClient, log: JobLog, sources: ReadonlyMap<string, SourceVersions>): Promise<Map<string, string>> {
+  if (record.apiVersions) return new Map(Object.entries(record.apiVersions));
+  const choosing = [...sources.values()].some((s) => s.versions.length > 1 || s.preferred === undefined);
+  let target = new Map<string, TargetVersions>();
+  if (choosing) {
+    try {
+      target = targetVersionsOf((await discoverApi(client)).resources);
+    } catch (error) {
+      const message = `the API versions the target cluster serves could not be read (${(error as Error).message}); restoring the backup's preferred versions`;
+      addVeleroMessage(record.results.warnings, message);
+      log.warn(message);
+    }
+  }
+  const chosen = chooseRestoreVersions(sources, target, (groupResource, choice) =>
+    log.info(`restoring ${groupResource} in API version ${choice.version}: ${choice.reason}`),
+  );
+  record.apiVersions = Object.fromEntries(chosen);
+  return chosen;
 }
 
 function volumeInfos(plan: RestorePlan, record: RestoreRecord): RestoreVolumeInfo[] {

@@ -14,8 +14,8 @@ import { isRestoredCopy, itemId, type PlanItem, type PlanStep } from './plan';
  * budget, or one tier when a single tier is larger (plan.ts refuses a tier over
  * `maxHeldBytes` before anything is created).
  *
- * Objects are matched by identity (group-resource, namespace, name; the same copy the
- * plan's pass kept), never by position, so a tarball read again is read the same way.
+ * Objects are matched by identity (group-resource, namespace, name; the copy of the
+ * API version the plan chose: api-versions.ts), never by position, so a tarball read again is read the same way.
  */
 
 /** JSON bytes one pass may gather by default (64 MiB: about 30,000 objects of 2 KB). */
@@ -47,13 +47,16 @@ export function stepsOfPass(steps: readonly Pick<PlanStep, 'bytes' | 'fromTarbal
  */
 export async function loadPass(records: AsyncIterable<ArchiveRecord>, steps: readonly PlanStep[], indexes: readonly number[]): Promise<number> {
   const wanted = new Map<string, PlanItem>();
+  const versions = new Map<string, string>();
   for (const index of indexes) {
-    for (const item of steps[index]!.items) if (!item.built && !item.bytes) wanted.set(itemId(item.groupResource, item.namespace, item.name), item);
+    const step = steps[index]!;
+    if (step.version !== undefined) versions.set(step.groupResource, step.version);
+    for (const item of step.items) if (!item.built && !item.bytes) wanted.set(itemId(item.groupResource, item.namespace, item.name), item);
   }
   let taken = 0;
   if (wanted.size === 0) return taken;
   for await (const record of records) {
-    if (record.kind !== 'item' || !isRestoredCopy(record.entry)) continue;
+    if (record.kind !== 'item' || !isRestoredCopy(record.entry, versions.get(record.entry.groupResource))) continue;
     const id = itemId(record.entry.groupResource, record.entry.namespace, record.entry.name);
     const item = wanted.get(id);
     if (!item) continue;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeClient } from '../kube/client';
-import { BACKUP_NAME_LABEL, RESTORE_NAME_LABEL } from '../velero/labels';
-import { KubeAmbiguousWriteError, KubeUnreachableError, isAlreadyExists } from '../kube/errors';
+import { API_GROUP_VERSIONS_ANNOTATION, BACKUP_NAME_LABEL, RESTORE_NAME_LABEL } from '../velero/labels';
+import { KubeAmbiguousWriteError, KubeApiError, KubeUnreachableError, isAlreadyExists } from '../kube/errors';
 import { parseGroupResource } from '../archive/paths';
 import type { ExistingResourcePolicy } from '../velero/restore';
 import { isFromRestore, resetMetadataAndStatus, type RestoreObject } from './reset';
@@ -99,6 +99,18 @@ async function whenExists(context: WriteContext, path: string, object: RestoreOb
 }
 
 /**
+ * Why a create failed, in a user's terms: a 404 without a Kubernetes Status (no
+ * reason) is the API server saying it does not serve that resource in that version,
+ * which a backup holding every version (api-versions.ts) would have avoided.
+ */
+function createFailure(error: unknown, apiVersion: string, groupResource: string): string {
+  if (error instanceof KubeApiError && error.code === 404 && error.reason === '') {
+    return `the cluster does not serve ${groupResource} in ${apiVersion} (a backup made with every API version, annotation ${API_GROUP_VERSIONS_ANNOTATION}: all, lets a restore choose one the cluster serves)`;
+  }
+  return (error as Error).message;
+}
+
+/**
  * Creates (or, per policy, updates) one object; an object's failure becomes the
  * outcome.
  *
@@ -116,7 +128,7 @@ export async function writeObject(context: WriteContext, object: RestoreObject):
     return { action: 'created' };
   } catch (error) {
     if (error instanceof KubeUnreachableError) throw error;
-    if (!isAlreadyExists(error)) return { action: 'failed', error: `error restoring ${describe(context, object)}: ${(error as Error).message}` };
+    if (!isAlreadyExists(error)) return { action: 'failed', error: `error restoring ${describe(context, object)}: ${createFailure(error, apiVersion, context.groupResource)}` };
   }
   try {
     return await whenExists(context, path, object);

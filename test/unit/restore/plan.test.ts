@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchiveRecord } from '../../../lib/archive/tar-reader';
 import { parseArchivePath } from '../../../lib/archive/paths';
+import { chooseRestoreVersions } from '../../../lib/restore/api-versions';
 import { buildRestorePlan, type PlanContext } from '../../../lib/restore/plan';
 import { emptyResults } from '../../../lib/velero/results';
 import type { RestoreSpec } from '../../../lib/velero/restore';
@@ -61,6 +62,7 @@ function context(spec: Partial<RestoreSpec> = {}, overrides: Partial<PlanContext
     maxHeldBytes: 1 << 20,
     results: emptyResults(),
     log: () => undefined,
+    chooseVersions: async (sources) => chooseRestoreVersions(sources, new Map()),
     ...overrides,
   };
 }

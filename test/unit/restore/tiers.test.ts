@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readBackupArchive } from '../../../lib/archive/tar-reader';
+import { chooseRestoreVersions } from '../../../lib/restore/api-versions';
 import { buildRestorePlan, type PlanContext, type RestorePlan } from '../../../lib/restore/plan';
 import { heldBytesOf, releaseStep, stepsOfPass, tierLoader, type PassReport } from '../../../lib/restore/tiers';
 import { emptyResults } from '../../../lib/velero/results';
@@ -41,6 +42,7 @@ function context(): PlanContext {
     maxHeldBytes: 1 << 20,
     results: emptyResults(),
     log: () => undefined,
+    chooseVersions: async (sources) => chooseRestoreVersions(sources, new Map()),
   };
 }
 
