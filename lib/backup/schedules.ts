@@ -37,15 +37,16 @@ export async function listSchedules(deps: BackupServiceDeps, query: unknown = {}
   const items = await Promise.all(
     config.schedules.map(async (schedule) => {
       const storageLocation = scheduleStorageLocation(config, schedule);
+      const places = new Set(backups.unreadable.map((u) => u.storageLocation));
       let skippedSlots: SkippedSlot[] = [];
       try {
         skippedSlots = await readSkippedSlots(deps.storeFor(storageLocation), schedule.name);
       } catch (error) {
         logger.error('could not read the skipped slots of a schedule', { schedule: schedule.name, storageLocation, error });
         unreadable.push({ storageLocation });
+        places.add(storageLocation);
       }
-      const places = [...new Set(unreadable.map((u) => u.storageLocation))];
-      return scheduleView(config, schedule, { backups: backups.items, skippedSlots, unreadable: places }, deps.now());
+      return scheduleView(config, schedule, { backups: backups.items, skippedSlots, unreadable: [...places] }, deps.now());
     }),
   );
   return { items, unreadable };
