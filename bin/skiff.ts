@@ -43,6 +43,10 @@ async function main(): Promise<void> {
       const { runGcCommand } = await import('../cli/expiry-commands');
       return runGcCommand(line.flags);
     }
+    case 'schedule': {
+      const { runScheduleCommand } = await import('../cli/schedule-commands');
+      return runScheduleCommand(line.command, line.name, line.flags);
+    }
     case 'restore': {
       const { runRestoreCommand } = await import('../cli/restore-commands');
       return runRestoreCommand(line.command, line.name, line.flags);

@@ -23,6 +23,9 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
   report [--location L] [-o json]                          the last runs: found, new, gone, created, repairs, problems
   delete <name> [--confirm [--wait]] [-o json]
                                          without --confirm: what would be deleted, nothing changes
+       skiff schedule <command> [flags]   the configured schedules
+  get [name] [-o json]                   cron, zone, paused, TTL, last backup and its phase, next run
+  describe <name> [-o json]              one schedule with its backup template
        skiff gc [--dry-run] [--location L] [-o json]
                                          an expiry run of each storage location (or of L), here
 usage: skiff restore <command> [flags]
@@ -84,7 +87,11 @@ export type SyncCommand = (typeof SYNC_COMMANDS)[number];
 export const RESTORE_COMMANDS = ['create', 'get', 'describe', 'logs'] as const;
 export type RestoreCommand = (typeof RESTORE_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, one backup, restore, cluster or sync command, or an expiry run (`skiff gc`). */
+/** The schedule commands. */
+export const SCHEDULE_COMMANDS = ['get', 'describe'] as const;
+export type ScheduleCommand = (typeof SCHEDULE_COMMANDS)[number];
+
+/** What the command line asks for: the usage text, one backup, restore, cluster, sync or schedule command, or an expiry run (`skiff gc`). */
 export type CommandLine =
   | { kind: 'help' }
   | { kind: 'usage-error'; message?: string }
@@ -92,6 +99,7 @@ export type CommandLine =
   | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'sync'; command: SyncCommand; flags: CliFlags }
   | { kind: 'gc'; flags: CliFlags }
+  | { kind: 'schedule'; command: ScheduleCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'restore'; command: RestoreCommand; name: string | undefined; flags: CliFlags };
 
 /** Commands that act on one named backup, and so refuse to run without a name. */
@@ -126,6 +134,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     return { kind: 'gc', flags };
   }
   if (group === 'restore' && command) return restoreCommand(command, name, flags);
+  if (group === 'schedule' && command) return scheduleCommand(command, name, flags);
   if (group !== 'backup' || !command) return { kind: 'usage-error' };
   if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
@@ -162,4 +171,20 @@ function restoreCommand(command: string, name: string | undefined, flags: CliFla
   if (restore === 'create' && !flags['from-backup']) issues.push({ path: '--from-backup', message: '"skiff restore create" needs the backup to restore' });
   if (issues.length > 0) return { kind: 'usage-error', message: new ValidationError('command line', issues).message };
   return { kind: 'restore', command: restore, name, flags };
+}
+
+function scheduleCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
+  if (!(SCHEDULE_COMMANDS as readonly string[]).includes(command)) {
+    return { kind: 'usage-error', message: `unknown command "skiff schedule ${command}"` };
+  }
+  if (command === 'describe' && !name) {
+    const issue = { path: 'name', message: '"skiff schedule describe" needs a schedule name' };
+    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
+  }
+  // The filters of `backup get` would silently do nothing here.
+  const unused = Object.keys(flags).filter((flag) => flag !== 'output');
+  if (unused.length > 0) {
+    return { kind: 'usage-error', message: `"skiff schedule ${command}" takes only -o json (got --${unused.join(', --')})` };
+  }
+  return { kind: 'schedule', command: command as ScheduleCommand, name, flags };
 }

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/service';
+import { getSchedule, listSchedules } from '../lib/backup/schedules';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
@@ -33,7 +34,10 @@ async function createAndStart(request: unknown) {
   return created;
 }
 
-/** POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs; anything else 404/405. */
+/**
+ * POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs, and the
+ * schedules that make backups (GET /schedules, GET /schedules/{name}); anything else 404/405.
+ */
 const http = middy(
   routeRequest({
     'POST /backups': async (event) => jsonResponse(202, await createAndStart(jsonBody(event))),
@@ -44,6 +48,8 @@ const http = middy(
     },
     'GET /backups/{name}': async (event) => jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? '')),
     'GET /backups/{name}/logs': async (event) => textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? '')),
+    'GET /schedules': async (event) => jsonResponse(200, await listSchedules(deps, event.queryStringParameters ?? {})),
+    'GET /schedules/{name}': async (event) => jsonResponse(200, await getSchedule(deps, event.pathParameters?.name ?? '')),
   }),
 )
   .use(httpErrorHandler())

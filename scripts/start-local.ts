@@ -2,19 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startBed } from '../test/bed/bed';
-import { startOffline } from '../test/bed/offline';
+import { offlineLambdaClient, startOffline, type OfflineStack } from '../test/bed/offline';
 import { skiffConfigForBed } from '../test/bed/skiff-config';
 
 /**
  * `npm start`: Skiff's main job on embedded defaults. Starts the local stack (two
  * clusters, snapshot controller, storage simulator, MinIO), serves the functions with
  * serverless offline, and, over HTTP as a user would: backs up a demo workload in
- * cluster alpha, rediscovers the backup into cluster beta, restores it there, and shows
- * what expiry would do with it (a dry run).
+ * cluster alpha, rediscovers the backup into cluster beta, restores it there, shows
+ * what expiry would do with it (a dry run) and the demo's schedule; then, while it
+ * serves, runs the scheduler every minute as the deployed cron does.
  */
 const DEMO_NAMESPACE = 'demo-shop';
+/**
+ * The demo's schedule: every quarter hour, kept an hour. The scheduler ticks only once
+ * the demo's steps are done, so their output never depends on the time of day.
+ */
+const DEMO_SCHEDULE = { name: 'demo-shop', cluster: 'alpha', schedule: '*/15 * * * *', ttl: '1h', template: { includedNamespaces: [DEMO_NAMESPACE] } };
 const exitAfterDemo = process.env.SKIFF_EXIT_AFTER_DEMO === '1';
 
 async function main(): Promise<void> {
@@ -39,11 +46,13 @@ async function main(): Promise<void> {
     const tokenFile = join(state.workDir, 'api-token');
     writeFileSync(tokenFile, apiToken, { mode: 0o600 });
 
+    const config = { ...skiffConfigForBed(state, { bucket, apiToken }), schedules: [DEMO_SCHEDULE] };
+    // For the command line (SKIFF_CONFIG_FILE); it holds the local stack's keys, so only its owner reads it.
+    const configFile = join(state.workDir, 'skiff-config.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+
     console.log('starting serverless offline...');
-    const offline = await startOffline({
-      config: skiffConfigForBed(state, { bucket, apiToken }),
-      logDir: join(state.workDir, 'logs'),
-    });
+    const offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
     stops.push(() => offline.stop());
 
     await createDemoWorkload(state.clusters.alpha!.adminKubeconfigPath);
@@ -75,11 +84,13 @@ async function main(): Promise<void> {
     await showSync(api, name);
     const restored = await showRestore(api, name);
     await showExpiryDryRun(api, name);
+    await showSchedules(api, { httpUrl: offline.httpUrl, tokenFile, configFile });
     if (exitAfterDemo) {
       await stopAll();
       process.exit(backup.status.phase === 'Completed' && restored ? 0 : 1);
     }
-    console.log('serving until Ctrl-C');
+    stops.push(runSchedulerEveryMinute(offline));
+    console.log('serving until Ctrl-C; the scheduler runs every minute and says here when it starts a backup');
     setInterval(() => {}, 1 << 30);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
@@ -189,6 +200,65 @@ async function showExpiryDryRun(api: Api, backup: string): Promise<void> {
       ...waitingOn.map((w) => `  waits: ${w}`),
     ].join('\n'),
   );
+}
+
+interface ScheduleListView {
+  items: { metadata: { name: string }; spec: { schedule: string; timeZone: string; paused: boolean }; status: { lastBackupName?: string; lastBackupPhase?: string; nextRun?: string } }[];
+}
+
+/** The demo's schedule over HTTP, and how to look at it again. */
+async function showSchedules(api: Api, where: { httpUrl: string; tokenFile: string; configFile: string }): Promise<void> {
+  const answer = await api('/schedules');
+  const { items } = (await answer.json()) as ScheduleListView;
+  console.log(
+    [
+      `\nGET /schedules -> ${answer.status}`,
+      ...items.map(
+        (s) =>
+          `  ${s.metadata.name}  "${s.spec.schedule}" (${s.spec.timeZone})${s.spec.paused ? ' paused' : ''}  ` +
+          `last backup: ${s.status.lastBackupName ? `${s.status.lastBackupName} ${s.status.lastBackupPhase}` : '<never>'}  next run: ${s.status.nextRun ?? '-'}`,
+      ),
+      'try:',
+      `  curl -H "Authorization: Bearer $(cat ${where.tokenFile})" ${where.httpUrl}/schedules`,
+      `  SKIFF_CONFIG_FILE=${where.configFile} npx skiff schedule get    (or: schedule describe ${items[0]?.metadata.name ?? 'NAME'})`,
+    ].join('\n'),
+  );
+}
+
+/**
+ * Invokes the scheduler through the local Lambda API at the start of every minute, as
+ * the deployed `rate(1 minute)` event does; a tick still running when the next is due is
+ * not doubled. Returns what stops it.
+ */
+function runSchedulerEveryMinute(offline: OfflineStack): () => Promise<void> {
+  const lambda = offlineLambdaClient(offline);
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const answer = await lambda.send(new InvokeCommand({ FunctionName: offline.functionName('scheduler'), Payload: Buffer.from('{}') }));
+      const report = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8') || '{}') as { created?: string[]; failed?: { name?: string; error: string }[] };
+      for (const name of report.created ?? []) console.log(`scheduler: started backup ${name} (GET /backups/${name})`);
+      for (const f of report.failed ?? []) console.log(`scheduler: ${f.name ?? 'a schedule'} could not be started: ${f.error}`);
+      if (answer.FunctionError) console.log(`scheduler: the tick failed; see ${offline.logFile}`);
+    } catch (error) {
+      console.log(`scheduler: could not be invoked (${error instanceof Error ? error.message : error})`);
+    } finally {
+      busy = false;
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // A few seconds past the minute, like the deployed cron.
+  const first = setTimeout(() => {
+    void tick();
+    timer = setInterval(() => void tick(), 60_000);
+  }, 60_000 - (Date.now() % 60_000) + 2_000);
+  return async () => {
+    clearTimeout(first);
+    if (timer) clearInterval(timer);
+    lambda.destroy();
+  };
 }
 
 interface SyncReportView {

@@ -1,7 +1,8 @@
-import type { ScheduleConfig, SkiffConfig } from '../config';
+import type { SkiffConfig } from '../config';
 import type { Clock } from '../core/clock';
 import { logger } from '../core/logger';
 import type { ReadinessGate } from '../schedule/dispatch';
+import { scheduleStorageLocation } from '../schedule/view';
 import type { BackupStore } from '../store/backup-store';
 import type { StoreFor } from '../store/resolver';
 import { readSkippedSlots, recordSkippedSlot } from '../store/skipped-slots';
@@ -29,11 +30,6 @@ export interface ReadinessGateDeps {
   clock: Pick<Clock, 'now'>;
 }
 
-/** Where a schedule's backups, and so its skipped slots, are stored. */
-function scheduleLocation(config: SkiffConfig, schedule: ScheduleConfig): string {
-  return schedule.template.storageLocation || config.clusters.find((c) => c.name === schedule.cluster)!.storageLocations[0]!;
-}
-
 /** Whether the slot's backup exists, finished or being written. */
 async function backupExists(store: BackupStore, name: string): Promise<boolean> {
   const [finished, running] = await Promise.all([
@@ -53,7 +49,7 @@ export function readinessGate(deps: ReadinessGateDeps): ReadinessGate {
   };
   return async (schedule, { name, slot }) => {
     if (schedule.readiness === 'off') return { blocked: false };
-    const store = deps.storeFor(scheduleLocation(deps.config, schedule));
+    const store = deps.storeFor(scheduleStorageLocation(deps.config, schedule));
     const recorded = (await readSkippedSlots(store, schedule.name)).find((s) => s.backup === name);
     if (recorded) return { blocked: true, reasons: recorded.reasons };
     if (await backupExists(store, name)) return { blocked: false };

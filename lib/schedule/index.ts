@@ -13,3 +13,5 @@ export { dispatchSchedules, type DispatchDeps, type DispatchFailure, type Dispat
 export { timeZoneIssue, wallClock, type WallClock } from './time-zone';
 export { gcDue } from './gc-due';
 export { dueSyncs, isSyncDue, type SyncStart } from './sync-due';
+export { NEXT_RUN_HORIZON_DAYS, nextRun } from './next-run';
+export { scheduleStorageLocation, scheduleView, type ScheduleFacts, type ScheduleView } from './view';

@@ -9,6 +9,7 @@ import {
   type BackupSpec,
   type LabelSelector,
 } from '../../lib/velero/backup';
+import { SCHEDULE_NAME_LABEL } from '../../lib/velero/labels';
 
 /**
  * Fluent builder for velero.io/v1 Backups in tests, after Velero's pkg/builder:
@@ -88,6 +89,11 @@ export class BackupBuilder {
   labels(labels: Record<string, string>): this {
     this.backup.metadata.labels = { ...this.backup.metadata.labels, ...labels };
     return this;
+  }
+
+  /** Labels the backup as made by schedule `name`, as Velero's Schedule controller does. */
+  fromSchedule(name: string): this {
+    return this.labels({ [SCHEDULE_NAME_LABEL]: name });
   }
 
   annotations(annotations: Record<string, string>): this {

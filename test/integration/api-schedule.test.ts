@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config';
 import { createBackup, listBackups } from '../../lib/backup/service';
+import { getSchedule } from '../../lib/backup/schedules';
 import { backupServiceDeps } from '../../lib/backup/service';
-import { dispatchSchedules, type DispatchReport } from '../../lib/schedule';
+import { dispatchSchedules, type DispatchReport, type ScheduleView } from '../../lib/schedule';
 import { defaultBackupName } from '../../lib/velero/names';
 import { bedState, freshBucket, freshNamespace, waitFor } from '../bed/context';
 import { offlineLambdaClient, startOffline, type OfflineStack } from '../bed/offline';
@@ -20,6 +23,11 @@ import { skiffConfigForBed } from '../bed/skiff-config';
  */
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+const run = promisify(execFile);
+
+/** An instant as Kubernetes writes times: whole seconds, no milliseconds. */
+const k8sTime = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 const SCHEDULE_LABEL = 'velero.io/schedule-name';
 
 function floorToMinute(date: Date): Date {
@@ -88,12 +96,25 @@ describe('dispatchSchedules with the real createBackup', () => {
     });
     expect(backup.spec).toMatchObject({ includedNamespaces: [namespace], ttl: '48h0m0s' });
     expect(backup.status.phase).toBe('New');
+
+    // The schedule as GET /schedules/{name} shows it, on the same clock as the ticks.
+    const view = await getSchedule({ ...deps, now: () => tick }, 'lib-nightly');
+    expect(view.status).toEqual({
+      phase: 'Enabled',
+      lastBackup: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      lastBackupName: expected,
+      lastBackupPhase: 'New',
+      nextRun: k8sTime(new Date(slot.getTime() + DAY_MS)),
+    });
+    expect(view.spec).toMatchObject({ schedule: dailyAt(slot), timeZone: 'UTC', paused: false, template: { includedNamespaces: [namespace], ttl: '48h0m0s', storageLocation: 'default' } });
   });
 });
 
 describe('the scheduler function under serverless offline', () => {
   const apiToken = randomBytes(24).toString('hex');
   const scheduleName = `tick-${randomBytes(2).toString('hex')}`;
+  const pausedName = `paused-${randomBytes(2).toString('hex')}`;
+  let config: unknown;
   let offline: OfflineStack;
   let lambda: LambdaClient;
   let slot: Date;
@@ -104,11 +125,15 @@ describe('the scheduler function under serverless offline', () => {
     const namespace = await freshNamespace('alpha', 'tick');
     // The current minute: due at once, and still inside the 10-minute lookback on the next ticks.
     slot = floorToMinute(new Date());
+    config = {
+      ...skiffConfigForBed(state, { bucket, apiToken }),
+      schedules: [
+        { name: scheduleName, cluster: 'alpha', schedule: dailyAt(slot), template: { includedNamespaces: [namespace] } },
+        { name: pausedName, cluster: 'alpha', schedule: '0 3 * * 0', timeZone: 'Europe/Berlin', paused: true, ttl: '24h' },
+      ],
+    };
     offline = await startOffline({
-      config: {
-        ...skiffConfigForBed(state, { bucket, apiToken }),
-        schedules: [{ name: scheduleName, cluster: 'alpha', schedule: dailyAt(slot), template: { includedNamespaces: [namespace] } }],
-      },
+      config,
       logDir: join(state.workDir, 'logs'),
       scheduler: true,
     });
@@ -129,11 +154,12 @@ describe('the scheduler function under serverless offline', () => {
     return JSON.parse(text);
   }
 
-  async function get(path: string) {
+  async function getJson<T>(path: string, status = 200): Promise<T> {
     const res = await fetch(`${offline.httpUrl}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
-    expect(res.status).toBe(200);
-    return (await res.json()) as { items: { metadata: { name: string; labels: Record<string, string> }; status: { phase?: string } }[] };
+    expect(res.status).toBe(status);
+    return (await res.json()) as T;
   }
+  const get = (path: string) => getJson<{ items: { metadata: { name: string; labels: Record<string, string> }; status: { phase?: string } }[] }>(path);
 
   const scheduledTicks = () => readFileSync(offline.logFile, 'utf8').split('\n').filter((l) => l.includes('Successfully invoked scheduled function: [scheduler]')).length;
 
@@ -158,5 +184,44 @@ describe('the scheduler function under serverless offline', () => {
       async () => (await get(`/backups?schedule=${scheduleName}&phase=Completed`)).items.length === 1,
       { what: `backup ${expected} to complete`, timeoutMs: 90_000, intervalMs: 1_000 },
     );
+  });
+
+  it('shows each schedule with its last backup, that backup\'s phase and the next run; 404 for an unknown one', { timeout: 120_000 }, async () => {
+    const expected = defaultBackupName(scheduleName, slot);
+    const nextRun = k8sTime(new Date(slot.getTime() + DAY_MS));
+
+    const list = await getJson<{ items: ScheduleView[]; unreadable: unknown[] }>('/schedules');
+    expect(list.unreadable).toEqual([]);
+    expect(list.items.map((s) => s.metadata.name)).toEqual([scheduleName, pausedName]);
+    const [ticking, paused] = list.items as [ScheduleView, ScheduleView];
+    expect(ticking.status).toMatchObject({ phase: 'Enabled', lastBackupName: expected, lastBackupPhase: 'Completed', nextRun });
+    expect(ticking.spec).toMatchObject({ schedule: dailyAt(slot), timeZone: 'UTC', paused: false, template: { ttl: '720h0m0s', storageLocation: 'default' } });
+    expect(paused.spec).toMatchObject({ schedule: '0 3 * * 0', timeZone: 'Europe/Berlin', paused: true, template: { ttl: '24h0m0s' } });
+    expect(paused.status).toEqual({ phase: 'Enabled' });
+
+    expect(await getJson<ScheduleView>(`/schedules/${scheduleName}`)).toEqual(ticking);
+    const unknown = await getJson<{ message: string }>('/schedules/no-such-schedule', 404);
+    expect(unknown.message).toBe(`schedule "no-such-schedule" not found; configured schedules: ${scheduleName}, ${pausedName}`);
+
+    // The command line reads the same store with the same configuration.
+    await run(process.execPath, ['scripts/build-cli.mjs'], { cwd: process.cwd() });
+    const env = { ...process.env, SKIFF_CONFIG: JSON.stringify(config) };
+    const skiff = (...args: string[]) => run('node', ['bin/skiff.mjs', 'schedule', ...args], { env, cwd: process.cwd() });
+    const table = (await skiff('get')).stdout.split('\n');
+    expect(table[0]).toMatch(/^NAME\s+STATUS\s+CLUSTER\s+SCHEDULE\s+TIME ZONE\s+BACKUP TTL\s+LAST BACKUP\s+PHASE\s+NEXT RUN\s+SELECTOR\s+PAUSED$/);
+    expect(table[1]).toMatch(new RegExp(`^${scheduleName}\\s+Enabled\\s+alpha\\s+${dailyAt(slot).replaceAll('*', '\\*')}\\s+UTC\\s+720h0m0s\\s+\\d+[smh] ago\\s+Completed\\s+${nextRun} \\(in \\d+h\\)\\s+<none>\\s+false$`));
+    expect(table[2]).toMatch(new RegExp(`^${pausedName}\\s+Enabled\\s+alpha\\s+0 3 \\* \\* 0\\s+Europe/Berlin\\s+24h0m0s\\s+n/a\\s+<paused>\\s+<none>\\s+true$`));
+
+    const described = (await skiff('describe', scheduleName)).stdout;
+    expect(described).toContain(`Last Backup Name:   ${expected}\nLast Backup Phase:  Completed`);
+    expect(described).toContain(`Next Run:           ${nextRun}`);
+    expect(JSON.parse((await skiff('get', scheduleName, '-o', 'json')).stdout)).toEqual(ticking);
+
+    const failure = await skiff('describe', 'no-such-schedule').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 2 });
+    expect(failure!.stderr).toContain('error: schedule "no-such-schedule" not found; configured schedules:');
   });
 });

@@ -33,6 +33,17 @@ describe('Module: cli/args', () => {
     expect(parseCommandLine(args)).toMatchObject(expected);
   });
 
+  it.each([
+    { args: ['schedule', 'get'], expected: { kind: 'schedule', command: 'get', name: undefined } },
+    { args: ['schedule', 'get', 'nightly', '-o', 'json'], expected: { kind: 'schedule', command: 'get', name: 'nightly', flags: { output: 'json' } } },
+    { args: ['schedule', 'describe', 'nightly'], expected: { kind: 'schedule', command: 'describe', name: 'nightly' } },
+    { args: ['schedule', 'describe'], expected: { kind: 'usage-error', message: expect.stringContaining('"skiff schedule describe" needs a schedule name') } },
+    { args: ['schedule', 'create'], expected: { kind: 'usage-error', message: 'unknown command "skiff schedule create"' } },
+    { args: ['schedule', 'get', '--cluster', 'alpha'], expected: { kind: 'usage-error', message: '"skiff schedule get" takes only -o json (got --cluster)' } },
+  ])('reads skiff $args', ({ args, expected }) => {
+    expect(parseCommandLine(args)).toMatchObject(expected);
+  });
+
   it('reads backup delete and gc with their flags, and refuses what they cannot take', () => {
     expect(parseCommandLine(['backup', 'delete', 'shop-1', '--confirm', '--wait'])).toMatchObject({ kind: 'backup', command: 'delete', name: 'shop-1', flags: { confirm: true, wait: true } });
     expect(parseCommandLine(['gc', '--dry-run', '--location', 'default'])).toMatchObject({ kind: 'gc', flags: { 'dry-run': true, location: 'default' } });

@@ -35,3 +35,24 @@ describe('Function: backups (HTTP routes)', () => {
     expect(JSON.parse(response.body).error).toMatch(/NotFound|MethodNotAllowed/);
   });
 });
+
+describe('Function: backups (schedule routes)', () => {
+  it('answers GET /schedules with no schedules configured with an empty list, reading no store', async () => {
+    const response = await handler(httpEvent('GET', '/schedules', 'GET /schedules'), { awsRequestId: 'test' });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ items: [], unreadable: [] });
+  });
+
+  it('answers an unknown schedule with 404 saying none are configured', async () => {
+    const response = await handler(httpEvent('GET', '/schedules/b1', 'GET /schedules/{name}'), { awsRequestId: 'test' });
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body).message).toBe('schedule "b1" not found; no schedules are configured (schedules[] in the configuration)');
+  });
+
+  it('refuses a query parameter on GET /schedules with 400 naming it', async () => {
+    const event = { ...httpEvent('GET', '/schedules', 'GET /schedules'), queryStringParameters: { cluster: 'alpha' } };
+    const response = await handler(event, { awsRequestId: 'test' });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('cluster');
+  });
+});
