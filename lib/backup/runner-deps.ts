@@ -6,11 +6,14 @@ import { createPartWriter } from './part-writer';
 import { takeSnapshotsForBackup } from './snapshot-stage';
 import { clusterConnector } from '../kube/connect';
 import { storeResolver } from '../store/resolver';
+import { writeRefusal } from '../store/location-check';
+import { systemClock } from '../core/clock';
 
 /**
  * Everything a backup run needs, for the backup `name`: the store of the location that
- * holds its progress record, cluster connections, the snapshot stage and the tarball
- * writer, and the function's clock and deadline.
+ * holds its progress record and whether it may be written (writeRefusal), cluster
+ * connections, the snapshot stage and the tarball writer, and the function's clock and
+ * deadline.
  */
 export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => number, name: string): Promise<BackupRunnerDeps> {
   const storeFor = storeResolver(config);
@@ -27,6 +30,7 @@ export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => n
         remainingMs,
         partSize: DEFAULT_PART_SIZE,
         enableAPIGroupVersions: config.features.enableAPIGroupVersions,
+        writeRefusal: () => writeRefusal(location, systemClock),
       };
     }
   }
