@@ -17,10 +17,16 @@ import { systemClock } from '../core/clock';
  */
 export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => number, name: string): Promise<BackupRunnerDeps> {
   const storeFor = storeResolver(config);
+  let unreadable: unknown;
   for (const location of config.storageLocations) {
     if (location.accessMode === 'ReadOnly') continue;
     const store = storeFor(location.name);
-    if (await store.getProgress(name)) {
+    // A location that cannot be read must not stop the run of a backup that lives in another one.
+    const found = await store.getProgress(name).catch((error: unknown) => {
+      unreadable ??= error;
+      return undefined;
+    });
+    if (found) {
       return {
         store,
         connect: clusterConnector(config),
@@ -34,5 +40,7 @@ export async function backupRunnerDeps(config: SkiffConfig, remainingMs: () => n
       };
     }
   }
+  // Not found where it could be looked for: the unreadable location may hold it.
+  if (unreadable) throw unreadable;
   throw new NotFoundError('backup in progress', name, 'no writable storage location holds it');
 }
