@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../lib/config';
 import { signBody } from '../../lib/http/auth';
+import { WRITE_CHECK_MAX_AGE_MS, writeRefusal } from '../../lib/store/location-check';
 import { bedState, freshBucket, freshNamespace, s3Client, waitFor } from '../bed/context';
 import { startOffline, type OfflineStack } from '../bed/offline';
 import { skiffConfigForBed } from '../bed/skiff-config';
@@ -29,6 +31,7 @@ let bucket: string;
 let ignoringBucket: string;
 let namespace: string;
 let secrets: string[];
+let ignoringLocation: unknown;
 
 interface Answer {
   status: number;
@@ -105,6 +108,7 @@ beforeAll(async () => {
     state.minio.secretKey,
     ...Object.values(state.clusters).flatMap((c) => [c.adminToken, c.limitedToken]),
   ];
+  ignoringLocation = config.storageLocations.find((l) => l.name === 'ignoring');
   offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
 }, 180_000);
 
@@ -197,5 +201,33 @@ describe('A storage location whose store ignores conditional writes', () => {
     expect(log).toContain('storage location refused for writing');
     expect(log).toMatch(/backup failed.*refused for writing/);
     for (const secret of secrets) expect(log.includes(secret), 'no secret in the functions log').toBe(false);
+  });
+});
+
+describe('The conditional-write verdict a backup run asks for', () => {
+  it('is probed once and trusted for a few minutes, then probed again', async () => {
+    // Prepare
+    const config = validateConfig({ clusters: [], storageLocations: [ignoringLocation] }, 'test');
+    const location = config.storageLocations[0]!;
+    let now = new Date();
+    const clock = { now: () => now };
+    const before = proxy.strippedRequests();
+
+    // Act
+    const first = await writeRefusal(location, clock);
+    const afterFirst = proxy.strippedRequests();
+    now = new Date(now.getTime() + WRITE_CHECK_MAX_AGE_MS - 1000);
+    const cached = await writeRefusal(location, clock);
+    const afterCached = proxy.strippedRequests();
+    now = new Date(now.getTime() + 2000);
+    const again = await writeRefusal(location, clock);
+
+    // Assess: each probe sends the two conditional writes (and the create-only write that makes the object).
+    expect(first).toMatch(/refused for writing/);
+    expect(cached).toBe(first);
+    expect(again).toBe(first);
+    expect(afterFirst - before).toBe(3);
+    expect(afterCached).toBe(afterFirst);
+    expect(proxy.strippedRequests() - afterCached).toBe(3);
   });
 });
