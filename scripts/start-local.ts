@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     const api = (path: string, init: RequestInit = {}) => fetch(`${offline.httpUrl}${path}`, { ...init, headers });
+    await showStatus(api);
     await showSync(api, name);
     const restored = await showRestore(api, name);
     await showExpiryDryRun(api, name);
@@ -183,6 +184,25 @@ async function showRestore(api: Api, backup: string): Promise<boolean> {
 }
 
 /** What expiry would do with the backup: the plan of a dry run, nothing changed. */
+/** GET /status: each cluster and storage location checked live, as an operator sees them. */
+async function showStatus(api: Api): Promise<void> {
+  const answer = await api('/status');
+  const status = (await answer.json()) as {
+    status?: string;
+    clusters?: { name: string; phase: string; kubernetesVersion?: string; message?: string }[];
+    storageLocations?: { name: string; phase: string; conditionalWrites?: string; message?: string }[];
+  };
+  console.log(
+    [
+      `\nGET /status -> ${answer.status}: ${status.status}`,
+      ...(status.clusters ?? []).map((c) => `  cluster ${c.name.padEnd(10)} ${c.phase.padEnd(12)} ${c.kubernetesVersion ?? c.message ?? ''}`),
+      ...(status.storageLocations ?? []).map(
+        (l) => `  location ${l.name.padEnd(9)} ${l.phase.padEnd(12)} ${l.conditionalWrites ? `conditional writes ${l.conditionalWrites}` : (l.message ?? '')}`,
+      ),
+    ].join('\n'),
+  );
+}
+
 async function showExpiryDryRun(api: Api, backup: string): Promise<void> {
   const answer = await api(`/backups/${backup}?dryRun=true`, { method: 'DELETE' });
   // The answer is the plan itself: every action in order, and each backup's verdict.

@@ -40,6 +40,11 @@ export interface BackupRunnerDeps {
   safetyMarginMs?: number;
   /** Config `features.enableAPIGroupVersions`: every backup writes every served version. */
   enableAPIGroupVersions?: boolean;
+  /**
+   * Why the store must not be written to (it ignores conditional writes, which the
+   * run's lease stands on), or undefined; see lib/store/location-check.ts writeRefusal.
+   */
+  writeRefusal: () => Promise<string | undefined>;
 }
 
 export type RunOutcome =
@@ -66,6 +71,9 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
   const run = new BackupRun(deps, name, owner, claim.record, claim.etag);
   let client: KubeClient | undefined;
   try {
+    // Before any work: without conditional writes two invocations could both own the backup.
+    const refusal = await deps.writeRefusal();
+    if (refusal) throw new ConflictError(refusal);
     client = await deps.connect(run.record.cluster);
     const { filters, resources, problems } = await prepare(client, run.record);
     if (run.record.stage === 'Snapshots') {

@@ -24,7 +24,7 @@ export const secretValueSchema = z.union(
 
 export type SecretValue = z.infer<typeof secretValueSchema>;
 
-/** Names the source of a secret without revealing it, for /healthz and logs. */
+/** Names the source of a secret without revealing it, for /status and logs. */
 export function describeSecretSource(secret: SecretValue): string {
   if (typeof secret === 'string') return 'inline';
   if ('fromEnv' in secret) return `env:${secret.fromEnv}`;

@@ -4,7 +4,7 @@ import { neverFires, tryParseCron } from '../schedule/cron';
 
 /**
  * The warning for a location whose rediscovery is turned off (refreshInterval 0), with
- * what is lost; undefined when it is on. Said at cold start, by /healthz, by the
+ * what is lost; undefined when it is on. Said at cold start, by /status, by the
  * scheduler and in every sync report (Harvester #7976: users lost it silently).
  */
 export function rediscoveryOffWarning(location: Pick<StorageLocationConfig, 'name' | 'refreshInterval'>): string | undefined {
@@ -18,7 +18,7 @@ export function rediscoveryOffWarning(location: Pick<StorageLocationConfig, 'nam
 
 /**
  * Things that are allowed but probably not what the operator wants. They are
- * returned by /healthz and logged at cold start, so nobody loses rediscovery or
+ * returned by /status and logged at cold start, so nobody loses rediscovery or
  * backups silently (Harvester's refresh interval defaulting to "never" is the
  * cautionary tale).
  */

@@ -50,6 +50,11 @@ export class AuthenticationError extends SkiffError {
   readonly status = 401;
 }
 
+/** Credentials were recognised but do not allow this call (a webhook signature on anything but a create). */
+export class ForbiddenError extends SkiffError {
+  readonly status = 403;
+}
+
 export class NotFoundError extends SkiffError {
   readonly status = 404;
 

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type middy from '@middy/core';
-import { AuthenticationError } from '../core/errors';
+import { AuthenticationError, ForbiddenError } from '../core/errors';
 import { logger } from '../core/logger';
 import { resolveSecret, type ApiConfig, type SecretSources } from '../config';
 
@@ -46,6 +46,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 interface HttpEventLike {
   headers?: Record<string, string | undefined>;
+  requestContext?: { http?: { method?: string } };
   body?: string | null;
   isBase64Encoded?: boolean;
 }
@@ -73,14 +74,29 @@ export function signatureOf(headers: Record<string, string | undefined>): { time
 }
 
 /**
+ * The only method a signed call may use. The HMAC secret sits in webhook senders (CI
+ * systems, alerting hooks) whose job is to start a backup, restore or sync; reading
+ * every backup, its logs and the cluster's state, or deleting, takes a bearer token.
+ */
+const SIGNED_METHOD = 'POST';
+
+/**
  * Checks a request's credentials: `Authorization: Bearer <token>` against the
- * configured tokens, or an HMAC signature of the body (see signatureOf). Throws
- * AuthenticationError (401) otherwise. Comparisons are constant-time.
+ * configured tokens (any route), or an HMAC signature of the body (see signatureOf),
+ * which only creates: a signed call with another method than POST is ForbiddenError
+ * (403). Throws AuthenticationError (401) for missing or wrong credentials.
+ * Comparisons are constant-time.
  */
 export function authenticate(event: HttpEventLike, credentials: ApiCredentials, now: Date): void {
   const headers = lowerCaseKeys(event.headers ?? {});
   const signed = signatureOf(headers);
   if (signed) {
+    const method = (event.requestContext?.http?.method ?? '').toUpperCase();
+    if (method !== SIGNED_METHOD) {
+      throw new ForbiddenError(
+        `a signed call may only create (POST /backups, POST /restores, POST /sync), not ${method || 'this method'}; read or delete with "Authorization: Bearer <token>"`,
+      );
+    }
     if (!credentials.hmacSecret) throw new AuthenticationError('signed requests are not enabled (no api.hmacSecret configured)');
     const sentAt = Number(signed.timestamp) * 1000;
     if (signed.timestamp === '' || !Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) {

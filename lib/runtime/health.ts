@@ -1,37 +1,24 @@
-import { configWarnings, describeSecretSource, storageLocationViews, type SkiffConfig, type StorageLocationView } from '../config';
-import type { ClusterAuth } from '../config';
+import { logger } from '../core/logger';
 
-export interface HealthReport {
-  status: 'ok';
-  version: string;
-  clusters: { name: string; server: string; auth: string; storageLocations: string[] }[];
-  storageLocations: StorageLocationView[];
-  defaults: SkiffConfig['defaults'];
-  warnings: string[];
+/** What anonymous `GET /healthz` answers: nothing about the deployment but whether it can work. */
+export interface HealthAnswer {
+  httpStatus: 200 | 503;
+  body: { status: 'ok' | 'not ok' };
 }
 
 /**
- * What this deployment is configured to do, for people checking it. Credentials are
- * described by where they come from, never by their value.
+ * Whether this deployment's configuration loads: `load` is the function's cold-start
+ * wiring (`runtime()`), which throws when the configuration is missing or invalid. The
+ * answer is only "ok" (200) or "not ok" (503), so an anonymous caller learns nothing of
+ * the clusters, buckets or versions; why it is not ok goes to the log, and the details
+ * are behind authentication at `GET /status`.
  */
-export function healthReport(config: SkiffConfig, version: string): HealthReport {
-  return {
-    status: 'ok',
-    version,
-    clusters: config.clusters.map((c) => ({
-      name: c.name,
-      server: c.server ?? '(from kubeconfig)',
-      auth: describeAuth(c.auth),
-      storageLocations: c.storageLocations,
-    })),
-    storageLocations: storageLocationViews(config.storageLocations),
-    defaults: config.defaults,
-    warnings: configWarnings(config),
-  };
-}
-
-function describeAuth(auth: ClusterAuth): string {
-  if ('kubeconfig' in auth) return `kubeconfig (${describeSecretSource(auth.kubeconfig)})`;
-  if ('token' in auth) return `bearer token (${describeSecretSource(auth.token)})`;
-  return `client certificate (${describeSecretSource(auth.clientCertificate.cert)})`;
+export async function configurationHealth(load: () => unknown): Promise<HealthAnswer> {
+  try {
+    await load();
+    return { httpStatus: 200, body: { status: 'ok' } };
+  } catch (error) {
+    logger.error('health check: the configuration cannot be used', { error });
+    return { httpStatus: 503, body: { status: 'not ok' } };
+  }
 }

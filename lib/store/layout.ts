@@ -96,6 +96,13 @@ export interface ObjectStoreLayout {
   clusterNameFromSyncReportKey(key: string): string | undefined;
 
   /**
+   * A short-lived object the location check writes and deletes again to prove that the
+   * location is writable and honours conditional writes (`id`: unique per check, so
+   * checks at once never touch each other's object).
+   */
+  writeProbeKey(id: string): string;
+
+  /**
    * The backup name in a common prefix returned when listing `dirPrefix('backups')` with
    * delimiter "/" (`<root>backups/<b>/`); undefined for anything else.
    */
@@ -219,6 +226,11 @@ export function objectStoreLayout(prefix = ''): ObjectStoreLayout {
     },
     clusterSyncReportsPrefix: () => syncReports,
     clusterNameFromSyncReportKey: (key) => nameIn(syncReports, key),
+
+    writeProbeKey: (id) => {
+      assertName('probe', id);
+      return `${dir('metadata')}skiff/write-probes/${id}`;
+    },
 
     backupNameFromPrefix(commonPrefix) {
       const backups = dir('backups');

@@ -317,10 +317,15 @@ describe('API: authentication', () => {
     expect(answer.json.message).toMatch(message);
   });
 
-  it('serves /healthz without credentials and without secrets', async () => {
+  it('serves /healthz without credentials, saying only ok', async () => {
     const answer = await call('GET', '/healthz', { auth: false });
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json.status).toBe('ok');
+    expect(answer.json).toEqual({ status: 'ok' });
+  });
+
+  it('serves the details at /status, behind a bearer token and without secrets', async () => {
+    const answer = await call('GET', '/status');
+    expect(answer.status, answer.text).toBe(200);
     expect((answer.json.clusters as { name: string }[]).map((c) => c.name).sort()).toEqual(['alpha', 'beta', 'unreachable']);
     expect((answer.json.storageLocations as { name: string }[]).map((l) => l.name).sort()).toEqual(['default', 'other']);
     // assertClean (in call) already refused every secret; the access key is not a secret but is not shown either.

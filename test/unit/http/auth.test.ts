@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authenticate, signBody, signatureOf } from '../../../lib/http/auth';
-import { AuthenticationError } from '../../../lib/core/errors';
+import { AuthenticationError, ForbiddenError } from '../../../lib/core/errors';
 
 const credentials = { bearerTokens: ['token-a', 'token-b'], hmacSecret: 'hmac-secret' };
 const NOW = new Date('2026-11-25T05:00:00Z');
@@ -11,8 +11,8 @@ function signedScheme(timestamp: string, secret = 'hmac-secret', signedBody = bo
   return `Skiff-Signature t=${timestamp},sig=${signBody(secret, timestamp, signedBody)}`;
 }
 
-function check(headers: Record<string, string>, requestBody = body): void {
-  authenticate({ headers, body: requestBody }, credentials, NOW);
+function check(headers: Record<string, string>, requestBody = body, method = 'POST'): void {
+  authenticate({ headers, body: requestBody, requestContext: { http: { method } } }, credentials, NOW);
 }
 
 describe('Function: authenticate', () => {
@@ -45,8 +45,35 @@ describe('Function: authenticate', () => {
     expect((thrown as Error).message).not.toMatch(/token-c|other-secret|hmac-secret/);
   });
 
+  it.each([
+    ['GET', 'a signature in the Authorization header', { authorization: signedScheme(nowSeconds) }],
+    ['GET', 'a signature in the x-skiff headers', { 'x-skiff-timestamp': nowSeconds, 'x-skiff-signature': signBody('hmac-secret', nowSeconds, body) }],
+    ['DELETE', 'a signature in the Authorization header', { authorization: signedScheme(nowSeconds) }],
+    ['PUT', 'a signature in the Authorization header', { authorization: signedScheme(nowSeconds) }],
+    ['', 'a signature on an event without a method', { authorization: signedScheme(nowSeconds) }],
+  ])('refuses a valid signature on %s (%s) with 403: signed calls only create', (method, _what, headers) => {
+    let thrown: unknown;
+    try {
+      check(headers, body, method);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ForbiddenError);
+    expect((thrown as ForbiddenError).status).toBe(403);
+    expect((thrown as Error).message).toMatch(/may only create \(POST .*Bearer <token>/);
+    expect((thrown as Error).message).not.toContain('hmac-secret');
+  });
+
+  it.each([
+    ['GET', 'Bearer token-a'],
+    ['DELETE', 'Bearer token-b'],
+    ['POST', 'Bearer token-a'],
+  ])('accepts a bearer token on %s', (method, authorization) => {
+    expect(() => check({ authorization }, '', method)).not.toThrow();
+  });
+
   it('refuses signed calls when no HMAC secret is configured', () => {
-    expect(() => authenticate({ headers: { authorization: signedScheme(nowSeconds) }, body }, { bearerTokens: [] }, NOW)).toThrow(
+    expect(() => authenticate({ headers: { authorization: signedScheme(nowSeconds) }, body, requestContext: { http: { method: 'POST' } } }, { bearerTokens: [] }, NOW)).toThrow(
       /signed requests are not enabled/,
     );
   });

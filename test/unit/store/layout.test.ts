@@ -27,6 +27,7 @@ describe('Module: store/layout', () => {
     ['restoreVolumeInfoKey', 'r1', 'clusters/prod/restores/r1/r1-volumeinfo.json.gz'],
     ['backupInProgressKey', 'b1', 'clusters/prod/metadata/skiff/backups-in-progress/b1.json'],
     ['skippedSlotsKey', 'nightly', 'clusters/prod/metadata/skiff/skipped-slots/nightly.json'],
+    ['writeProbeKey', 'c0ffee', 'clusters/prod/metadata/skiff/write-probes/c0ffee'],
   ] as const)('%s(%j) is %s', (method, name, expected) => {
     expect(layout[method](name)).toBe(expected);
   });
