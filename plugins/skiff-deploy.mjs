@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix } from 'node:path';
 
 /**
  * Skiff's local Serverless plugin.
@@ -85,15 +85,21 @@ export default class SkiffDeployPlugin {
   }
 
   writeInvokeLocalEntry() {
+    // The handler runs in the build folder: a configuration file named by relative path goes there too.
+    const file = this.serverless.service.provider.environment?.SKIFF_CONFIG_FILE;
+    if (typeof file === 'string' && file && !isAbsolute(file) && existsSync(join(this.serviceDir, file))) {
+      const { service } = this.serverless;
+      service.package.patterns = [...new Set([...(service.package.patterns ?? []), file])];
+    }
     const fn = this.serverless.service.getFunction(this.options.function);
     const handler = fn?.handler;
     if (!handler) return;
     const extension = this.serverless.service.custom.esbuild.outputFileExtension ?? '.js';
-    const file = handler.slice(0, handler.lastIndexOf('.'));
+    const module = handler.slice(0, handler.lastIndexOf('.'));
     const exported = handler.slice(handler.lastIndexOf('.') + 1);
-    const entry = join(this.buildFolder, `${file}.cjs`);
+    const entry = join(this.buildFolder, `${module}.cjs`);
     mkdirSync(dirname(entry), { recursive: true });
-    const bundle = `./${posix.basename(file)}${extension}`;
+    const bundle = `./${posix.basename(module)}${extension}`;
     writeFileSync(
       entry,
       `exports[${JSON.stringify(exported)}] = async (event, context) => (await import(${JSON.stringify(bundle)}))[${JSON.stringify(exported)}](event, context);\n`,
