@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, posix } from 'node:path';
 /**
  * Skiff's local Serverless plugin.
  *
- * - `package` (and so `deploy`) refuses a configuration that would put a secret into
+ * - `package` (and so `deploy`, and `deploy function`) refuses a configuration that would put a secret into
  *   the CloudFormation template or the package, names a path that exists only on this
  *   machine, outgrows Lambda's environment, or names a parameter or secret the
  *   functions' role may not read (lib/config/deploy-check.ts), and ships the files the
@@ -22,6 +22,8 @@ export default class SkiffDeployPlugin {
     this.separateBuildFolder();
     this.hooks = {
       'before:package:initialize': () => this.checkConfiguration(),
+      // `deploy function` updates a function's code and environment without `package`.
+      'before:deploy:function:initialize': () => this.checkConfiguration(),
       'before:package:finalize': () => this.checkTemplate(),
       'before:invoke:local:invoke': () => this.writeInvokeLocalEntry(),
     };

@@ -111,3 +111,19 @@ describe('serverless package: the configuration', () => {
     expect(readdirSync(run.out)).toEqual([]);
   });
 });
+
+describe('serverless deploy function: the configuration', () => {
+  it('refuses an inline secret before it updates a function, as package does', async () => {
+    // Act
+    const run = await runServerless(['deploy', 'function', '-f', 'healthz'], {
+      SKIFF_CONFIG: JSON.stringify({ api: { hmacSecret: 'an-inline-webhook-secret' } }),
+      AWS_ACCESS_KEY_ID: 'not-a-key',
+      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+    });
+
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(/Skiff will not package this configuration:\n {2}- SKIFF_CONFIG \(written into the CloudFormation template\): api\.hmacSecret is an inline secret/);
+    expect(run.output).not.toContain('an-inline-webhook-secret');
+  });
+});
