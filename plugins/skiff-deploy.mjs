@@ -20,6 +20,7 @@ export default class SkiffDeployPlugin {
     this.options = options;
     this.serviceDir = serverless.serviceDir ?? serverless.config.serviceDir;
     this.separateBuildFolder();
+    this.leaveOutUnusedClients();
     this.hooks = {
       'before:package:initialize': () => this.checkConfiguration(),
       // `deploy function` updates a function's code and environment without `package`.
@@ -39,6 +40,18 @@ export default class SkiffDeployPlugin {
     this.workFolder = join(this.serviceDir, esbuild.outputWorkFolder);
     this.buildFolder = join(this.workFolder, esbuild.outputBuildFolder ?? '.build');
     process.once('exit', () => rmSync(this.workFolder, { recursive: true, force: true }));
+  }
+
+  /**
+   * The SSM client adds about 230 KB to every bundle: left out (lib/config/remote-source.ts)
+   * when no function names a configuration parameter.
+   */
+  leaveOutUnusedClients() {
+    const { service } = this.serverless;
+    const named = [service.provider.environment, ...Object.values(service.functions ?? {}).map((fn) => fn?.environment)]
+      .some((env) => typeof env?.SKIFF_CONFIG_PARAMETER === 'string' && env.SKIFF_CONFIG_PARAMETER !== '');
+    const esbuild = service.custom.esbuild;
+    esbuild.define = { ...esbuild.define, 'process.env.SKIFF_BUILD_WITHOUT_SSM': JSON.stringify(named ? 'false' : 'true') };
   }
 
   async checks() {

@@ -44,7 +44,7 @@ export function validateConfig(raw: unknown, source: string): SkiffConfig {
 
 function readRawConfig(env: Env): { raw: Record<string, unknown>; source: string } {
   const remote = [CONFIG_PARAMETER_ENV, CONFIG_SECRET_ENV].find((name) => env[name]);
-  if (remote) {
+  if (remote && !env[CONFIG_FILE_ENV] && !env[CONFIG_INLINE_ENV]) {
     // Reading AWS is asynchronous: the functions do it at cold start (lib/runtime/config.ts).
     throw new ConfigError(`${remote} is set, but this reads only ${CONFIG_FILE_ENV} or ${CONFIG_INLINE_ENV}; name the configuration file with ${CONFIG_FILE_ENV}`);
   }

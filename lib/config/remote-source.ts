@@ -50,8 +50,7 @@ export function parameterStoreReader(options: ParameterStoreReaderOptions = {}):
     try {
       value = options.provider
         ? await options.provider.get(name, { maxAge, decrypt: true })
-        : // Loaded on first use: only deployments that keep their configuration there pay for the client.
-          await (await import('@aws-lambda-powertools/parameters/ssm')).getParameter(name, { maxAge, decrypt: true });
+        : await (await parameterStore!()).getParameter(name, { maxAge, decrypt: true });
     } catch (error) {
       // Powertools wraps the service's error, whose name says what to fix.
       throw error instanceof Error && error.cause instanceof Error ? error.cause : error;
@@ -64,6 +63,15 @@ export function parameterStoreReader(options: ParameterStoreReaderOptions = {}):
     return value;
   };
 }
+
+/**
+ * Powertools' SSM module, loaded on first use. The SSM client adds about 230 KB to a
+ * function's bundle, so the build leaves it out when no function names a parameter:
+ * plugins/skiff-deploy.mjs defines SKIFF_BUILD_WITHOUT_SSM, and the bundler drops the
+ * branch that makes dead. Such a package refuses SKIFF_CONFIG_PARAMETER, saying why.
+ */
+const parameterStore: (() => Promise<typeof import('@aws-lambda-powertools/parameters/ssm')>) | undefined =
+  process.env.SKIFF_BUILD_WITHOUT_SSM === 'true' ? undefined : () => import('@aws-lambda-powertools/parameters/ssm');
 
 export interface RemoteConfigReaders {
   parameter?: ParameterReader;
@@ -86,6 +94,9 @@ export async function fetchConfigText(env: Env = process.env, readers: RemoteCon
     throw new ConfigError(`set one of ${CONFIG_PARAMETER_ENV} and ${CONFIG_SECRET_ENV}, not both`);
   }
   if (parameter) {
+    if (!readers.parameter && !parameterStore) {
+      throw new ConfigError(`this package was built without SSM Parameter Store: set ${CONFIG_PARAMETER_ENV} when packaging, or use ${CONFIG_SECRET_ENV}`);
+    }
     const read = readers.parameter ?? parameterStoreReader();
     return { text: await readOrExplain(() => read(parameter), `SSM parameter ${parameter} (${CONFIG_PARAMETER_ENV})`, 'ssm:GetParameter'), source: `ssm:${parameter}` };
   }

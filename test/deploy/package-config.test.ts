@@ -37,6 +37,13 @@ function functionEnvironments(json: Template): Record<string, string>[] {
     .map((r) => r.Properties.Environment!.Variables);
 }
 
+/** Whether a function's bundle holds a package's code, from its source map. */
+function bundles(out: string, fn: string, pkg: string): boolean {
+  const entries = unzip(readFileSync(join(out, `${fn}.zip`)));
+  const map = [...entries].find(([name]) => name.endsWith('.mjs.map'))![1];
+  return (JSON.parse(map.toString('utf8')) as { sources: string[] }).sources.some((s) => s.includes(`node_modules/${pkg}/`));
+}
+
 /** No secret shape, and nothing that names this machine: the service directory, the home directory or the temporary directory. */
 function expectNothingLocalOrSecret(text: string, json: Template): void {
   expect(templateSecretPaths(json)).toEqual([]);
@@ -57,6 +64,8 @@ describe('serverless package: the configuration', () => {
     for (const zip of readdirSync(run.out).filter((f) => f.endsWith('.zip'))) {
       expect(unzip(readFileSync(join(run.out, zip))).get('test/deploy/skiff.yaml'), `${zip} holds the configuration`).toEqual(shipped);
     }
+    // No function names a parameter: the SSM client (~230 KB) stays out of the bundles.
+    expect(bundles(run.out, 'healthz', '@aws-sdk/client-ssm')).toBe(false);
     const statements = json.Resources.IamRoleLambdaExecution!.Properties.Policies![0]!.PolicyDocument.Statement;
     expect(statements.find((s) => s.Action.includes('s3:PutObject'))?.Resource).toEqual(['arn:aws:s3:::skiff-backups', 'arn:aws:s3:::skiff-backups/*']);
   });
@@ -70,6 +79,7 @@ describe('serverless package: the configuration', () => {
     const { text, json } = template(run.out);
     expectNothingLocalOrSecret(text, json);
     expect(new Set(functionEnvironments(json).map((env) => [env.SKIFF_CONFIG_PARAMETER, env.SKIFF_CONFIG, env.SKIFF_CONFIG_FILE].join('|')))).toEqual(new Set(['/skiff/prod/config||']));
+    expect(bundles(run.out, 'healthz', '@aws-sdk/client-ssm')).toBe(true);
     const statements = json.Resources.IamRoleLambdaExecution!.Properties.Policies![0]!.PolicyDocument.Statement;
     expect(statements.filter((s) => s.Action.some((a) => a.startsWith('ssm:')))).toEqual([
       { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: 'arn:aws:ssm:eu-west-1:123456789012:parameter/skiff/prod/config' },

@@ -1,5 +1,5 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { fetchConfigText, loadConfig, parameterStoreReader } from '../../../lib/config';
 import { ConfigError } from '../../../lib/core/errors';
 import { startFakeParameterStore } from '../../support/fake-parameter-store';
@@ -85,6 +85,24 @@ describe('Function: fetchConfigText', () => {
 
     // Assess
     expect(text).toBeUndefined();
+  });
+});
+
+describe('Function: fetchConfigText in a package built without SSM', () => {
+  it('says so instead of failing to load the client', async () => {
+    // Prepare: what the bundler's define makes of the build flag.
+    vi.stubEnv('SKIFF_BUILD_WITHOUT_SSM', 'true');
+    vi.resetModules();
+    const { fetchConfigText: fetchInPackage } = await import('../../../lib/config/remote-source');
+    vi.unstubAllEnvs();
+
+    // Act
+    const error = await fetchInPackage({ SKIFF_CONFIG_PARAMETER: '/skiff/test/config' }).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as Error).message).toBe(
+      'this package was built without SSM Parameter Store: set SKIFF_CONFIG_PARAMETER when packaging, or use SKIFF_CONFIG_SECRET',
+    );
   });
 });
 
