@@ -4,11 +4,13 @@ import { dirname, isAbsolute, join, posix } from 'node:path';
 /**
  * Skiff's local Serverless plugin.
  *
- * - `package` (and so `deploy`, and `deploy function`) refuses a configuration that would put a secret into
- *   the CloudFormation template or the package, names a path that exists only on this
- *   machine, outgrows Lambda's environment, or names a parameter or secret the
- *   functions' role may not read (lib/config/deploy-check.ts), and ships the files the
- *   configuration names by relative path (SKIFF_CONFIG_FILE, caFile) in every package.
+ * - `package` (and so `deploy`), and `deploy function`, refuse a configuration that
+ *   would put a secret into the CloudFormation template or the package, names a path
+ *   that exists only on this machine, outgrows Lambda's environment, or names a
+ *   parameter or secret the functions' role may not read (lib/config/deploy-check.ts);
+ *   `package` ships the files the configuration names by relative path
+ *   (SKIFF_CONFIG_FILE, caFile) in every function's package.
+ * - The SSM client is bundled only when a function names a configuration parameter.
  * - Each command builds in a folder of its own (`.esbuild/<command>-<pid>`), so a
  *   `serverless package` never deletes the bundles a running `serverless offline` serves.
  * - `invoke local` gets a CommonJS entry next to each ESM bundle: the framework loads
