@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Unit tests are pure and fast. Integration tests share one test bed (two real
 // clusters, the snapshot controller, the storage simulator and MinIO) started once
 // per run by the global setup; each test file works in its own namespaces and bucket.
+// Deploy tests run the Serverless Framework itself and need no bed.
 export default defineConfig({
   test: {
     projects: [
@@ -25,6 +26,20 @@ export default defineConfig({
           maxWorkers: 1,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // The deployment as the Serverless Framework builds it (`serverless package`,
+        // `invoke local`, `offline` beside `package`): no test bed, but each file spawns
+        // the framework and builds every function, so one file at a time.
+        test: {
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

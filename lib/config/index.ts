@@ -12,3 +12,13 @@ export {
   type SecretsManagerReaderOptions,
 } from './resolve-secret';
 export { storageLocationViews, type StorageLocationView } from './storage-locations';
+export {
+  fetchConfigText,
+  parameterStoreReader,
+  CONFIG_PARAMETER_ENV,
+  CONFIG_SECRET_ENV,
+  CONFIG_MAX_AGE_SECONDS,
+  type ConfigText,
+  type ParameterReader,
+  type RemoteConfigReaders,
+} from './remote-source';

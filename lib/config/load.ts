@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type FieldIssue } from '../core/errors';
 import { isSecretFieldName, redactText } from '../core/redact';
+import { CONFIG_PARAMETER_ENV, CONFIG_SECRET_ENV, type ConfigText } from './remote-source';
 import { configSchema, type SkiffConfig } from './schema';
 
 /** Environment variables that locate the configuration. */
@@ -18,13 +19,15 @@ export const OVERRIDE_PREFIX = 'SKIFF__';
 type Env = Record<string, string | undefined>;
 
 /**
- * Reads the configuration once: the YAML file named by SKIFF_CONFIG_FILE (or the
- * YAML/JSON text in SKIFF_CONFIG, or embedded defaults when neither is set), then
- * the SKIFF__ overrides, then validates everything together. Throws ConfigError
- * naming every wrong field, what was found and what is allowed.
+ * Reads the configuration once: `fetched` (the document read from SSM Parameter Store
+ * or Secrets Manager by fetchConfigText), else the YAML file named by SKIFF_CONFIG_FILE
+ * (a relative path is read from the working directory: on Lambda, the package), else
+ * the YAML/JSON text in SKIFF_CONFIG, else embedded defaults; then the SKIFF__
+ * overrides, then validates everything together. Throws ConfigError naming every wrong
+ * field, what was found and what is allowed.
  */
-export function loadConfig(env: Env = process.env): SkiffConfig {
-  const { raw, source } = readRawConfig(env);
+export function loadConfig(env: Env = process.env, fetched?: ConfigText): SkiffConfig {
+  const { raw, source } = fetched ? { raw: parseDocument(fetched.text, fetched.source), source: fetched.source } : readRawConfig(env);
   applyOverrides(raw, env);
   return validateConfig(raw, source);
 }
@@ -40,6 +43,11 @@ export function validateConfig(raw: unknown, source: string): SkiffConfig {
 }
 
 function readRawConfig(env: Env): { raw: Record<string, unknown>; source: string } {
+  const remote = [CONFIG_PARAMETER_ENV, CONFIG_SECRET_ENV].find((name) => env[name]);
+  if (remote && !env[CONFIG_FILE_ENV] && !env[CONFIG_INLINE_ENV]) {
+    // Reading AWS is asynchronous: the functions do it at cold start (lib/runtime/config.ts).
+    throw new ConfigError(`${remote} is set, but this reads only ${CONFIG_FILE_ENV} or ${CONFIG_INLINE_ENV}; name the configuration file with ${CONFIG_FILE_ENV}`);
+  }
   const file = env[CONFIG_FILE_ENV];
   if (file) {
     let text: string;

@@ -1,4 +1,4 @@
-import { configWarnings, loadConfig, type SkiffConfig } from '../config';
+import { configWarnings, fetchConfigText, loadConfig, type ConfigText, type SkiffConfig } from '../config';
 import { logger } from '../core/logger';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -12,11 +12,23 @@ export interface Runtime {
   version: string;
 }
 
+/**
+ * The configuration document named by SKIFF_CONFIG_PARAMETER or SKIFF_CONFIG_SECRET,
+ * read while the module loads (Lambda's init phase) so that `runtime()` stays
+ * synchronous for the handlers that call it at import. A failed read is kept and
+ * thrown by `runtime()`, where a bad configuration file would be.
+ */
+const fetched: { text?: ConfigText; error?: unknown } = await fetchConfigText().then(
+  (text) => ({ text }),
+  (error: unknown) => ({ error }),
+);
+
 let current: Runtime | undefined;
 
 export function runtime(): Runtime {
   if (!current) {
-    const config = loadConfig();
+    if (fetched.error) throw fetched.error;
+    const config = loadConfig(process.env, fetched.text);
     for (const warning of configWarnings(config)) logger.warn('configuration warning', { warning });
     current = { config, version: packageJson.version };
   }

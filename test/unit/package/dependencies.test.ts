@@ -18,6 +18,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 const NOT_IMPORTED: Record<string, string> = {
   esbuild: '`prepare` builds the CLI with it at install',
   '@aws-sdk/client-secrets-manager': 'the peer of @aws-lambda-powertools/parameters/secrets, which reads API tokens',
+  '@aws-sdk/client-ssm': 'the peer of @aws-lambda-powertools/parameters/ssm, which reads the configuration parameter',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -2,38 +2,16 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../bed/paths';
+import { unzip } from './zip';
 
 /**
  * `serverless package` as a deployment runs it: one zip per function, each holding
  * only its own bundle, and the Kubernetes client only where clusters are reached.
  */
-
-/** The entries of a zip file by name, inflated (enough of the format for what esbuild's packager writes). */
-function unzip(bytes: Buffer): Map<string, Buffer> {
-  const entries = new Map<string, Buffer>();
-  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error('not a zip file: no end of central directory');
-  let at = bytes.readUInt32LE(end + 16);
-  for (let i = 0; i < bytes.readUInt16LE(end + 10); i++) {
-    const method = bytes.readUInt16LE(at + 10);
-    const compressedSize = bytes.readUInt32LE(at + 20);
-    const nameLength = bytes.readUInt16LE(at + 28);
-    const extraLength = bytes.readUInt16LE(at + 30);
-    const commentLength = bytes.readUInt16LE(at + 32);
-    const localHeader = bytes.readUInt32LE(at + 42);
-    const name = bytes.toString('utf8', at + 46, at + 46 + nameLength);
-    const dataStart = localHeader + 30 + bytes.readUInt16LE(localHeader + 26) + bytes.readUInt16LE(localHeader + 28);
-    const data = bytes.subarray(dataStart, dataStart + compressedSize);
-    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
-}
 
 describe('serverless package', () => {
   it('writes one zip per function with its bundle and source map only', { timeout: 300_000 }, async () => {
@@ -41,7 +19,7 @@ describe('serverless package', () => {
     try {
       await promisify(execFile)(join(repoRoot, 'node_modules/.bin/serverless'), ['package', '--package', out], {
         cwd: repoRoot,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SKIFF_CONFIG: '', SKIFF_CONFIG_FILE: '', SKIFF_CONFIG_PARAMETER: '', SKIFF_CONFIG_SECRET: '' },
         maxBuffer: 16 * 1024 * 1024,
       });
       const functions = Object.keys((parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: object }).functions);
