@@ -6,6 +6,7 @@ import type { KubeClient } from '../kube/client';
 import { clusterConnector } from '../kube/connect';
 import type { BackupStore } from '../store/backup-store';
 import { createDeletionMarker, readDeletionMarker, recordDeletionProgress, type DeletionMarker } from '../store/deletion-marker';
+import { assertWritable } from '../store/location-check';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import { isExpired, type Backup } from '../velero/backup';
 import { CLUSTER_LABEL } from '../velero/labels';
@@ -65,6 +66,7 @@ export interface ExpiryRunResult {
  */
 export async function runExpiry(deps: ExpiryDeps, request: ExpiryRequest): Promise<ExpiryRunResult> {
   const location = locationConfig(deps.config, request.location);
+  if (!request.dryRun) await assertWritable(location, deps.clock);
   const store = deps.storeFor(location.name);
   const now = deps.clock.now();
   const state = await readLocation(store, request.backup);
@@ -344,6 +346,7 @@ export async function requestDeletion(
   }
   assertDeletable(name, found.location, found.backup.status.phase ?? 'New', false);
   if (options.dryRun) return (await runExpiry(deps, { location: found.location.name, backup: name, dryRun: true })).plan;
+  await assertWritable(found.location, deps.clock);
   const now = deps.clock.now();
   const marker: DeletionMarker = { version: 1, backup: name, cause: 'requested', why: 'its deletion was requested', since: now.toISOString(), storedBackup: found.backup };
   const store = deps.storeFor(found.location.name);

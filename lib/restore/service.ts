@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import { logText } from '../core/job-log';
 import { logger } from '../core/logger';
 import type { BackupStore } from '../store/backup-store';
+import { assertWritable } from '../store/location-check';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import type { Backup } from '../velero/backup';
 import { CLUSTER_LABEL } from '../velero/labels';
@@ -39,15 +40,26 @@ export interface CreatedRestore {
 /** Backups in these phases can be restored (Velero's restore controller refuses others). */
 const RESTORABLE_PHASES = ['Completed', 'PartiallyFailed'];
 
-/** The backup and the store that holds it; 404 when no location has it. */
+/**
+ * The backup and the store that holds it; 404 when no location has it. A location that
+ * cannot be read does not hide the backup in another one: its error is the answer only
+ * when no readable location has the backup (then "not found" is unknowable).
+ */
 async function findBackup(deps: RestoreServiceDeps, name: string): Promise<{ backup: Backup; store: BackupStore }> {
   const issues = dns1123SubdomainIssues(name);
   if (issues.length > 0) throw new ValidationError('restore request', issues.map((m) => ({ path: 'backupName', message: `${JSON.stringify(name)} ${m}` })));
+  let unreadable: unknown;
   for (const location of deps.config.storageLocations) {
     const store = deps.storeFor(location.name);
-    const backup = await store.getBackupMetadata(name);
-    if (backup) return { backup, store };
+    try {
+      const backup = await store.getBackupMetadata(name);
+      if (backup) return { backup, store };
+    } catch (error) {
+      logger.error('could not look up a backup in a storage location', { backup: name, storageLocation: location.name, error });
+      unreadable ??= error;
+    }
   }
+  if (unreadable !== undefined) throw unreadable;
   throw new NotFoundError('backup', name, 'it is in no configured storage location');
 }
 
@@ -86,6 +98,8 @@ export async function createRestore(deps: RestoreServiceDeps, input: unknown): P
   const request = parseRestoreRequest(input);
   const { backup, store } = await findBackup(deps, request.spec.backupName);
   await assertRestorable(store, backup);
+  // The record is created once and leased with If-Match: a store must honour both.
+  await assertWritable(deps.config.storageLocations.find((l) => l.name === store.location)!, { now: deps.now });
   const cluster = targetCluster(deps.config, request.cluster, backup);
   const now = deps.now();
   const name = request.name ?? defaultBackupName(backup.metadata.name, now);

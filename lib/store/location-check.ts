@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { StorageLocationConfig } from '../config';
 import type { Clock } from '../core/clock';
+import { ConflictError } from '../core/errors';
 import { logger } from '../core/logger';
 import { objectStoreLayout } from './layout';
 import { createS3Client } from './s3-client';
@@ -189,4 +190,15 @@ export async function writeRefusal(location: StorageLocationConfig, clock: Pick<
   const cached = verdicts.get(identity(location));
   if (cached && clock.now().getTime() - cached.checkedAt < WRITE_CHECK_MAX_AGE_MS) return cached.writesRefused;
   return (await checkLocationNow(location, clock)).writesRefused;
+}
+
+/**
+ * Throws ConflictError (409) with writeRefusal's reason when Skiff must not write to
+ * `location`, and logs it; for every job that writes (backup, sync, expiry, restore).
+ */
+export async function assertWritable(location: StorageLocationConfig, clock: Pick<Clock, 'now'>): Promise<void> {
+  const refusal = await writeRefusal(location, clock);
+  if (!refusal) return;
+  logger.error('storage location refused for writing', { storageLocation: location.name, reason: refusal });
+  throw new ConflictError(refusal);
 }

@@ -8,6 +8,7 @@ import type { KubeClient } from '../kube/client';
 import { clusterConnector } from '../kube/connect';
 import type { BackupStore } from '../store/backup-store';
 import { catalogContentFor, readCatalog, type Catalog } from '../store/catalog';
+import { writeRefusal } from '../store/location-check';
 import { storeResolver, type StoreFor } from '../store/resolver';
 import { backupLabelValue } from '../velero/labels';
 import { emptyClusterResult, syncCluster } from './contents';
@@ -99,6 +100,13 @@ async function syncLocation(deps: SyncDeps, target: SyncTarget, dryRun: boolean)
   const started = deps.clock.now();
   const markers = once(async () => new Set(await store.listDeletionMarkers()));
   const warning = rediscoveryOffWarning(location);
+  // The catalog is replaced with If-Match and reports created once: a store must honour both.
+  const refusal = !dryRun && location.accessMode !== 'ReadOnly' ? await writeRefusal(location, deps.clock) : undefined;
+  if (refusal) {
+    logger.error('storage location refused for writing', { storageLocation: location.name, reason: refusal });
+    const report = { ...locationReport(location.name, started, deps.clock), found: 0, new: [], gone: [], skipped: [], failed: refusal };
+    return { location: location.name, dryRun, ...(warning ? { warning } : {}), report, clusters: [] };
+  }
   let discovery: DiscoveryResult;
   try {
     discovery = await discoverBackups({ store, clock: deps.clock, deletionMarkers: markers, writable: location.accessMode !== 'ReadOnly' }, { dryRun });

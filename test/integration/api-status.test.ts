@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { runExpiry, expiryServiceDeps } from '../../lib/expiry/service';
+import { runSync, syncDeps as syncServiceDeps } from '../../lib/sync/service';
+import { forBackup } from '../builders';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config';
 import { signBody } from '../../lib/http/auth';
@@ -32,6 +35,7 @@ let ignoringBucket: string;
 let namespace: string;
 let secrets: string[];
 let ignoringLocation: unknown;
+let fullConfig: unknown;
 
 interface Answer {
   status: number;
@@ -44,7 +48,7 @@ function assertClean(text: string): void {
   for (const secret of secrets) expect(text.includes(secret), 'no secret').toBe(false);
 }
 
-async function call(method: 'GET' | 'POST', path: string, options: { body?: object; auth?: 'bearer' | 'signed' | 'none' } = {}): Promise<Answer> {
+async function call(method: 'GET' | 'POST' | 'DELETE', path: string, options: { body?: object; auth?: 'bearer' | 'signed' | 'none' } = {}): Promise<Answer> {
   const body = options.body === undefined ? '' : JSON.stringify(options.body);
   const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
   const auth = options.auth ?? 'bearer';
@@ -109,6 +113,7 @@ beforeAll(async () => {
     ...Object.values(state.clusters).flatMap((c) => [c.adminToken, c.limitedToken]),
   ];
   ignoringLocation = config.storageLocations.find((l) => l.name === 'ignoring');
+  fullConfig = config;
   offline = await startOffline({ config, logDir: join(state.workDir, 'logs') });
 }, 180_000);
 
@@ -204,6 +209,11 @@ describe('A storage location whose store ignores conditional writes', () => {
   });
 });
 
+async function allKeys(name: string): Promise<string[]> {
+  const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: name }));
+  return (listed.Contents ?? []).map((o) => o.Key!).sort();
+}
+
 describe('The conditional-write verdict a backup run asks for', () => {
   it('is probed once and trusted for a few minutes, then probed again', async () => {
     // Prepare
@@ -229,5 +239,41 @@ describe('The conditional-write verdict a backup run asks for', () => {
     expect(afterFirst - before).toBe(3);
     expect(afterCached).toBe(afterFirst);
     expect(proxy.strippedRequests() - afterCached).toBe(3);
+  });
+});
+
+describe('Every job refuses to write to a store that ignores conditional writes', () => {
+  const refused = /^storage location "ignoring" is refused for writing: its object store ignores conditional writes/;
+
+  it('refuses a sync run, a deletion, an expiry run and a restore, and writes nothing there', async () => {
+    // Prepare: a Completed backup in the bucket, written around the proxy.
+    const name = `stored-${randomBytes(3).toString('hex')}`;
+    const backup = forBackup('velero', name).includedNamespaces(namespace).phase('Completed').result();
+    backup.metadata.labels = { 'velero.io/storage-location': 'ignoring', 'skiff.io/cluster': 'alpha' };
+    await s3Client().send(new PutObjectCommand({ Bucket: ignoringBucket, Key: `backups/${name}/velero-backup.json`, Body: JSON.stringify(backup) }));
+    const keysBefore = await allKeys(ignoringBucket);
+
+    // Act
+    const config = validateConfig(fullConfig, 'test');
+    const sync = await runSync(syncServiceDeps(config), { location: 'ignoring', cluster: 'alpha' });
+    const deletion = await call('DELETE', `/backups/${name}`);
+    const restore = await call('POST', '/restores', { body: { backupName: name } });
+    const expiry = await runExpiry(expiryServiceDeps(config), { location: 'ignoring' }).catch((error: Error) => error);
+
+    // Assess
+    expect(sync.locations[0]!.report.failed).toMatch(refused);
+    expect(deletion.status, deletion.text).toBe(409);
+    expect(deletion.json.message).toMatch(refused);
+    expect(restore.status, restore.text).toBe(409);
+    expect(restore.json.message).toMatch(refused);
+    expect(expiry).toBeInstanceOf(Error);
+    expect((expiry as Error).message).toMatch(refused);
+    expect(await allKeys(ignoringBucket)).toEqual(keysBefore);
+  });
+
+  it('still lets a dry run read it', async () => {
+    const sync = await runSync(syncServiceDeps(validateConfig(fullConfig, 'test')), { location: 'ignoring', cluster: 'alpha', dryRun: true });
+
+    expect(sync.locations[0]!.report.failed).toBeUndefined();
   });
 });
