@@ -52,7 +52,8 @@ export interface SkippedSnapshot {
 export interface FailedSnapshot {
   kind: 'failed';
   pvc: PvcRef;
-  reason: 'failed' | 'timed-out' | 'error';
+  /** `not-snapshottable`: a bound CSI volume for which no snapshot could even be asked (see leavesDataUnprotected). */
+  reason: 'failed' | 'timed-out' | 'error' | 'not-snapshottable';
   /** Says what went wrong, and what is left to clean up by hand if anything is. */
   message: string;
   /** The VolumeSnapshot created for it, if one was. */
@@ -132,6 +133,22 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
           reason: plan.warning ?? skipReasonText(plan.reason),
         })
       : undefined,
+  };
+}
+
+/**
+ * The outcome of a bound CSI PVC the plan could not snapshot (no snapshot API, no class
+ * of its driver, several and none chosen): an error of its namespace, as Velero 1.18's
+ * PVC action makes it, so the backup ends PartiallyFailed instead of Completed without
+ * the volume's data.
+ */
+export function unsnapshottableOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>): FailedSnapshot {
+  return {
+    kind: 'failed',
+    pvc: plan.pvc,
+    reason: 'not-snapshottable',
+    message: `could not snapshot ${plan.warning ?? `PVC ${plan.pvc.namespace}/${plan.pvc.name} (${plan.reason})`}; the volume's data is not in the backup`,
+    notes: plan.notes,
   };
 }
 

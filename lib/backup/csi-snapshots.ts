@@ -28,10 +28,12 @@ import {
   csiVolumeInfos,
   countCsiSnapshots,
   skippedOutcome,
+  unsnapshottableOutcome,
   type CsiSnapshotOutcome,
   type FailedSnapshot,
 } from './csi-outcomes';
 import {
+  leavesDataUnprotected,
   planCsiSnapshots,
   type CsiSnapshotPlan,
   type PersistentVolumeClaimLike,
@@ -50,7 +52,8 @@ import type { BackupResults } from '../velero/results';
  * snapshot handle and is ready to use; then the content is labelled for the backup
  * and kept (deletionPolicy Retain) for the backup's life. A snapshot that fails or
  * runs out of time is an error of its PVC's namespace, and what was created for it is
- * taken back (see csi-cleanup.ts).
+ * taken back (see csi-cleanup.ts); so is a bound CSI volume that cannot be snapshotted at
+ * all (no VolumeSnapshotClass can be chosen for its driver).
  *
  * Snapshots are taken concurrently and watched together: each look at them is one
  * LIST of the backup's VolumeSnapshots, however many there are (a content is read
@@ -246,7 +249,7 @@ class SnapshotRun {
     this.timeoutMs = parsed > 0 ? parsed : parseDuration(VELERO_DEFAULTS.csiSnapshotTimeout);
     this.timeoutText = formatDuration(this.timeoutMs);
     this.outcomes = plans.map((plan, index) => {
-      if (plan.kind === 'skip') return skippedOutcome(plan);
+      if (plan.kind === 'skip') return leavesDataUnprotected(plan.reason) ? unsnapshottableOutcome(plan) : skippedOutcome(plan);
       this.queue.push({ index, plan });
       return undefined;
     });

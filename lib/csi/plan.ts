@@ -9,7 +9,10 @@ import { selectSnapshotClass } from './snapshot-class';
  *
  * Where Velero fails the PVC's backup item (an unbound PVC, a PV that is gone), Skiff
  * skips the snapshot with a warning instead: there is no volume data to lose, and the
- * PVC object itself is still backed up. Velero also requires a StorageClass to find
+ * PVC object itself is still backed up. A bound CSI volume that cannot be snapshotted
+ * (no snapshot API, no class of its driver, several and none chosen) holds data the
+ * backup would lack: a backup reports it as an error of the PVC, as Velero 1.18 does
+ * (see leavesDataUnprotected). Velero also requires a StorageClass to find
  * the driver; Skiff reads the driver from the PV, so statically provisioned CSI
  * volumes without a class are snapshotted too.
  */
@@ -57,6 +60,16 @@ export type SnapshotSkipReason =
   | 'no-snapshot-api'
   | 'no-class-for-driver'
   | 'ambiguous';
+
+/**
+ * Whether a skip leaves a bound CSI volume's data out of the backup although the backup
+ * asked for it: such a PVC is an error of the backup (PartiallyFailed), as Velero 1.18's
+ * PVC action fails the item when it finds no VolumeSnapshotClass. The other reasons
+ * (unbound, PV gone, not CSI, snapshots disabled) have nothing to protect or were asked for.
+ */
+export function leavesDataUnprotected(reason: SnapshotSkipReason): boolean {
+  return reason === 'no-snapshot-api' || reason === 'no-class-for-driver' || reason === 'ambiguous';
+}
 
 /** What to do about one PVC: snapshot it with a class, or skip it (with a warning unless asked to). */
 export type CsiSnapshotPlan =
@@ -132,7 +145,7 @@ export function planCsiSnapshots(input: PlanCsiSnapshotsInput): CsiSnapshotPlan[
         reason: 'no-snapshot-api',
         warning:
           `${where} is a CSI volume of driver "${driver}", but the cluster does not serve snapshot.storage.k8s.io/v1; ` +
-          'install the external-snapshotter CRDs and snapshot-controller to snapshot it. Skipped',
+          'install the external-snapshotter CRDs and snapshot-controller to snapshot it',
         notes: [],
       };
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCsiSnapshots, type PersistentVolumeClaimLike } from '../../../lib/csi/plan';
+import { leavesDataUnprotected, planCsiSnapshots, type PersistentVolumeClaimLike, type SnapshotSkipReason } from '../../../lib/csi/plan';
 import type { VolumeSnapshotClass } from '../../../lib/csi/snapshot-api';
 import {
   forPersistentVolume,
@@ -68,6 +68,18 @@ describe('Module: backup/csi-plan', () => {
     const plan = planOne(pvc, backup);
     expect(plan).toMatchObject({ kind: 'skip', reason });
     expect(plan.kind === 'skip' && plan.warning).toContain(warning);
+  });
+
+  it.each<[SnapshotSkipReason, boolean]>([
+    ['no-snapshot-api', true],
+    ['no-class-for-driver', true],
+    ['ambiguous', true],
+    ['not-bound', false],
+    ['pv-missing', false],
+    ['not-csi', false],
+    ['snapshots-disabled', false],
+  ])('a PVC skipped for %s leaves bound CSI data unprotected (an error of the backup): %s', (reason, unprotected) => {
+    expect(leavesDataUnprotected(reason)).toBe(unprotected);
   });
 
   it('skips every PVC without a warning when the backup has snapshotVolumes false', () => {
