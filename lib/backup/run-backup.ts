@@ -14,7 +14,7 @@ import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
 import { writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
-import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
+import { clusterNamespacesOf, missingNamedNamespaces, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
 import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
 
@@ -67,9 +67,10 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
   let client: KubeClient | undefined;
   try {
     client = await deps.connect(run.record.cluster);
-    const { filters, resources, problems } = await prepare(client, run.record);
+    const { filters, resources, problems, missingNamespaces } = await prepare(client, run.record);
     if (run.record.stage === 'Snapshots') {
       warnUndiscoverable(run.record, problems, run.log);
+      warnMissingNamespaces(run.record, missingNamespaces, run.log);
       await snapshotStage(run, client, filters, resources);
     }
     if (run.record.stage === 'Resources' && (await resourcesStage(run, client, filters, resources)) === 'paused') {
@@ -276,11 +277,31 @@ async function prepare(client: KubeClient, record: BackupProgressRecord) {
     readNamespaces(client, namedNamespaces(record.backup.spec)),
   ]);
   const resolve = resourceResolver(resources);
+  const clusterNamespaces = clusterNamespacesOf(namespaces);
   const filters = createBackupFilters(record.backup.spec, {
-    namespaces: clusterNamespacesOf(namespaces),
+    namespaces: clusterNamespaces,
     resolveResource: resolve,
   });
-  return { filters, resources, problems };
+  const missingNamespaces = missingNamedNamespaces(
+    record.backup.spec,
+    clusterNamespaces.map((ns) => ns.name),
+  );
+  return { filters, resources, problems, missingNamespaces };
+}
+
+/**
+ * One warning per namespace includedNamespaces names that the cluster does not have,
+ * in that namespace's results; said once even when the snapshot stage runs again.
+ */
+function warnMissingNamespaces(record: BackupProgressRecord, missing: readonly string[], log: BackupLog): void {
+  for (const namespace of missing) {
+    const message =
+      `namespace ${namespace} is named in includedNamespaces but does not exist in cluster ${record.cluster}; ` +
+      'nothing of it is backed up (check the name and the cluster)';
+    if (record.results.warnings.namespaces[namespace]?.includes(message)) continue;
+    addMessage(record.results.warnings, namespace, message);
+    log.warn(message);
+  }
 }
 
 /**

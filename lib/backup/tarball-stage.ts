@@ -7,6 +7,7 @@ import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/labels';
 import { belongs, collectItems, cursorKey, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
+import { skippedHooksWarning } from './hook-warnings';
 import type { BackupFilters } from '../velero/filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -168,6 +169,13 @@ class TarballRun {
     (severity === 'error' ? this.log.error : this.log.warn).call(this.log, message);
   }
 
+  /** A pod declaring Velero backup hooks gets one warning naming them (once, also when listed again after a pause). */
+  private warnSkippedHooks(pod: KubeObject): void {
+    const warning = skippedHooksWarning(pod);
+    if (warning === undefined || this.record.results.warnings.namespaces[pod.metadata.namespace ?? '']?.includes(warning)) return;
+    this.report('warning', pod.metadata.namespace, warning);
+  }
+
   /** The version file and the snapshot stage's objects, once per backup. */
   private writePreamble(): void {
     this.writer.append([VERSION_FILE_PATH], VERSION_FILE_CONTENT);
@@ -221,6 +229,7 @@ class TarballRun {
     for (const { item, key } of items) {
       const object = withBackupAdditions(item, this.record);
       appended += this.writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
+      if (target.groupResource === 'pods') this.warnSkippedHooks(object);
       cursor.lastKey = key;
       if (appended >= APPENDED_BETWEEN_WAITS) {
         appended = 0;
