@@ -8,6 +8,7 @@ import { BACKUP_NAME_LABEL } from '../velero/labels';
 import { belongs, collectItems, cursorKey, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
 import { skippedHooksWarning } from './hook-warnings';
+import { orderedNamesFor } from '../velero/ordered-resources';
 import type { BackupFilters } from '../velero/filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -145,6 +146,7 @@ class TarballRun {
       },
       {
         labelSelector: this.input.labelSelector,
+        orderFor: (target) => orderedNamesFor(this.record.backup.spec.orderedResources, { resource: target.resource.resource, groupResource: target.groupResource }),
         // The snapshots this backup took are written from the snapshot stage, final state and all.
         skip: (item, target) =>
           target.resource.group === 'snapshot.storage.k8s.io' && item.metadata.labels?.[BACKUP_NAME_LABEL] === this.record.backup.metadata.name,
@@ -226,11 +228,12 @@ class TarballRun {
     if (this.input.shouldPause()) return 'pause';
     const cursor = this.cursors.get(cursorKey(target))!;
     let appended = 0;
-    for (const { item, key } of items) {
+    for (const { item, key, orderIndex } of items) {
       const object = withBackupAdditions(item, this.record);
       appended += this.writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
       if (target.groupResource === 'pods') this.warnSkippedHooks(object);
-      cursor.lastKey = key;
+      if (orderIndex === undefined) cursor.lastKey = key;
+      else cursor.ordered = orderIndex;
       if (appended >= APPENDED_BETWEEN_WAITS) {
         appended = 0;
         await this.writer.ready();
