@@ -43,6 +43,8 @@ export interface SkippedSnapshot {
   reason: SnapshotSkipReason;
   /** Undefined when skipping is what the backup asked for. */
   warning?: string;
+  /** Why, when skipping was asked for by a volume policy (named). */
+  detail?: string;
   notes: string[];
   /** Only for PVCs bound to an existing PV, as Velero keys volume information by PV. */
   volumeInfo?: BackupVolumeInfo;
@@ -120,6 +122,7 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
     pvc: plan.pvc,
     reason: plan.reason,
     warning: plan.warning,
+    ...(plan.detail ? { detail: plan.detail } : {}),
     notes: plan.notes,
     volumeInfo: plan.pv
       ? skippedVolumeInfo({
@@ -130,7 +133,7 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
             reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
             labels: plan.pv.metadata.labels,
           },
-          reason: plan.warning ?? skipReasonText(plan.reason),
+          reason: plan.warning ?? plan.detail ?? skipReasonText(plan.reason),
         })
       : undefined,
   };

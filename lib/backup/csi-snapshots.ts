@@ -44,6 +44,7 @@ import { assessSnapshot, contentNeeded } from '../csi/readiness';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from '../csi/polling';
 import { adoptedStartedAt, adoptionFor } from './csi-resume';
 import type { BackupResults } from '../velero/results';
+import type { ResourcePolicies } from '../velero/resource-policies';
 
 /**
  * Takes the CSI snapshots of a backup's PVCs, as Velero's CSI plugin does: a
@@ -110,6 +111,8 @@ export interface TakeCsiSnapshotsOptions {
     snapshotClasses?: readonly VolumeSnapshotClass[];
   };
   pollSchedule?: PollSchedule;
+  /** The backup's volume policies (spec.resourcePolicy), which decide first: skip, snapshot, or an action Skiff cannot take. */
+  volumePolicies?: ResourcePolicies;
   /** How long a failed snapshot's cleanup waits for its VolumeSnapshot to be gone. Default 60 s. */
   cleanupTimeoutMs?: number;
 }
@@ -186,6 +189,7 @@ async function planInput(options: TakeCsiSnapshotsOptions) {
     snapshotClasses: snapshotClasses ?? [],
     snapshotApiServed: snapshotClasses !== undefined,
     backup: { annotations: options.backup.annotations, snapshotVolumes: options.backup.spec.snapshotVolumes },
+    ...(options.volumePolicies ? { volumePolicies: options.volumePolicies } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { KubeClient } from '../kube/client';
 import { collectionPath, discoverApi, groupResource, type ApiResource, type DiscoveryProblem } from '../kube/discovery';
 import { KubeApiError, KubeUnreachableError } from '../kube/errors';
@@ -124,8 +124,9 @@ async function snapshotStage(run: BackupRun, client: KubeClient, filters: Backup
   warnTerminatingNamespaces(record, filters, log);
   if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
   const pvcs = await includedPvcs(client, record, filters, resources);
+  // A volume policy's snapshot action applies even with snapshotVolumes false, as in Velero.
   record.snapshots =
-    record.backup.spec.snapshotVolumes === false
+    record.backup.spec.snapshotVolumes === false && !record.backup.spec.resourcePolicy
       ? emptySnapshots(pvcs)
       : await run.deps.takeSnapshots({
           client,
@@ -225,11 +226,18 @@ async function failRun(run: BackupRun, error: unknown): Promise<RunOutcome> {
     await deps.store.deleteResourceListParts(name, record.tarball.resourceListParts ?? 0).catch(() => undefined);
   }
   record.stage = 'Failed';
-  record.backup.status.phase = 'Failed';
+  // A spec that turns out invalid only against the cluster (its resource policy
+  // ConfigMap) ends as Velero's does: FailedValidation, with the reasons.
+  if (error instanceof ValidationError) {
+    record.backup.status.phase = 'FailedValidation';
+    record.backup.status.validationErrors = error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  } else {
+    record.backup.status.phase = 'Failed';
+  }
   record.backup.status.failureReason = reason;
   record.backup.status.completionTimestamp = formatTime(deps.now());
   await run.checkpoint().catch((e: unknown) => logger.error('could not record the failure', { backup: name, error: e }));
-  return { state: 'failed', phase: 'Failed' };
+  return { state: 'failed', phase: record.backup.status.phase };
 }
 
 async function claimBackup(
@@ -422,6 +430,7 @@ function failureReason(error: unknown): string {
   if (error instanceof KubeApiError && (error.code === 401 || error.code === 403)) {
     return `${error.message}; check the cluster's credentials and that they are allowed to read what the backup includes`;
   }
+  if (error instanceof ValidationError) return error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -160,7 +160,6 @@ export interface PolicyPersistentVolume {
     storageClassName?: string;
     nfs?: { server?: string; path?: string };
     csi?: { driver: string; volumeAttributes?: Record<string, string> };
-    [source: string]: unknown;
   };
 }
 
