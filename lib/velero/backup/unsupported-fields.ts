@@ -105,5 +105,7 @@ export function withoutZeroRefusedFields(spec: ParsedSpec): ParsedSpec {
   delete stored.datamover;
   delete stored.uploaderConfig;
   delete stored.volumeGroupSnapshotLabelKey;
+  // At most `{ resources: [] }` is left; parseBackupSpec writes `{}` as Velero's server does.
+  delete stored.hooks;
   return stored;
 }

@@ -91,6 +91,7 @@ describe('Module: velero/backup', () => {
         expect(parsed).not.toHaveProperty(field);
       }
       expect(parsed).toMatchObject({ snapshotMoveData: false, defaultVolumesToFsBackup: false });
+      expect(parsed.hooks).toEqual({});
     });
 
     const freezeHook = {
