@@ -202,8 +202,8 @@ async function collectTarget(
   const cursor: TypeCursor = cursors.get(cursorKey(target)) ?? { done: false };
   cursors.set(cursorKey(target), cursor);
   const order = options.orderFor?.(target) ?? [];
-  if ((cursor.ordered ?? 0) < order.length && (await collectOrdered(client, target, filters, cursor, order, callbacks, options)) === 'paused') {
-    return 'paused';
+  if ((cursor.ordered ?? 0) < order.length) {
+    if ((await collectOrdered(client, target, filters, cursor, order, callbacks, options)) === 'paused') return 'paused';
   }
   // Handed on already, first; the listing leaves them out.
   const orderedKeys = new Set(order);
@@ -285,10 +285,12 @@ async function collectOrdered(
     const { namespace, name } = splitOrderedName(order[i]!);
     const what = `orderedResources entry "${order[i]}" of ${describeTarget(target)}`;
     if (target.resource.namespaced !== (namespace !== undefined)) {
-      warn(namespace, `${what}: ${target.resource.namespaced ? 'a namespaced type takes namespace/name' : 'a cluster-scoped type takes a name without a namespace'}; ignored`);
+      const form = target.resource.namespaced ? 'a namespaced type takes namespace/name' : 'a cluster-scoped type takes a name alone';
+      warn(namespace, `${what}: ${form}; ignored`);
       continue;
     }
-    if (namespace !== undefined && (target.namespaces ? !target.namespaces.includes(namespace) : !filters.shouldIncludeNamespace(namespace))) continue;
+    const inScope = namespace === undefined || (target.namespaces?.includes(namespace) ?? filters.shouldIncludeNamespace(namespace));
+    if (!inScope) continue;
     let item: KubeObject;
     try {
       item = await client.get<KubeObject>(`${collectionPath(target.resource, namespace)}/${encodeURIComponent(name)}`);

@@ -146,7 +146,8 @@ class TarballRun {
       },
       {
         labelSelector: this.input.labelSelector,
-        orderFor: (target) => orderedNamesFor(this.record.backup.spec.orderedResources, { resource: target.resource.resource, groupResource: target.groupResource }),
+        orderFor: (target) =>
+          orderedNamesFor(this.record.backup.spec.orderedResources, { resource: target.resource.resource, groupResource: target.groupResource }),
         // The snapshots this backup took are written from the snapshot stage, final state and all.
         skip: (item, target) =>
           target.resource.group === 'snapshot.storage.k8s.io' && item.metadata.labels?.[BACKUP_NAME_LABEL] === this.record.backup.metadata.name,
