@@ -167,16 +167,21 @@ class TarballRun {
     return run;
   }
 
+  /**
+   * Adds a warning or error once: what was written after the last part is written again
+   * by a resumed run, and its problems must not be counted twice.
+   */
   private report(severity: 'error' | 'warning', namespace: string | undefined, message: string): void {
-    addMessage(severity === 'error' ? this.record.results.errors : this.record.results.warnings, namespace, message);
+    const result = severity === 'error' ? this.record.results.errors : this.record.results.warnings;
+    if ((namespace ? result.namespaces[namespace] : result.cluster)?.includes(message)) return;
+    addMessage(result, namespace, message);
     (severity === 'error' ? this.log.error : this.log.warn).call(this.log, message);
   }
 
-  /** A pod declaring Velero backup hooks gets one warning naming them (once, also when listed again after a pause). */
+  /** A pod declaring Velero backup hooks gets one warning naming them. */
   private warnSkippedHooks(pod: KubeObject): void {
     const warning = skippedHooksWarning(pod);
-    if (warning === undefined || this.record.results.warnings.namespaces[pod.metadata.namespace ?? '']?.includes(warning)) return;
-    this.report('warning', pod.metadata.namespace, warning);
+    if (warning !== undefined) this.report('warning', pod.metadata.namespace, warning);
   }
 
   /** The version file and the snapshot stage's objects, once per backup. */
