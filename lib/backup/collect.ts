@@ -1,6 +1,7 @@
 import type { KubeClient } from '../kube/client';
 import { collectionPath, groupResource, type ApiResource } from '../kube/discovery';
-import { KubeApiError, KubeUnreachableError } from '../kube/errors';
+import { KubeApiError, KubeUnreachableError, isNotFound } from '../kube/errors';
+import { splitOrderedName } from '../velero/ordered-resources';
 import { listPages, type KubeObject } from '../kube/list-all';
 import type { BackupFilters } from '../velero/filters';
 
@@ -18,12 +19,32 @@ export interface ListTarget {
 export interface TypeCursor {
   done: boolean;
   lastKey?: string;
+  /** How many entries of the type's orderedResources list have been handed on (they come first). */
+  ordered?: number;
 }
 
 /** An object that belongs in the backup, with its storage key (see itemKey). */
 export interface CollectedItem {
   item: KubeObject;
   key: string;
+  /**
+   * For an object of the type's orderedResources list, handed on before the listing:
+   * its position in the list plus one, what the cursor's `ordered` becomes once it is
+   * written (its key is out of key order, so `lastKey` must not move with it).
+   */
+  orderIndex?: number;
+}
+
+/** How collectItems lists. */
+export interface CollectOptions {
+  /** Types listed at once; default 4. */
+  concurrency?: number;
+  /** Sent to the API server with each LIST (a plain matchLabels selector). */
+  labelSelector?: string;
+  /** Objects to leave out although they belong (e.g. written elsewhere). */
+  skip?: (item: KubeObject, target: ListTarget) => boolean;
+  /** The type's orderedResources entries (`ns/name` or `name`), handed on first in that order. */
+  orderFor?: (target: ListTarget) => readonly string[];
 }
 
 export interface CollectCallbacks {
@@ -155,7 +176,7 @@ export async function collectItems(
   filters: BackupFilters,
   cursors: Map<string, TypeCursor>,
   callbacks: CollectCallbacks,
-  options: { concurrency?: number; labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean } = {},
+  options: CollectOptions = {},
 ): Promise<'done' | 'paused'> {
   const pending = targets.filter((t) => !cursors.get(cursorKey(t))?.done);
   let next = 0;
@@ -176,10 +197,16 @@ async function collectTarget(
   filters: BackupFilters,
   cursors: Map<string, TypeCursor>,
   callbacks: CollectCallbacks,
-  options: { labelSelector?: string; skip?: (item: KubeObject, target: ListTarget) => boolean },
+  options: CollectOptions,
 ): Promise<'done' | 'paused'> {
   const cursor: TypeCursor = cursors.get(cursorKey(target)) ?? { done: false };
   cursors.set(cursorKey(target), cursor);
+  const order = options.orderFor?.(target) ?? [];
+  if ((cursor.ordered ?? 0) < order.length) {
+    if ((await collectOrdered(client, target, filters, cursor, order, callbacks, options)) === 'paused') return 'paused';
+  }
+  // Handed on already, first; the listing leaves them out.
+  const orderedKeys = new Set(order);
   const resumeAfter = cursor.lastKey;
   // Namespaces in storage key order (`a/...` sorts after `a-b/...`), the order `resumeAfter` compares in.
   const paths = target.namespaces
@@ -201,7 +228,7 @@ async function collectTarget(
         for (const item of page) {
           const key = itemKey(item);
           if (resumeAfter !== undefined && key <= resumeAfter) continue;
-          if (belongs(item, target, filters) && !options.skip?.(item, target)) wanted.push({ item, key });
+          if (!orderedKeys.has(key) && belongs(item, target, filters) && !options.skip?.(item, target)) wanted.push({ item, key });
           if (!item.metadata.deletionTimestamp) found.add(item.metadata.name);
           lastKey = key;
         }
@@ -232,6 +259,50 @@ async function collectTarget(
     }
   }
   cursor.done = true;
+  return 'done';
+}
+
+/**
+ * Hands on the objects of the type's orderedResources list first, in that order, each
+ * read by a GET (Velero's sortResourcesByOrder puts them first within their type). An
+ * entry outside the backup's namespaces, or that the filters leave out, is not backed up
+ * (the order does not widen the backup); one that does not exist or cannot be read is a
+ * warning naming it (Velero logs "Cannot find resource").
+ */
+async function collectOrdered(
+  client: KubeClient,
+  target: ListTarget,
+  filters: BackupFilters,
+  cursor: TypeCursor,
+  order: readonly string[],
+  callbacks: CollectCallbacks,
+  options: CollectOptions,
+): Promise<'done' | 'paused'> {
+  const wanted: CollectedItem[] = [];
+  const warn = (namespace: string | undefined, message: string) =>
+    callbacks.onProblem({ severity: 'warning', ...(namespace ? { namespace } : {}), message });
+  for (let i = cursor.ordered ?? 0; i < order.length; i++) {
+    const { namespace, name } = splitOrderedName(order[i]!);
+    const what = `orderedResources entry "${order[i]}" of ${describeTarget(target)}`;
+    if (target.resource.namespaced !== (namespace !== undefined)) {
+      const form = target.resource.namespaced ? 'a namespaced type takes namespace/name' : 'a cluster-scoped type takes a name alone';
+      warn(namespace, `${what}: ${form}; ignored`);
+      continue;
+    }
+    const inScope = namespace === undefined || (target.namespaces?.includes(namespace) ?? filters.shouldIncludeNamespace(namespace));
+    if (!inScope) continue;
+    let item: KubeObject;
+    try {
+      item = await client.get<KubeObject>(`${collectionPath(target.resource, namespace)}/${encodeURIComponent(name)}`);
+    } catch (error) {
+      if (error instanceof KubeUnreachableError || !(error instanceof KubeApiError)) throw error;
+      warn(namespace, isNotFound(error) ? `${what} does not exist; nothing to put first` : `${what} could not be read: ${error.message}`);
+      continue;
+    }
+    if (belongs(item, target, filters) && !options.skip?.(item, target)) wanted.push({ item, key: itemKey(item), orderIndex: i + 1 });
+  }
+  if (wanted.length > 0 && (await callbacks.onPage(target, wanted)) === 'pause') return 'paused';
+  cursor.ordered = order.length;
   return 'done';
 }
 

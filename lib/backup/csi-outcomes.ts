@@ -43,6 +43,8 @@ export interface SkippedSnapshot {
   reason: SnapshotSkipReason;
   /** Undefined when skipping is what the backup asked for. */
   warning?: string;
+  /** Why, when skipping was asked for by a volume policy (named). */
+  detail?: string;
   notes: string[];
   /** Only for PVCs bound to an existing PV, as Velero keys volume information by PV. */
   volumeInfo?: BackupVolumeInfo;
@@ -52,7 +54,8 @@ export interface SkippedSnapshot {
 export interface FailedSnapshot {
   kind: 'failed';
   pvc: PvcRef;
-  reason: 'failed' | 'timed-out' | 'error';
+  /** `not-snapshottable`: a bound CSI volume for which no snapshot could even be asked (see leavesDataUnprotected). */
+  reason: 'failed' | 'timed-out' | 'error' | 'not-snapshottable';
   /** Says what went wrong, and what is left to clean up by hand if anything is. */
   message: string;
   /** The VolumeSnapshot created for it, if one was. */
@@ -119,6 +122,7 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
     pvc: plan.pvc,
     reason: plan.reason,
     warning: plan.warning,
+    ...(plan.detail ? { detail: plan.detail } : {}),
     notes: plan.notes,
     volumeInfo: plan.pv
       ? skippedVolumeInfo({
@@ -129,9 +133,25 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
             reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
             labels: plan.pv.metadata.labels,
           },
-          reason: plan.warning ?? skipReasonText(plan.reason),
+          reason: plan.warning ?? plan.detail ?? skipReasonText(plan.reason),
         })
       : undefined,
+  };
+}
+
+/**
+ * The outcome of a bound CSI PVC the plan could not snapshot (no snapshot API, no class
+ * of its driver, several and none chosen): an error of its namespace, as Velero 1.18's
+ * PVC action makes it, so the backup ends PartiallyFailed instead of Completed without
+ * the volume's data.
+ */
+export function unsnapshottableOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>): FailedSnapshot {
+  return {
+    kind: 'failed',
+    pvc: plan.pvc,
+    reason: 'not-snapshottable',
+    message: `could not snapshot ${plan.warning ?? `PVC ${plan.pvc.namespace}/${plan.pvc.name} (${plan.reason})`}; the volume's data is not in the backup`,
+    notes: plan.notes,
   };
 }
 

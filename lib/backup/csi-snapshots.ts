@@ -28,10 +28,12 @@ import {
   csiVolumeInfos,
   countCsiSnapshots,
   skippedOutcome,
+  unsnapshottableOutcome,
   type CsiSnapshotOutcome,
   type FailedSnapshot,
 } from './csi-outcomes';
 import {
+  leavesDataUnprotected,
   planCsiSnapshots,
   type CsiSnapshotPlan,
   type PersistentVolumeClaimLike,
@@ -42,6 +44,7 @@ import { assessSnapshot, contentNeeded } from '../csi/readiness';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from '../csi/polling';
 import { adoptedStartedAt, adoptionFor } from './csi-resume';
 import type { BackupResults } from '../velero/results';
+import type { ResourcePolicies } from '../velero/resource-policies';
 
 /**
  * Takes the CSI snapshots of a backup's PVCs, as Velero's CSI plugin does: a
@@ -50,7 +53,8 @@ import type { BackupResults } from '../velero/results';
  * snapshot handle and is ready to use; then the content is labelled for the backup
  * and kept (deletionPolicy Retain) for the backup's life. A snapshot that fails or
  * runs out of time is an error of its PVC's namespace, and what was created for it is
- * taken back (see csi-cleanup.ts).
+ * taken back (see csi-cleanup.ts); so is a bound CSI volume that cannot be snapshotted at
+ * all (no VolumeSnapshotClass can be chosen for its driver).
  *
  * Snapshots are taken concurrently and watched together: each look at them is one
  * LIST of the backup's VolumeSnapshots, however many there are (a content is read
@@ -107,6 +111,8 @@ export interface TakeCsiSnapshotsOptions {
     snapshotClasses?: readonly VolumeSnapshotClass[];
   };
   pollSchedule?: PollSchedule;
+  /** The backup's volume policies (spec.resourcePolicy), which decide first: skip, snapshot, or an action Skiff cannot take. */
+  volumePolicies?: ResourcePolicies;
   /** How long a failed snapshot's cleanup waits for its VolumeSnapshot to be gone. Default 60 s. */
   cleanupTimeoutMs?: number;
 }
@@ -183,6 +189,7 @@ async function planInput(options: TakeCsiSnapshotsOptions) {
     snapshotClasses: snapshotClasses ?? [],
     snapshotApiServed: snapshotClasses !== undefined,
     backup: { annotations: options.backup.annotations, snapshotVolumes: options.backup.spec.snapshotVolumes },
+    ...(options.volumePolicies ? { volumePolicies: options.volumePolicies } : {}),
   };
 }
 
@@ -246,7 +253,7 @@ class SnapshotRun {
     this.timeoutMs = parsed > 0 ? parsed : parseDuration(VELERO_DEFAULTS.csiSnapshotTimeout);
     this.timeoutText = formatDuration(this.timeoutMs);
     this.outcomes = plans.map((plan, index) => {
-      if (plan.kind === 'skip') return skippedOutcome(plan);
+      if (plan.kind === 'skip') return leavesDataUnprotected(plan.reason) ? unsnapshottableOutcome(plan) : skippedOutcome(plan);
       this.queue.push({ index, plan });
       return undefined;
     });

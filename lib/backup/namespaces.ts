@@ -30,6 +30,17 @@ export function namedNamespaces(spec: Pick<BackupSpec, 'includedNamespaces'>): s
   return [...new Set(includes)].sort();
 }
 
+/**
+ * The namespaces includedNamespaces names literally (no `*`, `?` or `[...]`) that the
+ * cluster does not have, sorted. A backup of such a name would otherwise end Completed
+ * with nothing of it and no word why (a typo, the wrong cluster); the backup warns instead.
+ */
+export function missingNamedNamespaces(spec: Pick<BackupSpec, 'includedNamespaces'>, existing: Iterable<string>): string[] {
+  const present = new Set(existing);
+  const named = (spec.includedNamespaces ?? []).filter((ns) => ns !== '' && !hasWildcard(ns));
+  return [...new Set(named)].filter((ns) => !present.has(ns)).sort();
+}
+
 /** The credentials may not list namespaces, and the backup's scope cannot be resolved without that list. */
 export class NamespaceListForbiddenError extends SkiffError {
   readonly status = 502;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { KubeClient } from '../kube/client';
 import { collectionPath, discoverApi, groupResource, type ApiResource, type DiscoveryProblem } from '../kube/discovery';
 import { KubeApiError, KubeUnreachableError } from '../kube/errors';
@@ -14,7 +14,7 @@ import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
 import { writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
-import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
+import { clusterNamespacesOf, missingNamedNamespaces, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
 import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
 
@@ -75,9 +75,10 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     const refusal = await deps.writeRefusal();
     if (refusal) throw new ConflictError(refusal);
     client = await deps.connect(run.record.cluster);
-    const { filters, resources, problems } = await prepare(client, run.record);
+    const { filters, resources, problems, missingNamespaces } = await prepare(client, run.record);
     if (run.record.stage === 'Snapshots') {
       warnUndiscoverable(run.record, problems, run.log);
+      warnMissingNamespaces(run.record, missingNamespaces, run.log);
       await snapshotStage(run, client, filters, resources);
     }
     if (run.record.stage === 'Resources' && (await resourcesStage(run, client, filters, resources)) === 'paused') {
@@ -131,8 +132,9 @@ async function snapshotStage(run: BackupRun, client: KubeClient, filters: Backup
   warnTerminatingNamespaces(record, filters, log);
   if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
   const pvcs = await includedPvcs(client, record, filters, resources);
+  // A volume policy's snapshot action applies even with snapshotVolumes false, as in Velero.
   record.snapshots =
-    record.backup.spec.snapshotVolumes === false
+    record.backup.spec.snapshotVolumes === false && !record.backup.spec.resourcePolicy
       ? emptySnapshots(pvcs)
       : await run.deps.takeSnapshots({
           client,
@@ -232,11 +234,18 @@ async function failRun(run: BackupRun, error: unknown): Promise<RunOutcome> {
     await deps.store.deleteResourceListParts(name, record.tarball.resourceListParts ?? 0).catch(() => undefined);
   }
   record.stage = 'Failed';
-  record.backup.status.phase = 'Failed';
+  // A spec that turns out invalid only against the cluster (its resource policy
+  // ConfigMap) ends as Velero's does: FailedValidation, with the reasons.
+  if (error instanceof ValidationError) {
+    record.backup.status.phase = 'FailedValidation';
+    record.backup.status.validationErrors = error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  } else {
+    record.backup.status.phase = 'Failed';
+  }
   record.backup.status.failureReason = reason;
   record.backup.status.completionTimestamp = formatTime(deps.now());
   await run.checkpoint().catch((e: unknown) => logger.error('could not record the failure', { backup: name, error: e }));
-  return { state: 'failed', phase: 'Failed' };
+  return { state: 'failed', phase: record.backup.status.phase };
 }
 
 async function claimBackup(
@@ -284,11 +293,31 @@ async function prepare(client: KubeClient, record: BackupProgressRecord) {
     readNamespaces(client, namedNamespaces(record.backup.spec)),
   ]);
   const resolve = resourceResolver(resources);
+  const clusterNamespaces = clusterNamespacesOf(namespaces);
   const filters = createBackupFilters(record.backup.spec, {
-    namespaces: clusterNamespacesOf(namespaces),
+    namespaces: clusterNamespaces,
     resolveResource: resolve,
   });
-  return { filters, resources, problems };
+  const missingNamespaces = missingNamedNamespaces(
+    record.backup.spec,
+    clusterNamespaces.map((ns) => ns.name),
+  );
+  return { filters, resources, problems, missingNamespaces };
+}
+
+/**
+ * One warning per namespace includedNamespaces names that the cluster does not have,
+ * in that namespace's results; said once even when the snapshot stage runs again.
+ */
+function warnMissingNamespaces(record: BackupProgressRecord, missing: readonly string[], log: BackupLog): void {
+  for (const namespace of missing) {
+    const message =
+      `namespace ${namespace} is named in includedNamespaces but does not exist in cluster ${record.cluster}; ` +
+      'nothing of it is backed up (check the name and the cluster)';
+    if (record.results.warnings.namespaces[namespace]?.includes(message)) continue;
+    addMessage(record.results.warnings, namespace, message);
+    log.warn(message);
+  }
 }
 
 /**
@@ -409,6 +438,7 @@ function failureReason(error: unknown): string {
   if (error instanceof KubeApiError && (error.code === 401 || error.code === 403)) {
     return `${error.message}; check the cluster's credentials and that they are allowed to read what the backup includes`;
   }
+  if (error instanceof ValidationError) return error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
   if (error instanceof Error) return error.message;
   return String(error);
 }

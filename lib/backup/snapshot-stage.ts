@@ -4,17 +4,21 @@ import { takeCsiSnapshots } from './csi-snapshots';
 import type { SnapshotStageResult } from './progress-record';
 import { mergeResult } from '../velero/results';
 import type { SnapshotTaker } from './run-backup';
+import { readVolumePolicies } from './volume-policies';
 
 /**
- * The backup's snapshot stage: CSI snapshots of its PVCs (lib/backup/csi-snapshots.ts),
+ * The backup's snapshot stage: its volume policies (volume-policies.ts), the CSI
+ * snapshots of its PVCs (lib/backup/csi-snapshots.ts),
  * their warnings and errors merged into the backup's results, and the objects the
  * tarball and the CSI lists need.
  */
 export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pvcs, log, onProgress }) => {
   const { metadata, spec } = record.backup;
-  log.info('taking CSI snapshots', { pvcs: pvcs.length });
+  const volumePolicies = await readVolumePolicies(client, record.backup);
+  log.info('taking CSI snapshots', { pvcs: pvcs.length, ...(volumePolicies ? { volumePolicies: volumePolicies.source } : {}) });
   const result = await takeCsiSnapshots({
     client,
+    ...(volumePolicies ? { volumePolicies } : {}),
     backup: { name: metadata.name, ...(metadata.annotations ? { annotations: metadata.annotations } : {}), spec },
     pvcs: pvcs as Parameters<typeof takeCsiSnapshots>[0]['pvcs'],
     onProgress: (progress) => onProgress(progress.attempted, progress.completed),
@@ -31,6 +35,8 @@ export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pv
       log.error(`snapshot of ${pvc} failed: ${outcome.message}`);
     } else if (outcome.warning) {
       log.warn(`snapshot of ${pvc} skipped: ${outcome.warning}`);
+    } else if (outcome.detail) {
+      log.info(`snapshot of ${pvc} ${outcome.detail}`);
     }
   }
   return {

@@ -7,6 +7,8 @@ import type { KubeObject } from '../kube/list-all';
 import { BACKUP_NAME_LABEL } from '../velero/labels';
 import { belongs, collectItems, cursorKey, itemKey, type CollectedItem, type ListTarget, type TypeCursor } from './collect';
 import { deletionSecretsToAdd } from './snapshot-secrets';
+import { skippedHooksWarning } from './hook-warnings';
+import { orderedNamesFor } from '../velero/ordered-resources';
 import type { BackupFilters } from '../velero/filters';
 import type { MultipartUploads, UploadedPart } from '../store/multipart';
 import type { BackupProgressRecord, TarballState } from './progress-record';
@@ -144,6 +146,8 @@ class TarballRun {
       },
       {
         labelSelector: this.input.labelSelector,
+        orderFor: (target) =>
+          orderedNamesFor(this.record.backup.spec.orderedResources, { resource: target.resource.resource, groupResource: target.groupResource }),
         // The snapshots this backup took are written from the snapshot stage, final state and all.
         skip: (item, target) =>
           target.resource.group === 'snapshot.storage.k8s.io' && item.metadata.labels?.[BACKUP_NAME_LABEL] === this.record.backup.metadata.name,
@@ -163,9 +167,21 @@ class TarballRun {
     return run;
   }
 
+  /**
+   * Adds a warning or error once: what was written after the last part is written again
+   * by a resumed run, and its problems must not be counted twice.
+   */
   private report(severity: 'error' | 'warning', namespace: string | undefined, message: string): void {
-    addMessage(severity === 'error' ? this.record.results.errors : this.record.results.warnings, namespace, message);
+    const result = severity === 'error' ? this.record.results.errors : this.record.results.warnings;
+    if ((namespace ? result.namespaces[namespace] : result.cluster)?.includes(message)) return;
+    addMessage(result, namespace, message);
     (severity === 'error' ? this.log.error : this.log.warn).call(this.log, message);
+  }
+
+  /** A pod declaring Velero backup hooks gets one warning naming them. */
+  private warnSkippedHooks(pod: KubeObject): void {
+    const warning = skippedHooksWarning(pod);
+    if (warning !== undefined) this.report('warning', pod.metadata.namespace, warning);
   }
 
   /** The version file and the snapshot stage's objects, once per backup. */
@@ -218,10 +234,12 @@ class TarballRun {
     if (this.input.shouldPause()) return 'pause';
     const cursor = this.cursors.get(cursorKey(target))!;
     let appended = 0;
-    for (const { item, key } of items) {
+    for (const { item, key, orderIndex } of items) {
       const object = withBackupAdditions(item, this.record);
       appended += this.writeObject(object, target.groupResource, target.resource.version, target.resource.preferredVersion);
-      cursor.lastKey = key;
+      if (target.groupResource === 'pods') this.warnSkippedHooks(object);
+      if (orderIndex === undefined) cursor.lastKey = key;
+      else cursor.ordered = orderIndex;
       if (appended >= APPENDED_BETWEEN_WAITS) {
         appended = 0;
         await this.writer.ready();

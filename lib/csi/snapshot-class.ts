@@ -12,8 +12,9 @@ import { BACKUP_SNAPSHOT_CLASS_ANNOTATION_PREFIX, SNAPSHOT_CLASS_SELECTOR } from
  *   6. the only class of the driver
  *
  * An annotation naming a missing class, or a class of another driver, is passed over (as
- * Velero does) and reported in `notes`. When nothing applies the PVC is skipped with a
- * warning, not the whole backup failed.
+ * Velero does) and reported in `notes`. When nothing applies the choice says why; a backup
+ * makes that an error of the PVC (Velero 1.18, pkg/backup/actions/csi/pvc_action.go:
+ * "failed to get VolumeSnapshotClass"), never a failed backup.
  */
 
 /** The external-snapshotter's default-class annotation. */
@@ -124,7 +125,7 @@ export function selectSnapshotClass(input: SelectSnapshotClassInput): SnapshotCl
     return {
       kind: 'skip',
       reason: 'no-class-for-driver',
-      warning: `PVC ${pvcName}: no VolumeSnapshotClass has driver "${driver}"; create one to snapshot this volume. Skipped`,
+      warning: `PVC ${pvcName}: no VolumeSnapshotClass has driver "${driver}"; create one to snapshot this volume`,
       notes,
     };
   }
@@ -137,7 +138,7 @@ export function selectSnapshotClass(input: SelectSnapshotClassInput): SnapshotCl
     reason: 'ambiguous',
     warning:
       `PVC ${pvcName}: ${ofDriver.length} VolumeSnapshotClasses have driver "${driver}" ` +
-      `(${ofDriver.map((c) => c.metadata.name).join(', ')}) and none is chosen; ${howToChoose}. Skipped`,
+      `(${ofDriver.map((c) => c.metadata.name).join(', ')}) and none is chosen; ${howToChoose}`,
     notes,
   };
 }

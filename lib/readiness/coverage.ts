@@ -15,7 +15,10 @@ import type { Finding, Severity } from './findings';
 /** The lists the check is made from; the backup's own annotations do not exist yet, so none apply. */
 export type CoverageInput = Omit<PlanCsiSnapshotsInput, 'backup'>;
 
-const REASONS: Record<Exclude<SnapshotSkipReason, 'snapshots-disabled'>, { severity: Severity; why: string; action: string }> = {
+/** Reasons only a backup's own spec gives (readiness plans without a backup). */
+type BackupOnlyReason = 'snapshots-disabled' | 'volume-policy' | 'volume-policy-unsupported';
+
+const REASONS: Record<Exclude<SnapshotSkipReason, BackupOnlyReason>, { severity: Severity; why: string; action: string }> = {
   'no-class-for-driver': {
     severity: 'warn',
     why: 'no VolumeSnapshotClass has their CSI driver',
@@ -53,7 +56,7 @@ export function coverageFindings(input: CoverageInput): Finding[] {
   const plans = planCsiSnapshots({ ...input, backup: { snapshotVolumes: true } });
   const skipped = new Map<string, Extract<CsiSnapshotPlan, { kind: 'skip' }>[]>();
   for (const plan of plans) {
-    if (plan.kind !== 'skip' || plan.reason === 'snapshots-disabled') continue;
+    if (plan.kind !== 'skip' || plan.reason === 'snapshots-disabled' || plan.reason === 'volume-policy' || plan.reason === 'volume-policy-unsupported') continue;
     const key = `${plan.pvc.namespace}\u0000${plan.reason}`;
     skipped.set(key, [...(skipped.get(key) ?? []), plan]);
   }

@@ -118,3 +118,15 @@ export const SKIP_SINGLE_REPLICA_DETACHED_ANNOTATION = 'harvesterhci.io/skipSing
 export function restoreLabelValue(restoreName: string): string {
   return validLabelValue(restoreName);
 }
+
+// --- Backup hooks declared on pods (Velero's internal/hook/item_hook_handler.go). Each key
+// is written `pre.<key>` or `post.<key>`; the bare key is the legacy form of a pre hook.
+// A hook exists only when its command is set. Skiff does not run hooks; a backup warns.
+/** The command of a pod's backup hook: a string, or a JSON array of strings. */
+export const BACKUP_HOOK_COMMAND_KEY = 'hook.backup.velero.io/command';
+/** The container the hook runs in (default: the pod's first). */
+export const BACKUP_HOOK_CONTAINER_KEY = 'hook.backup.velero.io/container';
+/** `Continue` or `Fail`: whether a failed hook fails the pod's backup item. */
+export const BACKUP_HOOK_ON_ERROR_KEY = 'hook.backup.velero.io/on-error';
+/** How long the hook may run, a Go duration. */
+export const BACKUP_HOOK_TIMEOUT_KEY = 'hook.backup.velero.io/timeout';

@@ -137,6 +137,36 @@ describe('a backup that outlives its invocation', () => {
     expect(second.s3.count('UploadPart')).toBe(parts - record.tarball!.parts.length);
   });
 
+  it('keeps the orderedResources order when paused in the middle of the ordered objects, each once', async () => {
+    const [first, second] = namespaces;
+    const blob = (i: number) => `blob-${String(i).padStart(3, '0')}`;
+    // Against the API server's key order: the second namespace's blobs backwards, then one of the first's.
+    const ordered = [...Array.from({ length: CONFIGMAPS_PER_NAMESPACE }, (_, i) => `${second}/${blob(CONFIGMAPS_PER_NAMESPACE - 1 - i)}`), `${first}/${blob(0)}`];
+    const name = await requestBackup(config, { ...backupRequest(), orderedResources: { configmaps: ordered.join(',') } });
+    let uploadedParts = () => 0;
+    // The first part holds about a third of the ordered objects.
+    const firstRun = await depsFor(name, () => (uploadedParts() >= 1 ? 30_000 : 600_000));
+    uploadedParts = () => firstRun.s3.count('UploadPart');
+
+    expect(await runBackup(firstRun.deps, name)).toEqual({ state: 'paused' });
+    const record = (await storeResolver(config)('default').getProgress(name))!.record as BackupProgressRecord;
+    const cursor = record.tarball!.cursors['configmaps']!;
+    expect(cursor.ordered).toBeGreaterThan(0);
+    expect(cursor.ordered).toBeLessThan(ordered.length);
+    expect(cursor.lastKey).toBeUndefined();
+
+    const secondRun = await depsFor(name, () => 600_000);
+    expect(await runBackup(secondRun.deps, name)).toEqual({ state: 'completed', phase: 'Completed' });
+    await expectWholeBackup(name);
+    const entries = await tarEntries(await getBytes(bucket, `backups/${name}/${name}.tar.gz`));
+    const configMaps = entries
+      .map((e) => /^resources\/configmaps\/namespaces\/([^/]+)\/([^/]+)\.json$/.exec(e.name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => `${m[1]}/${m[2]}`);
+    expect(configMaps.slice(0, ordered.length)).toEqual(ordered);
+    expect(configMaps).toHaveLength(2 * CONFIGMAPS_PER_NAMESPACE + 2);
+  });
+
   it('answers busy to a second invocation while the first holds the lease', async () => {
     const name = await requestBackup(config, backupRequest());
     let openGate!: () => void;

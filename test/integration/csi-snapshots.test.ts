@@ -317,7 +317,7 @@ describe('takeCsiSnapshots', () => {
     expect((await volumeSnapshotsIn(namespace, backupName)).map((vs) => vs.metadata.uid)).toEqual([adopted]);
   });
 
-  it('skips a PVC whose driver has no VolumeSnapshotClass, with a warning', async () => {
+  it('makes a bound PVC whose driver has no VolumeSnapshotClass an error (Velero 1.18), creating nothing', async () => {
     const namespace = await freshNamespace('alpha', 'csi-noclass');
     const pvName = uniqueName('nosnap-pv');
     await client.create('/api/v1/persistentvolumes', {
@@ -337,13 +337,14 @@ describe('takeCsiSnapshots', () => {
 
     const { result } = await snapshotsOf(namespace, pvcs, backupName);
 
-    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'skipped', reason: 'no-class-for-driver' })]);
-    expect(result.results.warnings.namespaces[namespace]).toEqual([
-      `PVC ${namespace}/static: no VolumeSnapshotClass has driver "nosnap.skiff.test"; create one to snapshot this volume. Skipped`,
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'failed', reason: 'not-snapshottable' })]);
+    expect(result.results.errors.namespaces[namespace]).toEqual([
+      `could not snapshot PVC ${namespace}/static: no VolumeSnapshotClass has driver "nosnap.skiff.test"; create one to ` +
+        "snapshot this volume; the volume's data is not in the backup",
     ]);
-    expect(result.results.errors.namespaces).toEqual({});
+    expect(result.results.warnings.namespaces).toEqual({});
     expect([result.attempted, result.completed]).toEqual([0, 0]);
-    expect(result.volumeInfos).toEqual([expect.objectContaining({ pvName, skipped: true, pvInfo: { reclaimPolicy: 'Retain', labels: null } })]);
+    expect(result.volumeInfos).toEqual([]);
     expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
   });
 

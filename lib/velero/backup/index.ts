@@ -7,3 +7,4 @@ export * from './spec';
 export * from './new-backup';
 export * from './serialize';
 export * from './stored';
+export * from './unsupported-fields';

@@ -35,7 +35,6 @@ const SPEC_FIELD_ORDER = [
   'snapshotMoveData',
   'datamover',
   'uploaderConfig',
-  'backupType',
 ] as const;
 
 const STATUS_FIELD_ORDER = [

@@ -163,7 +163,6 @@ function schemasFor(mode: Mode) {
     snapshotMoveData: flag,
     datamover: z.string().optional(),
     uploaderConfig: optionalOrNull(objectOf(mode, { parallelFilesUpload: z.number().int().nonnegative().optional() })),
-    backupType: z.enum(['Full', 'Incremental']).optional(),
   });
 
   return { labelSelector, spec };

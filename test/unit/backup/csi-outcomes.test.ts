@@ -7,6 +7,7 @@ import {
   csiSnapshotResults,
   csiVolumeInfos,
   skippedOutcome,
+  unsnapshottableOutcome,
   type CompletedSnapshot,
   type CsiSnapshotOutcome,
   type FailedSnapshot,
@@ -138,5 +139,27 @@ describe('Module: backup/csi-outcomes', () => {
     });
     expect(disabled.volumeInfo?.skippedReason).toBe('the backup has snapshotVolumes set to false');
     expect(csiVolumeInfos([withPv, withoutPv, completed('a', 'c'), failed('a', 'f', true)]).map((v) => v.pvcName)).toEqual(['x', 'c']);
+  });
+
+  it('makes a bound CSI PVC without a usable class an error of its namespace, with no volume information', () => {
+    const outcome = unsnapshottableOutcome({
+      kind: 'skip',
+      pvc: { namespace: 'app', name: 'db' },
+      pv: forPersistentVolume('pv-db').csi('csi.trident.netapp.io', 'vol').result(),
+      reason: 'ambiguous',
+      warning: 'PVC app/db: 2 VolumeSnapshotClasses have driver "csi.trident.netapp.io" (a, b) and none is chosen',
+      notes: [],
+    });
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'not-snapshottable' });
+    const results = csiSnapshotResults([outcome]);
+    expect(results.errors.namespaces).toEqual({
+      app: [
+        'could not snapshot PVC app/db: 2 VolumeSnapshotClasses have driver "csi.trident.netapp.io" (a, b) and none is chosen; ' +
+          "the volume's data is not in the backup",
+      ],
+    });
+    expect(results.warnings.namespaces).toEqual({});
+    expect(countCsiSnapshots([outcome])).toEqual({ attempted: 0, completed: 0 });
+    expect(csiVolumeInfos([outcome])).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { BackupLog } from '../../../lib/backup/backup-log';
 import { createBackupFilters } from '../../../lib/velero/filters';
 import {
   clusterNamespacesOf,
+  missingNamedNamespaces,
   namedNamespaces,
   NamespaceListForbiddenError,
   readableNamespaceObjects,
@@ -125,6 +126,20 @@ describe('Module: backup/namespaces', () => {
       expect(await readableNamespaceObjects(client, filters, record, log)).toEqual([shop]);
       expect(record.results.warnings.namespaces).toEqual({});
       expect(log.snapshot()).toEqual([]);
+    });
+  });
+
+  describe('missingNamedNamespaces', () => {
+    it.each<[string[] | undefined, string[], string[]]>([
+      [['shop', 'typo'], ['shop', 'default'], ['typo']],
+      [['shop'], ['shop'], []],
+      [['b', 'a', 'a'], [], ['a', 'b']],
+      [['*'], [], []],
+      [['shop-*', 'gone', 'x?', '[ab]c'], ['shop-1'], ['gone']],
+      [[''], [], []],
+      [undefined, [], []],
+    ])('of includedNamespaces %j in a cluster with %j: %j', (included, existing, missing) => {
+      expect(missingNamedNamespaces({ includedNamespaces: included }, existing)).toEqual(missing);
     });
   });
 });

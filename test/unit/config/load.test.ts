@@ -250,6 +250,30 @@ describe('loadConfig: schedules', () => {
     expect(byPath['schedules.0.template.includedNamespaces']).toMatch(/'\*' means everything and must be the only item/);
   });
 
+  it('refuses a template asking for work Skiff does not do, naming the field and why', () => {
+    const error = loadError({
+      SKIFF_CONFIG_FILE: writeConfig(
+        withSchedules(`
+  - name: nightly
+    cluster: alpha
+    schedule: "@daily"
+    template:
+      defaultVolumesToFsBackup: true
+      snapshotMoveData: false
+      hooks:
+        resources:
+          - name: freeze
+            pre: [{ exec: { command: [fsfreeze, -f, /data], onError: Fail } }]
+`),
+      ),
+    });
+
+    const byPath = Object.fromEntries(error.issues.map((i) => [i.path, i.message]));
+    expect(Object.keys(byPath).sort()).toEqual(['schedules.0.template.defaultVolumesToFsBackup', 'schedules.0.template.hooks.resources']);
+    expect(byPath['schedules.0.template.hooks.resources']).toMatch(/Skiff does not run backup hooks/);
+    expect(byPath['schedules.0.template.defaultVolumesToFsBackup']).toMatch(/node agent/);
+  });
+
   it('reports schedules of unknown clusters, foreign storage locations and duplicate names', () => {
     const error = loadError({
       SKIFF_CONFIG_FILE: writeConfig(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planCsiSnapshots, type PersistentVolumeClaimLike } from '../../../lib/csi/plan';
+import { leavesDataUnprotected, planCsiSnapshots, type PersistentVolumeClaimLike, type SnapshotSkipReason } from '../../../lib/csi/plan';
 import type { VolumeSnapshotClass } from '../../../lib/csi/snapshot-api';
+import { parseResourcePolicies } from '../../../lib/velero/resource-policies';
 import {
   forPersistentVolume,
   forPersistentVolumeClaim,
@@ -70,6 +71,18 @@ describe('Module: backup/csi-plan', () => {
     expect(plan.kind === 'skip' && plan.warning).toContain(warning);
   });
 
+  it.each<[SnapshotSkipReason, boolean]>([
+    ['no-snapshot-api', true],
+    ['no-class-for-driver', true],
+    ['ambiguous', true],
+    ['not-bound', false],
+    ['pv-missing', false],
+    ['not-csi', false],
+    ['snapshots-disabled', false],
+  ])('a PVC skipped for %s leaves bound CSI data unprotected (an error of the backup): %s', (reason, unprotected) => {
+    expect(leavesDataUnprotected(reason)).toBe(unprotected);
+  });
+
   it('skips every PVC without a warning when the backup has snapshotVolumes false', () => {
     const plan = planOne(bound('data', 'pv-longhorn').result(), { snapshotVolumes: false });
     expect(plan).toMatchObject({ kind: 'skip', reason: 'snapshots-disabled', pv: { metadata: { name: 'pv-longhorn' } } });
@@ -109,5 +122,56 @@ describe('Module: backup/csi-plan', () => {
       ['snapshot', 'a'],
     ]);
     expect(plans[1]).toMatchObject({ labels: { app: 'db' }, driver: LONGHORN });
+  });
+
+  describe('with volume policies', () => {
+    const policies = parseResourcePolicies({
+      metadata: { namespace: 'velero', name: 'policies' },
+      data: {
+        'policy.yaml':
+          'version: v1\nvolumePolicies:\n' +
+          '  - conditions: { pvcLabels: { backup: skip } }\n    action: { type: skip }\n' +
+          '  - conditions: { csi: { driver: driver.longhorn.io } }\n    action: { type: snapshot }\n' +
+          '  - conditions: { csi: { driver: ebs.csi.aws.com } }\n    action: { type: fs-backup }\n',
+      },
+    });
+    const plan = (pvc: PersistentVolumeClaimLike, snapshotVolumes?: boolean) =>
+      planCsiSnapshots({
+        pvcs: [pvc],
+        persistentVolumes: PVS,
+        storageClasses: [],
+        snapshotClasses: CLASSES,
+        backup: snapshotVolumes === undefined ? {} : { snapshotVolumes },
+        volumePolicies: policies,
+      })[0]!;
+
+    it.each<[string, PersistentVolumeClaimLike, boolean | undefined, Record<string, unknown>]>([
+      [
+        'skips a volume a skip policy matches, saying which policy, without a warning',
+        bound('data', 'pv-longhorn').labels({ backup: 'skip' }).result(),
+        undefined,
+        { kind: 'skip', reason: 'volume-policy', detail: 'skipped by volume policy 0 (action skip) of ConfigMap velero/policies' },
+      ],
+      [
+        'snapshots a volume a snapshot policy matches even with snapshotVolumes false (Velero)',
+        bound('data', 'pv-longhorn').result(),
+        false,
+        { kind: 'snapshot', snapshotClass: { metadata: { name: 'longhorn-only' } } },
+      ],
+      [
+        'leaves a volume no policy matches to snapshotVolumes',
+        bound('data', 'pv-ontap').annotations({ 'velero.io/csi-volumesnapshot-class': 'ontap-delete' }).result(),
+        false,
+        { kind: 'skip', reason: 'snapshots-disabled' },
+      ],
+      [
+        'refuses fs-backup for a volume, an action Skiff cannot take',
+        bound('data', 'pv-ebs').result(),
+        undefined,
+        { kind: 'skip', reason: 'volume-policy-unsupported', warning: expect.stringContaining("asks for fs-backup, but file-system backup needs Velero's node agent") },
+      ],
+    ])('%s', (_, pvc, snapshotVolumes, expected) => {
+      expect(plan(pvc, snapshotVolumes)).toMatchObject(expected);
+    });
   });
 });

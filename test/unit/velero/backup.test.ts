@@ -58,7 +58,7 @@ describe('Module: velero/backup', () => {
       });
     });
 
-    it('accepts every field of Velero’s BackupSpec', () => {
+    it('accepts every field of Velero’s BackupSpec that Skiff applies, and the zero values of the others', () => {
       const spec = {
         metadata: { labels: { team: 'a' } },
         includedNamespaces: ['app'],
@@ -70,20 +70,10 @@ describe('Module: velero/backup', () => {
         labelSelector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }] },
         snapshotVolumes: true,
         ttl: '72h',
-        volumeGroupSnapshotLabelKey: 'velero.io/volume-group',
-        hooks: {
-          resources: [
-            {
-              name: 'freeze',
-              includedNamespaces: ['app'],
-              labelSelector: { matchLabels: { app: 'db' } },
-              pre: [{ exec: { container: 'db', command: ['fsfreeze', '-f', '/data'], onError: 'Fail', timeout: '30s' } }],
-              post: [{ exec: { command: ['fsfreeze', '-u', '/data'] } }],
-            },
-          ],
-        },
+        volumeGroupSnapshotLabelKey: '',
+        hooks: { resources: [] },
         storageLocation: 'default',
-        volumeSnapshotLocations: ['vsl'],
+        volumeSnapshotLocations: [],
         defaultVolumesToRestic: false,
         defaultVolumesToFsBackup: false,
         orderedResources: { pods: 'app/a,app/b' },
@@ -91,12 +81,54 @@ describe('Module: velero/backup', () => {
         itemOperationTimeout: '4h',
         resourcePolicy: { kind: 'configmap', name: 'policy' },
         snapshotMoveData: false,
-        datamover: 'velero',
-        uploaderConfig: { parallelFilesUpload: 4 },
-        backupType: 'Incremental',
+        datamover: '',
+        uploaderConfig: { parallelFilesUpload: 0 },
       };
-      expect(() => parseBackupSpec(spec)).not.toThrow();
-      expect(parseBackupSpec(spec).hooks?.resources?.[0]?.pre?.[0]?.exec.timeout).toBe('30s');
+      const parsed = parseBackupSpec(spec);
+      expect(parsed).toMatchObject({ orderedResources: { pods: 'app/a,app/b' }, resourcePolicy: { kind: 'configmap', name: 'policy' } });
+      // Only what is applied is stored.
+      for (const field of ['volumeSnapshotLocations', 'datamover', 'uploaderConfig', 'volumeGroupSnapshotLabelKey']) {
+        expect(parsed).not.toHaveProperty(field);
+      }
+      expect(parsed).toMatchObject({ snapshotMoveData: false, defaultVolumesToFsBackup: false });
+      expect(parsed.hooks).toEqual({});
+    });
+
+    const freezeHook = {
+      resources: [
+        {
+          name: 'freeze',
+          includedNamespaces: ['app'],
+          pre: [{ exec: { container: 'db', command: ['fsfreeze', '-f', '/data'], onError: 'Fail', timeout: '30s' } }],
+        },
+      ],
+    };
+    it.each([
+      [{ hooks: freezeHook }, 'hooks.resources', 'Skiff does not run backup hooks'],
+      [{ snapshotMoveData: true }, 'snapshotMoveData', "Velero's node agent"],
+      [{ defaultVolumesToFsBackup: true }, 'defaultVolumesToFsBackup', 'file-system backup'],
+      [{ defaultVolumesToRestic: true }, 'defaultVolumesToRestic', 'file-system backup'],
+      [{ datamover: 'velero' }, 'datamover', 'data mover'],
+      [{ uploaderConfig: { parallelFilesUpload: 4 } }, 'uploaderConfig.parallelFilesUpload', 'uploader'],
+      [{ volumeSnapshotLocations: ['aws-default'] }, 'volumeSnapshotLocations', 'native (non-CSI) snapshots'],
+      [{ volumeGroupSnapshotLabelKey: 'velero.io/volume-group' }, 'volumeGroupSnapshotLabelKey', 'VolumeGroupSnapshots'],
+      [{ resourcePolicy: { kind: 'Secret', name: 'p' } }, 'resourcePolicy.kind', 'use kind "configmap"'],
+      [{ resourcePolicy: { apiGroup: 'v1', kind: 'configmap', name: 'p' } }, 'resourcePolicy.apiGroup', 'core API group'],
+      [{ backupType: 'Incremental' }, 'backupType', 'unknown field "backupType"'],
+    ])('refuses %j at %s, saying why (%s)', (input, path, reason) => {
+      const issues = issuesOf(input);
+      expect(issues).toEqual([{ path, message: expect.stringContaining(reason) }]);
+    });
+
+    it('names every refused field at once', () => {
+      const paths = issuesOf({ snapshotMoveData: true, defaultVolumesToFsBackup: true, hooks: freezeHook }).map((i) => i.path);
+      expect(paths.sort()).toEqual(['defaultVolumesToFsBackup', 'hooks.resources', 'snapshotMoveData']);
+    });
+
+    it('checks the structure of hooks before refusing them', () => {
+      expect(issuesOf({ hooks: { resources: [{ name: 'h', pre: [{ exec: { command: ['x'], timeOut: '1s' } }] }] } })).toEqual([
+        { path: 'hooks.resources.0.pre.0.exec.timeOut', message: expect.stringContaining('did you mean "timeout"?') },
+      ]);
     });
 
     it.each([
@@ -127,7 +159,6 @@ describe('Module: velero/backup', () => {
       [{ ttl: 3600 }, 'ttl', 'expected string'],
       [{ ttl: '-1h' }, 'ttl', 'must not be negative'],
       [{ csiSnapshotTimeout: 'soon' }, 'csiSnapshotTimeout', 'invalid duration "soon"'],
-      [{ backupType: 'Differential' }, 'backupType', '"Full"|"Incremental"'],
       [{ snapshotVolumes: 'yes' }, 'snapshotVolumes', 'expected boolean'],
       [{ labelSelector: { matchExpressions: [{ key: 'a', operator: 'in', values: ['x'] }] } }, 'labelSelector.matchExpressions.0.operator', '"In"|"NotIn"|"Exists"|"DoesNotExist"'],
       [{ labelSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }, 'labelSelector.matchExpressions.0.values', 'needs at least one value'],
