@@ -1,5 +1,6 @@
 import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../csi/snapshot-api';
-import { csiSnapshotVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import { csiSnapshotVolumeInfo, failedVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo, type VolumeInfoPv } from '../velero/volume-info';
+import type { PersistentVolumeLike } from '../csi/plan';
 import { deletionSecretOf, pvcBackupAdditions, type MetadataAdditions, type SecretRef } from '../csi/backup-items';
 import { originalDeletionPolicy } from '../csi/deletion-policy';
 import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from '../csi/plan';
@@ -44,8 +45,8 @@ export interface SkippedSnapshot {
   /** Undefined when skipping is what the backup asked for. */
   warning?: string;
   notes: string[];
-  /** Only for PVCs bound to an existing PV, as Velero keys volume information by PV. */
-  volumeInfo?: BackupVolumeInfo;
+  /** Every skipped PVC has one, PV or not, so that the backup accounts for each PVC in scope. */
+  volumeInfo: BackupVolumeInfo;
 }
 
 /** A snapshot that was not taken; any VolumeSnapshot created for it has been deleted. */
@@ -58,6 +59,8 @@ export interface FailedSnapshot {
   /** The VolumeSnapshot created for it, if one was. */
   volumeSnapshot?: { namespace: string; name: string; uid?: string };
   contentName?: string;
+  /** The PV the snapshot was of, for the volume information. */
+  pv?: PersistentVolumeLike;
   notes: string[];
 }
 
@@ -120,19 +123,18 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
     reason: plan.reason,
     warning: plan.warning,
     notes: plan.notes,
-    volumeInfo: plan.pv
-      ? skippedVolumeInfo({
-          pvcNamespace: plan.pvc.namespace,
-          pvcName: plan.pvc.name,
-          pv: {
-            name: plan.pv.metadata.name,
-            reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
-            labels: plan.pv.metadata.labels,
-          },
-          reason: plan.warning ?? skipReasonText(plan.reason),
-        })
-      : undefined,
+    volumeInfo: skippedVolumeInfo({
+      pvcNamespace: plan.pvc.namespace,
+      pvcName: plan.pvc.name,
+      ...(plan.pv ? { pv: volumeInfoPv(plan.pv) } : {}),
+      reason: plan.warning ?? skipReasonText(plan.reason),
+    }),
   };
+}
+
+/** What the volume information keeps of a PV. */
+export function volumeInfoPv(pv: PersistentVolumeLike): VolumeInfoPv {
+  return { name: pv.metadata.name, reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy, labels: pv.metadata.labels };
 }
 
 function skipReasonText(reason: SnapshotSkipReason): string {
@@ -199,7 +201,19 @@ export function csiBackupObjects(outcomes: readonly CsiSnapshotOutcome[]): CsiBa
   return objects;
 }
 
-/** The entries of `<b>-volumeinfo.json.gz` for these outcomes. */
+/**
+ * The entries of `<b>-volumeinfo.json.gz` for these outcomes: one per PVC, whether its
+ * volume was snapshotted, skipped (with the reason) or failed (with the error).
+ */
 export function csiVolumeInfos(outcomes: readonly CsiSnapshotOutcome[]): BackupVolumeInfo[] {
-  return outcomes.flatMap((outcome) => (outcome.kind !== 'failed' && outcome.volumeInfo ? [outcome.volumeInfo] : []));
+  return outcomes.map((outcome) =>
+    outcome.kind === 'failed'
+      ? failedVolumeInfo({
+          pvcNamespace: outcome.pvc.namespace,
+          pvcName: outcome.pvc.name,
+          ...(outcome.pv ? { pv: volumeInfoPv(outcome.pv) } : {}),
+          reason: outcome.message,
+        })
+      : outcome.volumeInfo,
+  );
 }

@@ -7,6 +7,7 @@ import { listAll, type KubeObject } from '../kube/list-all';
 import { logger } from '../core/logger';
 import type { BackupStore } from '../store/backup-store';
 import { formatTime } from '../velero/backup';
+import { skippedVolumeInfo } from '../velero/volume-info';
 import { BackupLog } from './backup-log';
 import { addMessage } from '../velero/results';
 import { API_GROUP_VERSIONS_ANNOTATION } from '../velero/labels';
@@ -372,7 +373,15 @@ function emptySnapshots(pvcs: KubeObject[]): SnapshotStageResult {
     volumeSnapshotClasses: [],
     tarballItems: [],
     pvcAdditions: {},
-    volumeInfos: [],
+    // Every PVC in scope is accounted for, also when the backup asked for no snapshots.
+    volumeInfos: pvcs.map((pvc) =>
+      skippedVolumeInfo({
+        pvcNamespace: pvc.metadata.namespace ?? '',
+        pvcName: pvc.metadata.name,
+        volumeName: (pvc.spec as { volumeName?: string } | undefined)?.volumeName,
+        reason: 'the backup has snapshotVolumes set to false',
+      }),
+    ),
     attempted: 0,
     completed: 0,
     relatedPersistentVolumes: pvcs
