@@ -16,7 +16,7 @@ import { createBackupFilters, type BackupFilters, type ResolvedResource } from '
 import { writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
 import { clusterNamespacesOf, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
-import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
+import type { BackupProgressRecord, SnapshotProgress, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
 
 /** Takes the CSI snapshots of a backup's PVCs; see lib/backup/csi-snapshots.ts. */
@@ -25,7 +25,7 @@ export type SnapshotTaker = (input: {
   record: BackupProgressRecord;
   pvcs: KubeObject[];
   log: BackupLog;
-  onProgress: (attempted: number, completed: number) => Promise<void>;
+  onProgress: (progress: SnapshotProgress) => Promise<void>;
 }) => Promise<SnapshotStageResult>;
 
 export interface BackupRunnerDeps {
@@ -132,9 +132,10 @@ async function snapshotStage(run: BackupRun, client: KubeClient, filters: Backup
           record,
           pvcs,
           log,
-          onProgress: async (attempted, completed) => {
-            record.backup.status.csiVolumeSnapshotsAttempted = attempted;
-            record.backup.status.csiVolumeSnapshotsCompleted = completed;
+          onProgress: async (progress) => {
+            record.snapshotProgress = progress;
+            record.backup.status.csiVolumeSnapshotsAttempted = progress.attempted;
+            record.backup.status.csiVolumeSnapshotsCompleted = progress.completed;
             // Shown by GET /backups/{name} while the snapshots are being cut.
             await run.checkpoint();
           },
