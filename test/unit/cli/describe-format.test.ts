@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeBackupStructured, describeBackupText, formatLabelSelector, goTime } from '../../../cli/describe-format';
 import { alignTabs } from '../../../cli/tab-writer';
+import { progressLine } from '../../../cli/format';
 import { volumeViews, type DescribedBackup } from '../../../lib/backup/describe';
 import { csiSnapshotVolumeInfo, failedVolumeInfo, skippedVolumeInfo } from '../../../lib/velero/volume-info';
 import { forBackup, forVolumeSnapshotContent } from '../../builders';
@@ -259,5 +260,29 @@ describe('Function: goTime', () => {
   it("writes Go's time.Time.String() of a UTC time", () => {
     expect(goTime('2026-11-30T10:00:00Z')).toBe('2026-11-30 10:00:00 +0000 UTC');
     expect(goTime(undefined)).toBeUndefined();
+  });
+});
+
+describe('Function: progressLine', () => {
+  const running = (progress: Record<string, unknown>) => {
+    const backup = forBackup('velero', 'b1').phase('InProgress').result();
+    backup.status.progress = progress as typeof backup.status.progress;
+    return backup;
+  };
+
+  it.each([
+    [
+      'snapshots being waited for',
+      { totalItems: 0, itemsBackedUp: 0, stage: 'Snapshots', message: 'waiting for 10 VolumeSnapshots: 3 ready', elapsedSeconds: 42 },
+      'InProgress [42s] waiting for 10 VolumeSnapshots: 3 ready',
+    ],
+    [
+      'resources, with a bar',
+      { totalItems: 4, itemsBackedUp: 2, stage: 'Resources', message: 'writing resources: 2 / ~4', elapsedSeconds: 75 },
+      `InProgress [1m15s] writing resources: 2 / ~4 [${'#'.repeat(15)}${'.'.repeat(15)}] 2/4 items`,
+    ],
+    ['Velero counts alone', { totalItems: 4, itemsBackedUp: 4 }, `InProgress [${'#'.repeat(30)}] 4/4 items`],
+  ])('%s', (_, progress, line) => {
+    expect(progressLine(running(progress))).toBe(line);
   });
 });
