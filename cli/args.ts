@@ -12,7 +12,7 @@ export const USAGE = `usage: skiff backup <command> [flags]   (configuration fro
                 [--exclude-resources r] [--selector k=v,...] [--ttl 72h] [--storage-location L]
                 [--snapshot-volumes=false] [--include-cluster-resources=true|false] [--no-wait] [-o json]
   get [name] [--cluster C] [--schedule S] [--phase P] [-o json]
-  describe <name> [-o json]
+  describe <name> [--details] [-o json]   Velero's layout with every volume's outcome; --details: resource list
   logs <name>
   download <name> [--file FILE]          (default <name>-data.tar.gz)
        skiff cluster <command> [flags]
@@ -66,6 +66,7 @@ const OPTIONS = {
   'preserve-nodeports': { type: 'boolean' },
   'resource-modifiers-file': { type: 'string' },
   'accept-rollout-risk': { type: 'boolean' },
+  details: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

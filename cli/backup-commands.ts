@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { backupServiceDeps, createBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../lib/backup/service';
-import { backupTable, describeBackup, progressBar, skippedSlotsTable } from './format';
+import { backupServiceDeps, createBackup, describeBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../lib/backup/service';
+import { backupTable, progressLine, skippedSlotsTable } from './format';
+import { describeBackupStructured, describeBackupText } from './describe-format';
 import { loadConfig, type SkiffConfig } from '../lib/config';
 import { NotFoundError, ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
@@ -76,8 +77,8 @@ class BackupCli {
       outcome = await runBackup(await backupRunnerDeps(config, () => sliceEnd - Date.now(), created.name), created.name);
     } while (outcome.state === 'paused');
     progress?.stop();
-    const backup = await getBackup(deps, created.name);
-    this.print(backup, () => describeBackup(backup));
+    const backup = await describeBackup(deps, created.name);
+    this.print(backup, () => describeBackupText(backup, false));
     if (backup.status.phase !== 'Completed') process.exitCode = 1;
   }
 
@@ -85,7 +86,8 @@ class BackupCli {
     if (!process.stderr.isTTY) return { stop: () => undefined };
     const timer = setInterval(() => {
       getBackup(this.deps, name).then(
-        (b) => process.stderr.write(`\r${b.status.phase ?? 'New'} ${progressBar(b.status.progress?.itemsBackedUp ?? 0, b.status.progress?.totalItems ?? 0)}`),
+        // The line is cleared first: the stage's message changes length as it goes.
+        (b) => process.stderr.write(`\r\x1b[2K${progressLine(b)}`),
         () => undefined,
       );
     }, 1000);
@@ -114,9 +116,11 @@ class BackupCli {
     );
   }
 
+  /** Velero's layout, with the Backup Volumes section; `--details` adds the resource list. */
   async describe(name: string): Promise<void> {
-    const backup = await getBackup(this.deps, name);
-    this.print(backup, () => describeBackup(backup));
+    const details = this.flags.details === true;
+    const backup = await describeBackup(this.deps, name, { details });
+    console.log(this.json ? describeBackupStructured(backup, details).trimEnd() : describeBackupText(backup, details));
   }
 
   /** The backup's log in every phase: running, paused, Failed or finished. */

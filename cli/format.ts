@@ -1,4 +1,5 @@
 import type { Backup } from '../lib/velero/backup';
+import { elapsedText, type RunProgress } from '../lib/backup/progress-view';
 import type { SkippedSlot } from '../lib/store/skipped-slots';
 import type { Restore } from '../lib/velero/restore';
 
@@ -26,45 +27,23 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n');
 }
 
-/** `velero backup describe`'s essentials, for people. */
-export function describeBackup(b: Backup): string {
-  const s = b.status;
-  const lines = [
-    `Name:         ${b.metadata.name}`,
-    `Namespace:    ${b.metadata.namespace}`,
-    `Labels:       ${Object.entries(b.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'}`,
-    '',
-    `Phase:        ${s.phase ?? 'New'}`,
-    ...(s.failureReason ? [`Failure:      ${s.failureReason}`] : []),
-    `Errors:       ${s.errors ?? 0}`,
-    `Warnings:     ${s.warnings ?? 0}`,
-    '',
-    `Namespaces:`,
-    `  Included:   ${(b.spec.includedNamespaces ?? ['*']).join(', ')}`,
-    `  Excluded:   ${(b.spec.excludedNamespaces ?? []).join(', ') || '<none>'}`,
-    `Resources:`,
-    `  Included:   ${(b.spec.includedResources ?? ['*']).join(', ')}`,
-    `  Excluded:   ${(b.spec.excludedResources ?? []).join(', ') || '<none>'}`,
-    `Label selector: ${selectorText(b)}`,
-    `Storage Location: ${b.spec.storageLocation ?? ''}`,
-    `TTL:          ${b.spec.ttl ?? ''}`,
-    `CSI Snapshot Timeout: ${b.spec.csiSnapshotTimeout ?? ''}`,
-    '',
-    `Started:      ${s.startTimestamp ?? '<n/a>'}`,
-    `Completed:    ${s.completionTimestamp ?? '<n/a>'}`,
-    `Expiration:   ${s.expiration ?? '<n/a>'}`,
-    `Total items to be backed up:  ${s.progress?.totalItems ?? 0}`,
-    `Items backed up:              ${s.progress?.itemsBackedUp ?? 0}`,
-    `CSI Snapshots: ${s.csiVolumeSnapshotsCompleted ?? 0} of ${s.csiVolumeSnapshotsAttempted ?? 0} completed`,
-  ];
-  return lines.join('\n');
-}
-
 /** A one-line progress bar: `[#####.....]  512/1024 items`. */
 export function progressBar(done: number, total: number, width = 30): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 0;
   const filled = Math.round(ratio * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} items`;
+}
+
+/**
+ * The CLI's progress line while a backup runs: phase, the stage in words and the time
+ * it has been running, and a bar once resources are being written.
+ */
+export function progressLine(b: Backup): string {
+  const progress = b.status.progress as Partial<RunProgress> | undefined;
+  const phase = b.status.phase ?? 'New';
+  if (progress?.message === undefined) return `${phase} ${progressBar(progress?.itemsBackedUp ?? 0, progress?.totalItems ?? 0)}`;
+  const bar = progress.stage === 'Resources' ? ` ${progressBar(progress.itemsBackedUp ?? 0, progress.totalItems ?? 0)}` : '';
+  return `${phase} [${elapsedText(progress.elapsedSeconds ?? 0)}] ${progress.message}${bar}`;
 }
 
 function selectorText(b: Backup): string {

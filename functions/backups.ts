@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
+import { createBackup, describeBackup, describeQuerySchema, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/service';
 import { getSchedule, listSchedules } from '../lib/backup/schedules';
 import { lambdaStartRun } from '../lib/runtime/invoker';
@@ -35,8 +35,9 @@ async function createAndStart(request: unknown) {
 }
 
 /**
- * POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs, and the
- * schedules that make backups (GET /schedules, GET /schedules/{name}); anything else 404/405.
+ * POST /backups, GET /backups, GET /backups/{name} (`?details=true` adds the resource
+ * list), GET /backups/{name}/logs, and the schedules that make backups (GET /schedules,
+ * GET /schedules/{name}); anything else 404/405.
  */
 const http = middy(
   routeRequest({
@@ -46,7 +47,11 @@ const http = middy(
       if (!filter.success) throw new ValidationError('query', fieldIssuesFromZod(filter.error));
       return jsonResponse(200, await listBackups(deps, filter.data));
     },
-    'GET /backups/{name}': async (event) => jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? '')),
+    'GET /backups/{name}': async (event) => {
+      const query = describeQuerySchema.safeParse(event.queryStringParameters ?? {});
+      if (!query.success) throw new ValidationError('query', fieldIssuesFromZod(query.error));
+      return jsonResponse(200, await describeBackup(deps, event.pathParameters?.name ?? '', { details: query.data.details === 'true' }));
+    },
     'GET /backups/{name}/logs': async (event) => textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? '')),
     'GET /schedules': async (event) => jsonResponse(200, await listSchedules(deps, event.queryStringParameters ?? {})),
     'GET /schedules/{name}': async (event) => jsonResponse(200, await getSchedule(deps, event.pathParameters?.name ?? '')),

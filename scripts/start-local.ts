@@ -73,6 +73,9 @@ async function main(): Promise<void> {
         `backup ${name}: ${backup.status.phase}`,
         `  items backed up   ${backup.status.progress?.itemsBackedUp ?? 0}`,
         `  CSI snapshots     ${backup.status.csiVolumeSnapshotsCompleted ?? 0}/${backup.status.csiVolumeSnapshotsAttempted ?? 0}`,
+        ...(backup.volumes ?? []).map(
+          (v) => `  volume ${`${v.namespace}/${v.pvc}`.padEnd(26)} ${v.outcome}${v.snapshotHandle ? ` ${v.snapshotHandle}` : ''}${v.reason ? `: ${v.reason}` : ''}`,
+        ),
         `  expires           ${backup.status.expiration}`,
         `  objects in s3://${bucket}/backups/${name}/:`,
         ...(objects.Contents ?? []).map((o) => `    ${o.Key!.split('/').pop()!.padEnd(48)} ${o.Size} bytes`),
@@ -307,6 +310,8 @@ interface BackupView {
     csiVolumeSnapshotsAttempted?: number;
     csiVolumeSnapshotsCompleted?: number;
   };
+  /** GET /backups/{name}'s Backup Volumes: each PVC's outcome. */
+  volumes?: { namespace: string; pvc: string; outcome: string; snapshotHandle?: string; reason?: string }[];
 }
 
 async function waitForBackup(url: string, headers: Record<string, string>): Promise<BackupView> {

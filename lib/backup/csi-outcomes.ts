@@ -1,5 +1,6 @@
 import type { DeletionPolicy, VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from '../csi/snapshot-api';
-import { csiSnapshotVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo } from '../velero/volume-info';
+import { csiSnapshotVolumeInfo, failedVolumeInfo, skippedVolumeInfo, type BackupVolumeInfo, type VolumeInfoPv } from '../velero/volume-info';
+import type { PersistentVolumeLike } from '../csi/plan';
 import { deletionSecretOf, pvcBackupAdditions, type MetadataAdditions, type SecretRef } from '../csi/backup-items';
 import { originalDeletionPolicy } from '../csi/deletion-policy';
 import type { CsiSnapshotPlan, PvcRef, SnapshotSkipReason } from '../csi/plan';
@@ -46,8 +47,8 @@ export interface SkippedSnapshot {
   /** Why, when skipping was asked for by a volume policy (named). */
   detail?: string;
   notes: string[];
-  /** Only for PVCs bound to an existing PV, as Velero keys volume information by PV. */
-  volumeInfo?: BackupVolumeInfo;
+  /** Every skipped PVC has one, PV or not, so that the backup accounts for each PVC in scope. */
+  volumeInfo: BackupVolumeInfo;
 }
 
 /** A snapshot that was not taken; any VolumeSnapshot created for it has been deleted. */
@@ -61,6 +62,8 @@ export interface FailedSnapshot {
   /** The VolumeSnapshot created for it, if one was. */
   volumeSnapshot?: { namespace: string; name: string; uid?: string };
   contentName?: string;
+  /** The PV the snapshot was of, for the volume information. */
+  pv?: PersistentVolumeLike;
   notes: string[];
 }
 
@@ -124,19 +127,18 @@ export function skippedOutcome(plan: Extract<CsiSnapshotPlan, { kind: 'skip' }>)
     warning: plan.warning,
     ...(plan.detail ? { detail: plan.detail } : {}),
     notes: plan.notes,
-    volumeInfo: plan.pv
-      ? skippedVolumeInfo({
-          pvcNamespace: plan.pvc.namespace,
-          pvcName: plan.pvc.name,
-          pv: {
-            name: plan.pv.metadata.name,
-            reclaimPolicy: plan.pv.spec?.persistentVolumeReclaimPolicy,
-            labels: plan.pv.metadata.labels,
-          },
-          reason: plan.warning ?? plan.detail ?? skipReasonText(plan.reason),
-        })
-      : undefined,
+    volumeInfo: skippedVolumeInfo({
+      pvcNamespace: plan.pvc.namespace,
+      pvcName: plan.pvc.name,
+      ...(plan.pv ? { pv: volumeInfoPv(plan.pv) } : {}),
+      reason: plan.warning ?? plan.detail ?? skipReasonText(plan.reason),
+    }),
   };
+}
+
+/** What the volume information keeps of a PV. */
+export function volumeInfoPv(pv: PersistentVolumeLike): VolumeInfoPv {
+  return { name: pv.metadata.name, reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy, labels: pv.metadata.labels };
 }
 
 /**
@@ -149,6 +151,7 @@ export function unsnapshottableOutcome(plan: Extract<CsiSnapshotPlan, { kind: 's
   return {
     kind: 'failed',
     pvc: plan.pvc,
+    ...(plan.pv ? { pv: plan.pv } : {}),
     reason: 'not-snapshottable',
     message: `could not snapshot ${plan.warning ?? `PVC ${plan.pvc.namespace}/${plan.pvc.name} (${plan.reason})`}; the volume's data is not in the backup`,
     notes: plan.notes,
@@ -219,7 +222,19 @@ export function csiBackupObjects(outcomes: readonly CsiSnapshotOutcome[]): CsiBa
   return objects;
 }
 
-/** The entries of `<b>-volumeinfo.json.gz` for these outcomes. */
+/**
+ * The entries of `<b>-volumeinfo.json.gz` for these outcomes: one per PVC, whether its
+ * volume was snapshotted, skipped (with the reason) or failed (with the error).
+ */
 export function csiVolumeInfos(outcomes: readonly CsiSnapshotOutcome[]): BackupVolumeInfo[] {
-  return outcomes.flatMap((outcome) => (outcome.kind !== 'failed' && outcome.volumeInfo ? [outcome.volumeInfo] : []));
+  return outcomes.map((outcome) =>
+    outcome.kind === 'failed'
+      ? failedVolumeInfo({
+          pvcNamespace: outcome.pvc.namespace,
+          pvcName: outcome.pvc.name,
+          ...(outcome.pv ? { pv: volumeInfoPv(outcome.pv) } : {}),
+          reason: outcome.message,
+        })
+      : outcome.volumeInfo,
+  );
 }

@@ -377,6 +377,7 @@ class SnapshotRun {
         message:
           `could not create a VolumeSnapshot of PVC ${plan.pvc.namespace}/${plan.pvc.name} (class ${plan.snapshotClass.metadata.name}): ` +
           `${(error as Error).message}; ${advice}`,
+        pv: plan.pv,
         notes: plan.notes,
       };
     }
@@ -547,6 +548,7 @@ class SnapshotRun {
       message,
       volumeSnapshot: p.created,
       contentName: p.volumeSnapshot?.status?.boundVolumeSnapshotContentName,
+      pv: p.plan.pv,
       notes: p.plan.notes,
     };
     this.outcomes[p.index] = outcome;

@@ -18,10 +18,20 @@ export interface BackupProgressRecord {
   lease?: { owner: string; until: string };
   /** How many invocations have worked on it; a runaway backup is stopped by this. */
   attempts: number;
+  /** While the snapshot stage runs: how far its VolumeSnapshots are (see progress-view.ts). */
+  snapshotProgress?: SnapshotProgress;
   snapshots?: SnapshotStageResult;
   tarball?: TarballState;
   results: BackupResults;
   log: string[];
+}
+
+/** How far the snapshot stage is: PVCs that get a snapshot, VolumeSnapshots created, ready and failed. */
+export interface SnapshotProgress {
+  total: number;
+  attempted: number;
+  completed: number;
+  failed: number;
 }
 
 /** What the snapshot stage leaves for the tarball and the CSI lists. */

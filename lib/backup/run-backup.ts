@@ -7,6 +7,7 @@ import { listAll, type KubeObject } from '../kube/list-all';
 import { logger } from '../core/logger';
 import type { BackupStore } from '../store/backup-store';
 import { formatTime } from '../velero/backup';
+import { skippedVolumeInfo } from '../velero/volume-info';
 import { BackupLog } from './backup-log';
 import { addMessage } from '../velero/results';
 import { API_GROUP_VERSIONS_ANNOTATION } from '../velero/labels';
@@ -15,7 +16,7 @@ import { createBackupFilters, type BackupFilters, type ResolvedResource } from '
 import { writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
 import { clusterNamespacesOf, missingNamedNamespaces, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
-import type { BackupProgressRecord, SnapshotStageResult } from './progress-record';
+import type { BackupProgressRecord, SnapshotProgress, SnapshotStageResult } from './progress-record';
 import { runTarballStage, type PartWriter } from './tarball-stage';
 
 /** Takes the CSI snapshots of a backup's PVCs; see lib/backup/csi-snapshots.ts. */
@@ -24,7 +25,7 @@ export type SnapshotTaker = (input: {
   record: BackupProgressRecord;
   pvcs: KubeObject[];
   log: BackupLog;
-  onProgress: (attempted: number, completed: number) => Promise<void>;
+  onProgress: (progress: SnapshotProgress) => Promise<void>;
 }) => Promise<SnapshotStageResult>;
 
 export interface BackupRunnerDeps {
@@ -141,9 +142,10 @@ async function snapshotStage(run: BackupRun, client: KubeClient, filters: Backup
           record,
           pvcs,
           log,
-          onProgress: async (attempted, completed) => {
-            record.backup.status.csiVolumeSnapshotsAttempted = attempted;
-            record.backup.status.csiVolumeSnapshotsCompleted = completed;
+          onProgress: async (progress) => {
+            record.snapshotProgress = progress;
+            record.backup.status.csiVolumeSnapshotsAttempted = progress.attempted;
+            record.backup.status.csiVolumeSnapshotsCompleted = progress.completed;
             // Shown by GET /backups/{name} while the snapshots are being cut.
             await run.checkpoint();
           },
@@ -409,7 +411,15 @@ function emptySnapshots(pvcs: KubeObject[]): SnapshotStageResult {
     volumeSnapshotClasses: [],
     tarballItems: [],
     pvcAdditions: {},
-    volumeInfos: [],
+    // Every PVC in scope is accounted for, also when the backup asked for no snapshots.
+    volumeInfos: pvcs.map((pvc) =>
+      skippedVolumeInfo({
+        pvcNamespace: pvc.metadata.namespace ?? '',
+        pvcName: pvc.metadata.name,
+        volumeName: (pvc.spec as { volumeName?: string } | undefined)?.volumeName,
+        reason: 'the backup has snapshotVolumes set to false',
+      }),
+    ),
     attempted: 0,
     completed: 0,
     relatedPersistentVolumes: pvcs

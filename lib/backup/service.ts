@@ -14,6 +14,8 @@ import { logger } from '../core/logger';
 import { fieldIssuesFromZod } from '../core/zod-issues';
 import { logText } from './backup-log';
 import type { BackupProgressRecord } from './progress-record';
+import { backupInProgressView } from './progress-view';
+import { detailsOfRecord, detailsOfStoredBackup, type DescribedBackup } from './describe';
 import { emptyResults } from '../velero/results';
 import { API_GROUP_VERSIONS_ANNOTATION, CLUSTER_LABEL } from '../velero/labels';
 
@@ -184,12 +186,19 @@ async function findBackup(deps: BackupServiceDeps, name: string): Promise<FoundB
   throw new NotFoundError('backup', name, 'it is in no configured storage location');
 }
 
+/** A backup as it is shown, and where it was found (absent when only its deletion marker is left). */
+interface LookedUp {
+  backup: Backup;
+  found?: FoundBackup;
+}
+
 /**
  * A backup as GET /backups/{name} shows it: finished from its metadata, running from its
- * progress; one being deleted (it has a deletion marker) in phase Deleting with the
- * reason and what the deletion waits on, also once its own objects are gone.
+ * progress (with its stage, see progress-view.ts); one being deleted (it has a deletion
+ * marker) in phase Deleting with the reason and what the deletion waits on, also once
+ * its own objects are gone.
  */
-export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
+async function lookUpBackup(deps: BackupServiceDeps, name: string): Promise<LookedUp> {
   let found: FoundBackup;
   try {
     found = await findBackup(deps, name);
@@ -197,11 +206,42 @@ export async function getBackup(deps: BackupServiceDeps, name: string): Promise<
     if (!(error instanceof NotFoundError)) throw error;
     const deleting = await findDeleting(deps, name);
     if (!deleting) throw error;
-    return deleting;
+    return { backup: deleting };
   }
-  if ('record' in found) return found.record.backup;
+  if ('record' in found) return { backup: backupInProgressView(found.record, deps.now()), found };
   const marker = await readDeletionMarker(found.store, name);
-  return (marker && deletingBackupView(found.finished, marker.marker)) || found.finished;
+  return { backup: (marker && deletingBackupView(found.finished, marker.marker)) || found.finished, found };
+}
+
+/** The Backup object alone (see lookUpBackup); 404 when no location holds it. */
+export async function getBackup(deps: BackupServiceDeps, name: string): Promise<Backup> {
+  return (await lookUpBackup(deps, name)).backup;
+}
+
+/** GET /backups/{name}'s query: `details=true` as `velero backup describe --details`. */
+export const describeQuerySchema = z.strictObject({
+  details: z.enum(['true', 'false'], { error: 'allowed: true (adds the resource list) or false' }).optional(),
+});
+
+/** What describeBackup adds; `details` as `velero backup describe --details`. */
+export interface DescribeOptions {
+  /** Adds the resource list. */
+  details?: boolean;
+}
+
+/**
+ * The Backup with what `velero backup describe` shows besides (lib/backup/describe.ts):
+ * its volumes, each PVC in scope snapshotted, skipped or failed, with the class, handle
+ * or reason; the warning and error texts when there are any; with details the resource
+ * list. A backup that has not finished is described from its progress record. 404 when
+ * no location holds it.
+ */
+export async function describeBackup(deps: BackupServiceDeps, name: string, options: DescribeOptions = {}): Promise<DescribedBackup> {
+  const { backup, found } = await lookUpBackup(deps, name);
+  if (!found) return backup;
+  const details = options.details === true;
+  const more = 'record' in found ? detailsOfRecord(found.record, details) : await detailsOfStoredBackup(found.store, found.finished, details);
+  return { ...backup, ...more };
 }
 
 /** A backup whose objects are gone but whose deletion is not finished, from its marker. */
@@ -298,7 +338,7 @@ export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = 
     for (const backup of finished) if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
     const inProgress = await Promise.all(running.map((n) => attempt({ storageLocation, backup: n }, () => store.getProgress(n))));
     for (const p of inProgress) {
-      const backup = p && (p.record as BackupProgressRecord).backup;
+      const backup = p && backupInProgressView(p.record as BackupProgressRecord, deps.now());
       if (backup && !found.has(backup.metadata.name)) found.set(backup.metadata.name, backup);
     }
   }

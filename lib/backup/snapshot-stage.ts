@@ -21,7 +21,7 @@ export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pv
     ...(volumePolicies ? { volumePolicies } : {}),
     backup: { name: metadata.name, ...(metadata.annotations ? { annotations: metadata.annotations } : {}), spec },
     pvcs: pvcs as Parameters<typeof takeCsiSnapshots>[0]['pvcs'],
-    onProgress: (progress) => onProgress(progress.attempted, progress.completed),
+    onProgress: (progress) => onProgress({ ...progress }),
   });
   mergeResult(record.results.errors, result.results.errors);
   mergeResult(record.results.warnings, result.results.warnings);

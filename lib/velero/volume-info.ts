@@ -110,18 +110,71 @@ export function csiSnapshotVolumeInfo(input: CsiSnapshotVolumeInfoInput): Backup
   };
 }
 
-/** The entry of a volume whose data the backup left out, with the reason. */
-export function skippedVolumeInfo(input: { pvcNamespace: string; pvcName: string; pv: VolumeInfoPv; reason: string }): BackupVolumeInfo {
+/** What skippedVolumeInfo and failedVolumeInfo need: the PVC, its PV when it has one, and why. */
+export interface UnprotectedVolumeInput {
+  pvcNamespace: string;
+  pvcName: string;
+  /** Absent for a PVC that is not bound, or bound to a PV that does not exist. */
+  pv?: VolumeInfoPv;
+  /** The name the PVC is bound to (spec.volumeName), used when the PV itself is not known. */
+  volumeName?: string;
+  reason: string;
+}
+
+/**
+ * The entry of a volume whose data the backup left out, with the reason, as Velero's
+ * generateVolumeInfoForSkippedPV writes it (no backupMethod: Velero's restore then
+ * treats the PV as one without a snapshot). Velero records skipped PVs only; Skiff
+ * also records PVCs without a PV (unbound, Lost), so that every PVC in the backup's
+ * scope is accounted for; such entries have no pvName, which Velero's restore (keyed
+ * by PV name) never looks up.
+ */
+export function skippedVolumeInfo(input: UnprotectedVolumeInput): BackupVolumeInfo {
   return {
     pvcName: input.pvcName,
     pvcNamespace: input.pvcNamespace,
-    pvName: input.pv.name,
+    pvName: input.pv?.name ?? input.volumeName,
     snapshotDataMoved: false,
     preserveLocalSnapshot: false,
     skipped: true,
     skippedReason: input.reason,
-    pvInfo: pvInfo(input.pv),
+    ...(input.pv ? { pvInfo: pvInfo(input.pv) } : {}),
   };
+}
+
+/**
+ * The entry of a volume whose snapshot was attempted and failed: its data is not in the
+ * backup (skipped, with the error as the reason) and `result` is `failed`, which tells it
+ * apart from a volume skipped on purpose. No backupMethod and no csiSnapshotInfo: the
+ * VolumeSnapshot was taken back, and Velero's restore must not look for one.
+ */
+export function failedVolumeInfo(input: UnprotectedVolumeInput): BackupVolumeInfo {
+  return { ...skippedVolumeInfo(input), result: 'failed' };
+}
+
+/** What became of a volume, read from its volume info. */
+export type VolumeOutcome = 'snapshotted' | 'skipped' | 'failed';
+
+/**
+ * A volume info entry's outcome: `failed` when its result says so, `skipped` when its
+ * data was left out, else `snapshotted` (its data is in a snapshot or a data upload).
+ */
+export function volumeOutcome(info: Pick<BackupVolumeInfo, 'skipped' | 'result'>): VolumeOutcome {
+  if (info.result === 'failed') return 'failed';
+  return info.skipped ? 'skipped' : 'snapshotted';
+}
+
+/**
+ * Reads `<b>-volumeinfo.json.gz` (already gunzipped and JSON-parsed), written by Velero
+ * or Skiff. Lenient as Go's decoder is: unknown fields are ignored, and an entry that is
+ * not an object is left out. Throws a TypeError when the document is not a JSON array.
+ */
+export function parseVolumeInfos(document: unknown): BackupVolumeInfo[] {
+  if (document === null) return [];
+  if (!Array.isArray(document)) throw new TypeError('volume info is not a JSON array');
+  return document
+    .filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+    .map((entry) => ({ ...entry, snapshotDataMoved: entry.snapshotDataMoved === true, preserveLocalSnapshot: entry.preserveLocalSnapshot === true, skipped: entry.skipped === true }) as BackupVolumeInfo);
 }
 
 const VOLUME_INFO_ORDER = [

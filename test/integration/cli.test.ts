@@ -46,8 +46,14 @@ describe('skiff backup (CLI)', () => {
     expect(table.stdout).toMatch(new RegExp(`^NAME\\s+STATUS[\\s\\S]*\\n${name}\\s+Completed`));
 
     const described = await skiff('describe', name);
-    expect(described.stdout).toContain('Phase:        Completed');
-    expect(described.stdout).toContain(`Included:   ${namespace}`);
+    expect(described.stdout).toContain('\nPhase:  Completed\n');
+    expect(described.stdout).toContain(`Namespaces:\n  Included:  ${namespace}\n`);
+    expect(described.stdout).toContain('\nBackup Volumes:\n');
+    expect(described.stdout).not.toContain('Resource List:');
+    const detailed = await skiff('describe', name, '--details');
+    expect(detailed.stdout).toContain(`Resource List:\n  v1/ConfigMap:\n    - ${namespace}/app-config`);
+    const structured = JSON.parse((await skiff('describe', name, '-o', 'json')).stdout);
+    expect(structured).toMatchObject({ metadata: { name }, phase: 'Completed', status: { backupVolumes: { podVolumeBackups: '<none included>' } } });
 
     const logs = await skiff('logs', name);
     expect(logs.stdout).toContain('backup completed');

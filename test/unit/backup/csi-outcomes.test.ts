@@ -45,7 +45,7 @@ function completed(namespace: string, name: string, snapshotClass = longhorn): C
 }
 
 function skipped(namespace: string, name: string, warning?: string): SkippedSnapshot {
-  return { kind: 'skipped', pvc: { namespace, name }, reason: warning ? 'not-csi' : 'snapshots-disabled', warning, notes: [] };
+  return skippedOutcome({ kind: 'skip', pvc: { namespace, name }, reason: warning ? 'not-csi' : 'snapshots-disabled', warning, notes: [] });
 }
 
 function failed(namespace: string, name: string, created: boolean): FailedSnapshot {
@@ -122,11 +122,15 @@ describe('Module: backup/csi-outcomes', () => {
     expect(objects.volumeSnapshotClasses.map((c) => c.metadata.name)).toEqual(['longhorn', 'ontap']);
   });
 
-  it('describes a skipped PVC with a PV in the volume information, and one without none', () => {
+  it('accounts for every PVC in the volume information: snapshotted, skipped with or without a PV, failed', () => {
     const pv = forPersistentVolume('pv-1').hostPath('/d').labels({ zone: 'a' }).result();
     const withPv = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'x' }, pv, reason: 'not-csi', warning: 'not CSI', notes: [] });
     const disabled = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'y' }, pv, reason: 'snapshots-disabled', notes: [] });
-    const withoutPv = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'z' }, reason: 'not-bound', warning: 'w', notes: [] });
+    const withoutPv = skippedOutcome({ kind: 'skip', pvc: { namespace: 'a', name: 'z' }, reason: 'not-bound', warning: 'not bound', notes: [] });
+    const failedOne: FailedSnapshot = {
+      ...failed('a', 'f', true),
+      pv: forPersistentVolume('pv-f').csi('driver.longhorn.io', 'pv-f').result(),
+    };
     expect(withPv.volumeInfo).toEqual({
       pvcName: 'x',
       pvcNamespace: 'a',
@@ -137,11 +141,27 @@ describe('Module: backup/csi-outcomes', () => {
       skippedReason: 'not CSI',
       pvInfo: { reclaimPolicy: '', labels: { zone: 'a' } },
     });
-    expect(disabled.volumeInfo?.skippedReason).toBe('the backup has snapshotVolumes set to false');
-    expect(csiVolumeInfos([withPv, withoutPv, completed('a', 'c'), failed('a', 'f', true)]).map((v) => v.pvcName)).toEqual(['x', 'c']);
+    expect(disabled.volumeInfo.skippedReason).toBe('the backup has snapshotVolumes set to false');
+    expect(withoutPv.volumeInfo).toEqual({
+      pvcName: 'z',
+      pvcNamespace: 'a',
+      snapshotDataMoved: false,
+      preserveLocalSnapshot: false,
+      skipped: true,
+      skippedReason: 'not bound',
+    });
+    const infos = csiVolumeInfos([withPv, withoutPv, completed('a', 'c'), failedOne]);
+    expect(infos.map((v) => [v.pvcName, v.skipped, v.result])).toEqual([
+      ['x', true, undefined],
+      ['z', true, undefined],
+      ['c', false, 'succeeded'],
+      ['f', true, 'failed'],
+    ]);
+    expect(infos[3]).toMatchObject({ pvName: 'pv-f', skippedReason: 'f failed' });
+    expect(infos[3]).not.toHaveProperty('backupMethod');
   });
 
-  it('makes a bound CSI PVC without a usable class an error of its namespace, with no volume information', () => {
+  it('makes a bound CSI PVC without a usable class an error of its namespace, and a failed volume in the volume information', () => {
     const outcome = unsnapshottableOutcome({
       kind: 'skip',
       pvc: { namespace: 'app', name: 'db' },
@@ -160,6 +180,8 @@ describe('Module: backup/csi-outcomes', () => {
     });
     expect(results.warnings.namespaces).toEqual({});
     expect(countCsiSnapshots([outcome])).toEqual({ attempted: 0, completed: 0 });
-    expect(csiVolumeInfos([outcome])).toEqual([]);
+    expect(csiVolumeInfos([outcome])).toEqual([
+      expect.objectContaining({ pvcNamespace: 'app', pvcName: 'db', pvName: 'pv-db', skipped: true, result: 'failed', skippedReason: expect.stringContaining('none is chosen') }),
+    ]);
   });
 });
