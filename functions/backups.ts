@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
+import { backupDownload, createBackup, getBackup, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/service';
 import { lambdaStartRun } from '../lib/runtime/invoker';
 import { ValidationError } from '../lib/core/errors';
@@ -17,6 +17,8 @@ const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
 const apiCredentials = apiCredentialsSource(config.api);
+/** How long a download URL works: long enough to start a large download, short enough not to matter if it leaks. */
+const DOWNLOAD_URL_SECONDS = 600;
 
 /**
  * Records a backup and starts its run. The answer does not depend on the start: once
@@ -33,7 +35,11 @@ async function createAndStart(request: unknown) {
   return created;
 }
 
-/** POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs; anything else 404/405. */
+/**
+ * POST /backups, GET /backups, GET /backups/{name}, GET /backups/{name}/logs,
+ * GET /backups/{name}/download (a presigned URL of the tarball, valid 10 minutes, like
+ * Velero's DownloadRequest); anything else 404/405.
+ */
 const http = middy(
   routeRequest({
     'POST /backups': async (event) => jsonResponse(202, await createAndStart(jsonBody(event))),
@@ -44,6 +50,10 @@ const http = middy(
     },
     'GET /backups/{name}': async (event) => jsonResponse(200, await getBackup(deps, event.pathParameters?.name ?? '')),
     'GET /backups/{name}/logs': async (event) => textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? '')),
+    'GET /backups/{name}/download': async (event) => {
+      const { url, phase } = await backupDownload(deps, event.pathParameters?.name ?? '', DOWNLOAD_URL_SECONDS);
+      return jsonResponse(200, { url, phase, expiresInSeconds: DOWNLOAD_URL_SECONDS });
+    },
   }),
 )
   .use(httpErrorHandler())

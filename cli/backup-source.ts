@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import type { BackupList, CreatedBackup, ListFilter } from '../lib/backup/service';
+import { ValidationError } from '../lib/core/errors';
+import { fieldIssuesFromZod } from '../lib/core/zod-issues';
+import type { Backup, BackupPhase } from '../lib/velero/backup';
+import { ApiClient } from './client/api-client';
+import type { Mode } from './mode';
+
+/** Phases after which a backup changes no more (by itself). */
+export const TERMINAL_PHASES: readonly BackupPhase[] = ['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation'];
+
+/**
+ * Where the backup commands get and put backups: the same calls in both modes, so the
+ * commands print the same. `finish` runs a created backup to its end here (local mode),
+ * or waits for the deployed Skiff to (client mode, --wait).
+ */
+export interface BackupSource {
+  /** True when a created backup runs in this process (local mode). */
+  readonly runsHere: boolean;
+  create(request: Record<string, unknown>): Promise<CreatedBackup>;
+  finish(name: string): Promise<Backup>;
+  get(name: string): Promise<Backup>;
+  list(filter: { cluster?: string; schedule?: string; phase?: string }): Promise<BackupList>;
+  log(name: string): Promise<string>;
+  /** The tarball as a stream; 409 naming the phase when there is none. */
+  contents(name: string): Promise<Readable>;
+}
+
+/** The source of a mode; local mode loads the configuration and the S3 client here. */
+export async function backupSourceFor(mode: Mode): Promise<BackupSource> {
+  return mode.kind === 'client' ? apiBackupSource(mode.api) : localBackupSource();
+}
+
+/** The deployed Skiff's routes: POST/GET /backups, GET /backups/{name}[/logs|/download]. */
+function apiBackupSource(api: ApiClient): BackupSource {
+  const path = (name: string) => `/backups/${encodeURIComponent(name)}`;
+  const get = (name: string) => api.json<Backup>('GET', path(name));
+  return {
+    runsHere: false,
+    create: (request) => api.json<CreatedBackup>('POST', '/backups', request),
+    get,
+    async finish(name) {
+      for (;;) {
+        const backup = await get(name);
+        if (TERMINAL_PHASES.includes(backup.status.phase ?? 'New')) return backup;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    },
+    list: (filter) => {
+      const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+      return api.json<BackupList>('GET', `/backups${query.size > 0 ? `?${query}` : ''}`);
+    },
+    log: (name) => api.text(`${path(name)}/logs`),
+    async contents(name) {
+      const { url } = await api.json<{ url: string }>('GET', `${path(name)}/download`);
+      return ApiClient.download(url);
+    },
+  };
+}
+
+/** The library, here, with the configuration's credentials. */
+async function localBackupSource(): Promise<BackupSource> {
+  const [{ loadConfig }, service] = await Promise.all([import('../lib/config'), import('../lib/backup/service')]);
+  const config = loadConfig();
+  const deps = service.backupServiceDeps(config);
+  return {
+    runsHere: true,
+    create: (request) => service.createBackup(deps, request),
+    get: (name) => service.getBackup(deps, name),
+    async finish(name) {
+      // The runner and the Kubernetes client are loaded here, by the one command that talks to clusters.
+      const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
+      // Runs in the same 15-minute slices as the function (so a crash holds the lease no
+      // longer), one after another until done.
+      let outcome;
+      do {
+        const sliceEnd = Date.now() + 15 * 60_000;
+        outcome = await runBackup(await backupRunnerDeps(config, () => sliceEnd - Date.now(), name), name);
+      } while (outcome.state === 'paused');
+      return service.getBackup(deps, name);
+    },
+    list: (filter) => {
+      const parsed = service.listFilterSchema.safeParse(filter);
+      if (!parsed.success) throw new ValidationError('command line', fieldIssuesFromZod(parsed.error));
+      return service.listBackups(deps, parsed.data as ListFilter);
+    },
+    log: (name) => service.getBackupLog(deps, name),
+    async contents(name) {
+      const { store } = await service.backupDownload(deps, name);
+      const stream = await store.openBackupContents(name);
+      if (!stream) throw new (await import('../lib/core/errors')).NotFoundError('tarball of backup', name, `storage location "${store.location}" has none`);
+      return stream;
+    },
+  };
+}
