@@ -219,13 +219,17 @@ export function buildProgram(found: (line: CommandLine) => void, write: { out: (
   const context = program.command('context').description('where the client connects: contexts in ~/.config/skiff/config');
   context
     .command('add')
-    .description('add (or replace) a context and make it current')
+    .description('add (or replace) a context and make it current: skiff context add NAME --server URL (--token | --token-env | --token-command)')
     .argument('<name>')
-    .requiredOption('--server <url>', "the Skiff API's URL")
     .option('--token <token>', 'the bearer token, kept in the file (written with mode 0600)')
     .option('--token-env <variable>', 'read the token from this environment variable')
     .option('--token-command <command>', 'run this command; its output is the token')
-    .action((name: string, _o, cmd: Command) => found({ kind: 'context', command: 'add', name, flags: { ...flagsOf(cmd), ...cmd.opts() } }));
+    .action((name: string, _o, cmd: Command) => {
+      // --server is the global flag: here it names the context's server.
+      const flags = flagsOf(cmd);
+      if (!flags.server) throw new UsageError('"skiff context add" needs --server URL, the Skiff API of the context');
+      found({ kind: 'context', command: 'add', name, flags });
+    });
   context
     .command('use')
     .description('make a context the current one')

@@ -47,12 +47,12 @@ export function backupGetTable(backups: readonly Backup[], options: BackupTableO
 }
 
 /**
- * Columns as Kubernetes' table printer writes them (a tabwriter with minimum width 10
- * and padding 3): each cell padded to its column's widest cell plus 3, at least 10; the
+ * Columns as Kubernetes' table printer writes them (a tabwriter with minimum width 6
+ * and padding 3, k8s.io/cli-runtime printers.GetNewTabWriter): each cell padded to its column's widest cell plus 3, at least 6; the
  * last column unpadded.
  */
 export function kubeTable(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(10, ...rows.map((r) => r[i]!.length + 3)));
+  const widths = rows[0]!.map((_, i) => Math.max(6, ...rows.map((r) => r[i]!.length + 3)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('').trimEnd()).join('\n');
 }
 
