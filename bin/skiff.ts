@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const { runVersionCommand } = await import('../cli/version-command');
     let mode: Mode | undefined;
     try {
-      mode = resolveMode(line.flags);
+      mode = await resolveMode(line.flags);
     } catch (error) {
       if (!(error instanceof NoModeError)) throw error;
     }
@@ -52,10 +52,10 @@ async function main(): Promise<void> {
     const [{ backupObjectOf, backupRequestFromFlags }, { printAs }] = await Promise.all([import('../cli/backup-request'), import('../cli/output')]);
     return printAs(line.flags.output, backupObjectOf(backupRequestFromFlags(line.name, line.flags)), () => '');
   }
-  return runCommand(line, resolveMode(line.flags));
+  return runCommand(line, await resolveMode(line.flags));
 }
 
-type Mode = ReturnType<typeof import('../cli/mode').resolveMode>;
+type Mode = import('../cli/mode').Mode;
 
 async function runCommand(line: Exclude<CommandLine, { kind: 'help' | 'usage-error' | 'completion' | 'context' | 'version' }>, mode: Mode): Promise<void> {
   switch (line.kind) {

@@ -1,5 +1,5 @@
 import { ValidationError } from '../lib/core/errors';
-import { BACKUP_KIND, DEFAULT_VELERO_NAMESPACE, VELERO_API_VERSION } from '../lib/velero/backup';
+import { BACKUP_KIND, DEFAULT_VELERO_NAMESPACE, VELERO_API_VERSION } from '../lib/velero/backup/types';
 import { parseLabelSelector, parseOrLabelSelectors } from '../lib/velero/label-selector';
 import { CLUSTER_LABEL } from '../lib/velero/labels';
 import type { CliFlags } from './args';

@@ -1,7 +1,6 @@
 import { SkiffError, ValidationError } from '../lib/core/errors';
 import type { CliFlags } from './args';
 import { ApiClient } from './client/api-client';
-import { contextFilePath, contextToken, readContextFile, selectContext } from './client/contexts';
 
 /**
  * How a command reaches Skiff:
@@ -15,15 +14,15 @@ import { contextFilePath, contextToken, readContextFile, selectContext } from '.
 export type Mode = { kind: 'local'; source: string } | { kind: 'client'; api: ApiClient; server: string };
 
 /** Which way this command line and environment say. Throws a ValidationError (exit 2) naming both ways when neither is set. */
-export function resolveMode(flags: CliFlags, env: NodeJS.ProcessEnv = process.env): Mode {
+export async function resolveMode(flags: CliFlags, env: NodeJS.ProcessEnv = process.env): Promise<Mode> {
   if (flags.config !== undefined) env.SKIFF_CONFIG_FILE = flags.config;
   const local = () => localMode(env);
   if (flags.local || flags.config !== undefined) return local();
   if (flags.server !== undefined) return clientMode(flags.server, env);
-  if (flags.context !== undefined) return contextMode(flags.context);
+  if (flags.context !== undefined) return (await contextMode(flags.context))!;
   if (env.SKIFF_SERVER) return clientMode(env.SKIFF_SERVER, env);
   if (env.SKIFF_CONFIG_FILE || env.SKIFF_CONFIG) return local();
-  const context = contextMode(undefined);
+  const context = await contextMode(undefined);
   if (context) return context;
   throw new NoModeError(
     'no Skiff to talk to: connect to a deployed one (skiff context add NAME --server URL --token-env VAR, or SKIFF_SERVER and SKIFF_TOKEN) ' +
@@ -52,9 +51,9 @@ function clientMode(server: string, env: NodeJS.ProcessEnv): Mode {
   return { kind: 'client', api: new ApiClient(server, token), server };
 }
 
-function contextMode(name: string | undefined): Mode;
-function contextMode(name: undefined): Mode | undefined;
-function contextMode(name: string | undefined): Mode | undefined {
+/** The named or current context of the contexts file (loaded, with the YAML library, only here). */
+async function contextMode(name: string | undefined): Promise<Mode | undefined> {
+  const { contextFilePath, contextToken, readContextFile, selectContext } = await import('./client/contexts');
   const path = contextFilePath();
   const context = selectContext(readContextFile(path), name);
   if (!context) return undefined;

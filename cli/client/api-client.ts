@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { SkiffError, type FieldIssue } from '../../lib/core/errors';
 
 /**
@@ -16,9 +17,17 @@ export class ApiError extends SkiffError {
   }
 }
 
+/** One HTTP answer, read whole (API answers are small; tarballs go through `download`). */
+interface Answer {
+  status: number;
+  text: string;
+}
+
 /**
  * The HTTP API of a deployed Skiff (serverless.yml's routes), with a bearer token. Each
- * call is one request; answers are parsed as the functions write them.
+ * call is one request; answers are parsed as the functions write them. Uses node:http(s)
+ * rather than fetch: fetch loads its HTTP client (undici) on first use, a good part of
+ * a short command's start.
  */
 export class ApiClient {
   private readonly base: string;
@@ -32,42 +41,58 @@ export class ApiClient {
 
   /** A JSON answer. Throws ApiError for a non-2xx answer, and an Error naming the server when it cannot be reached. */
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.request(method, path, body);
-    return (await response.json()) as T;
+    return JSON.parse((await this.request(method, path, body)).text) as T;
   }
 
   /** A text answer (logs). */
   async text(path: string): Promise<string> {
-    return (await this.request('GET', path)).text();
+    return (await this.request('GET', path)).text;
   }
 
   /** A body from any URL (a presigned S3 URL), as a Node stream; never held whole in memory. */
   static async download(url: string): Promise<Readable> {
-    const response = await fetch(url);
-    if (!response.ok || !response.body) throw new ApiError(response.status >= 500 ? 502 : response.status, `downloading the tarball failed: HTTP ${response.status}`);
-    return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+    const response = await open(url, 'GET', {});
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      response.resume();
+      throw new ApiError(status >= 500 ? 502 : status, `downloading the tarball failed: HTTP ${status}`);
+    }
+    return response;
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+  private async request(method: string, path: string, body?: unknown): Promise<Answer> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    const payload = body !== undefined ? JSON.stringify(body) : undefined;
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    let answer: Answer;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const response = await open(`${this.base}${path}`, method, headers, payload);
+      let text = '';
+      response.setEncoding('utf8');
+      for await (const chunk of response) text += chunk as string;
+      answer = { status: response.statusCode ?? 0, text };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach Skiff at ${this.base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      throw new Error(`cannot reach Skiff at ${this.base}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    if (response.ok) return response;
-    throw await errorOf(response, `${method} ${path}`);
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    throw errorOf(answer, `${method} ${path}`);
   }
 }
 
-async function errorOf(response: Response, call: string): Promise<ApiError> {
-  const text = await response.text();
+async function open(url: string, method: string, headers: Record<string, string>, payload?: string): Promise<IncomingMessage> {
+  const target = new URL(url);
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method, headers }, resolve);
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function errorOf(response: Answer, call: string): ApiError {
   let answer: { message?: string; issues?: FieldIssue[] } = {};
   try {
-    answer = JSON.parse(text) as typeof answer;
+    answer = JSON.parse(response.text) as typeof answer;
   } catch {
     // Not one of Skiff's answers (a gateway's page): the status says enough.
   }

@@ -142,3 +142,33 @@ export function formatLabelSelector(selector: LabelSelector | undefined | null):
     .join(',');
   return text || '<none>';
 }
+
+/**
+ * Whether `labels` satisfy a metav1.LabelSelector: every matchLabels pair and every
+ * expression (In, NotIn, Exists, DoesNotExist). An empty selector matches everything.
+ */
+export function matchesLabelSelector(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
+  const has = (key: string) => labels !== undefined && Object.hasOwn(labels, key);
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (!has(key) || labels![key] !== value) return false;
+  }
+  for (const requirement of selector.matchExpressions ?? []) {
+    const present = has(requirement.key);
+    const values = requirement.values ?? [];
+    switch (requirement.operator) {
+      case 'In':
+        if (!present || !values.includes(labels![requirement.key]!)) return false;
+        break;
+      case 'NotIn':
+        if (present && values.includes(labels![requirement.key]!)) return false;
+        break;
+      case 'Exists':
+        if (!present) return false;
+        break;
+      case 'DoesNotExist':
+        if (present) return false;
+        break;
+    }
+  }
+  return true;
+}
