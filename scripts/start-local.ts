@@ -6,6 +6,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startBed } from '../test/bed/bed';
 import { startOffline } from '../test/bed/offline';
 import { skiffConfigForBed } from '../test/bed/skiff-config';
+import { addContext, contextFilePath } from '../cli/client/contexts';
 
 /**
  * `npm start`: Skiff's main job on embedded defaults. Starts the local stack (two
@@ -16,6 +17,26 @@ import { skiffConfigForBed } from '../test/bed/skiff-config';
  */
 const DEMO_NAMESPACE = 'demo-shop';
 const exitAfterDemo = process.env.SKIFF_EXIT_AFTER_DEMO === '1';
+
+/**
+ * Writes the context "local" (this stack's API and token, made current) into the CLI's
+ * contexts file, and prints how to reach the stack with curl and with the CLI.
+ */
+function showClient(server: string, token: string, tokenFile: string, backup: string): void {
+  addContext({ name: 'local', server, token });
+  console.log(
+    [
+      '',
+      `Context "local" written to ${contextFilePath()} (made current): the CLI now talks to this stack.`,
+      'Try:',
+      `  curl -H "Authorization: Bearer $(cat ${tokenFile})" ${server}/backups`,
+      '  npx skiff backup get',
+      `  npx skiff backup describe ${backup}`,
+      `  npx skiff backup download ${backup} -o ${backup}.tar.gz`,
+      '  npx skiff backup create --cluster alpha --include-namespaces demo-shop --wait',
+    ].join('\n'),
+  );
+}
 
 async function main(): Promise<void> {
   const bed = await startBed();
@@ -75,6 +96,7 @@ async function main(): Promise<void> {
     await showSync(api, name);
     const restored = await showRestore(api, name);
     await showExpiryDryRun(api, name);
+    showClient(offline.httpUrl, apiToken, tokenFile, name);
     if (exitAfterDemo) {
       await stopAll();
       process.exit(backup.status.phase === 'Completed' && restored ? 0 : 1);
