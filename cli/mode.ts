@@ -19,10 +19,10 @@ export async function resolveMode(flags: CliFlags, env: NodeJS.ProcessEnv = proc
   const local = () => localMode(env);
   if (flags.local || flags.config !== undefined) return local();
   if (flags.server !== undefined) return clientMode(flags.server, env);
-  if (flags.context !== undefined) return (await contextMode(flags.context))!;
+  if (flags.context !== undefined) return (await contextMode(flags.context, env))!;
   if (env.SKIFF_SERVER) return clientMode(env.SKIFF_SERVER, env);
   if (env.SKIFF_CONFIG_FILE || env.SKIFF_CONFIG) return local();
-  const context = await contextMode(undefined);
+  const context = await contextMode(undefined, env);
   if (context) return context;
   throw new NoModeError(
     'no Skiff to talk to: connect to a deployed one (skiff context add NAME --server URL --token-env VAR, or SKIFF_SERVER and SKIFF_TOKEN) ' +
@@ -52,10 +52,10 @@ function clientMode(server: string, env: NodeJS.ProcessEnv): Mode {
 }
 
 /** The named or current context of the contexts file (loaded, with the YAML library, only here). */
-async function contextMode(name: string | undefined): Promise<Mode | undefined> {
+async function contextMode(name: string | undefined, env: NodeJS.ProcessEnv): Promise<Mode | undefined> {
   const { contextFilePath, contextToken, readContextFile, selectContext } = await import('./client/contexts');
-  const path = contextFilePath();
+  const path = contextFilePath(env);
   const context = selectContext(readContextFile(path), name);
   if (!context) return undefined;
-  return { kind: 'client', api: new ApiClient(context.server, contextToken(context, path)), server: context.server };
+  return { kind: 'client', api: new ApiClient(context.server, contextToken(context, path, env)), server: context.server };
 }
