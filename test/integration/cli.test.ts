@@ -52,7 +52,7 @@ describe('skiff backup (CLI)', () => {
     expect(table.stdout).toMatch(new RegExp(`\\n${name}\\s+Completed\\s+0\\s+0\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d{4} \\S+\\s+29d\\s+default\\s+<none>\\s+alpha`));
     expect((await skiff('get', '-l', 'team=cli')).stdout).toContain(name);
     expect((await skiff('get', '-l', 'team notin (cli)')).stdout).not.toContain(name);
-    expect((await skiff('get', '--show-labels', name)).stdout).toMatch(/team=cli$/m);
+    expect((await skiff('get', '--show-labels', name)).stdout).toMatch(/\salpha\s+skiff\.io\/cluster=alpha,team=cli,velero\.io\/storage-location=default$/m);
     expect(JSON.parse((await skiff('get', name, '-o', 'json')).stdout)).toMatchObject({ kind: 'Backup', metadata: { name } });
 
     const described = await skiff('describe', name);
@@ -154,13 +154,13 @@ describe('skiff backup (CLI)', () => {
     expect(await failureOf(skiff('get', name))).toMatchObject({ code: 2 });
   });
 
-  it('answers an unknown backup or location on one line with exit code 2, and a bad command line with the usage', async () => {
+  it('answers an unknown backup or location on one line with exit code 2, and a bad command line too', async () => {
     const unknown = await failureOf(skiff('delete', 'no-such-backup', '--confirm'));
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown!.stderr).toMatch(/^error: backup "no-such-backup" not found[^\n]*\n$/);
+    expect(unknown!.stderr).toMatch(/^running locally with SKIFF_CONFIG\nerror: backup "no-such-backup" not found[^\n]*\n$/);
     const location = await failureOf(gc('--dry-run', '--location', 'nowhere'));
     expect(location).toMatchObject({ code: 2 });
-    expect(location!.stderr).toMatch(/^error: storage location "nowhere" not found[^\n]*\n$/);
+    expect(location!.stderr).toMatch(/^running locally with SKIFF_CONFIG\nerror: storage location "nowhere" not found[^\n]*\n$/);
     expect(await failureOf(gc('default'))).toMatchObject({ code: 2 });
   });
 });
