@@ -61,7 +61,7 @@ export interface CliFlags {
 }
 
 /** The backup commands. */
-export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download', 'delete'] as const;
+export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download', 'delete', 'resume'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
 /** The cluster commands. */
 export const CLUSTER_COMMANDS = ['readiness', 'rbac'] as const;
@@ -164,6 +164,11 @@ export function buildProgram(found: (line: CommandLine) => void, write: { out: (
     .option('-o, --output <file>', 'the file to write (default <name>-data.tar.gz)')
     .option('--force', 'overwrite the file if it exists')
     .action((name: string, _o, cmd: Command) => found({ kind: 'backup', command: 'download', name, names: [name], flags: flagsOf(cmd) }));
+  backup
+    .command('resume')
+    .description('go on with a backup whose local run was stopped with Ctrl-C (local mode)')
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'backup', command: 'resume', name, names: [name], flags: flagsOf(cmd) }));
   backup
     .command('delete')
     .description('delete a backup: without --confirm, what would be deleted')

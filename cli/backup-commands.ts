@@ -31,6 +31,8 @@ export async function runBackupCommand(mode: Mode, command: BackupCommand, names
       return cli.logs(names[0]!);
     case 'download':
       return cli.download(names[0]!);
+    case 'resume':
+      return cli.resume(names[0]!);
   }
 }
 
@@ -55,19 +57,46 @@ class BackupCli {
     }
     console.log(
       this.source.runsHere
-        ? 'Running it here; Ctrl-C stops it.'
+        ? `Running it here; Ctrl-C stops it at the next checkpoint (then \`skiff backup resume ${created.name}\` goes on).`
         : 'Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.',
     );
-    const progress = this.showProgress(created.name);
+    return this.followToEnd(created.name);
+  }
+
+  /**
+   * `skiff backup resume NAME`: a local run stopped with Ctrl-C goes on from its last
+   * checkpoint. A deployed Skiff needs no such command: its scheduler restarts a stalled run.
+   */
+  async resume(name: string): Promise<void> {
+    if (!this.source.runsHere) {
+      throw new ValidationError('command line', [
+        { path: 'resume', message: 'a deployed Skiff goes on with a stopped backup by itself (its scheduler restarts stalled runs); resume is for a local run (--local)' },
+      ]);
+    }
+    const backup = await this.source.get(name);
+    if (TERMINAL_PHASES.includes(backup.status.phase ?? 'New')) {
+      throw new ConflictError(`backup "${name}" is ${backup.status.phase}: there is nothing to resume`);
+    }
+    console.log(`Resuming backup "${name}" here; Ctrl-C stops it at the next checkpoint.`);
+    return this.followToEnd(name);
+  }
+
+  private async followToEnd(name: string): Promise<void> {
+    const progress = this.showProgress(name);
     let backup: Backup;
     try {
-      backup = await this.source.finish(created.name);
+      backup = await this.source.finish(name);
     } finally {
       progress.stop();
     }
     const phase = backup.status.phase ?? 'New';
+    if (!TERMINAL_PHASES.includes(phase)) {
+      console.log(`Backup "${name}" stopped in phase ${phase}; run \`skiff backup resume ${name}\` to go on.`);
+      process.exitCode = 130;
+      return;
+    }
     console.log(
-      `Backup completed with status: ${phase}. You may check for more information using the commands \`skiff backup describe ${created.name}\` and \`skiff backup logs ${created.name}\`.`,
+      `Backup completed with status: ${phase}. You may check for more information using the commands \`skiff backup describe ${name}\` and \`skiff backup logs ${name}\`.`,
     );
     if (phase !== 'Completed') process.exitCode = 1;
   }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BackupList, CreatedBackup, ListFilter } from '../lib/backup/service';
-import { ValidationError } from '../lib/core/errors';
+import { ConflictError, ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import type { Backup, BackupPhase } from '../lib/velero/backup';
 import { ApiClient } from './client/api-client';
@@ -71,12 +71,29 @@ async function localBackupSource(): Promise<BackupSource> {
       // The runner and the Kubernetes client are loaded here, by the one command that talks to clusters.
       const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
       // Runs in the same 15-minute slices as the function (so a crash holds the lease no
-      // longer), one after another until done.
-      let outcome;
-      do {
-        const sliceEnd = Date.now() + 15 * 60_000;
-        outcome = await runBackup(await backupRunnerDeps(config, () => sliceEnd - Date.now(), name), name);
-      } while (outcome.state === 'paused');
+      // longer), one after another until done. Ctrl-C ends the slice: the runner pauses at
+      // its next checkpoint and gives the lease back, so `skiff backup resume` can go on.
+      let sliceEnd = 0;
+      let stopping = false;
+      const stop = () => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        sliceEnd = 0;
+        process.stderr.write('\nstopping at the next checkpoint (Ctrl-C again quits at once)\n');
+      };
+      process.on('SIGINT', stop);
+      try {
+        let outcome;
+        do {
+          sliceEnd = Date.now() + 15 * 60_000;
+          outcome = await runBackup(await backupRunnerDeps(config, () => (stopping ? 0 : sliceEnd - Date.now()), name), name);
+        } while (outcome.state === 'paused' && !stopping);
+        if (outcome.state === 'busy') {
+          throw new ConflictError(`backup "${name}" is being run by ${outcome.owner}, whose hold lasts until its slice ends (at most 15 minutes); try again then`);
+        }
+      } finally {
+        process.off('SIGINT', stop);
+      }
       return service.getBackup(deps, name);
     },
     list: (filter) => {

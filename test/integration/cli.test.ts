@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,28 @@ describe('skiff backup (CLI)', () => {
     const nothing = await failureOf(skiff('download', name, '-o', join(workDir, 'failed.tar.gz')));
     expect(nothing).toMatchObject({ code: 2 });
     expect(nothing!.stderr).toMatch(/is Failed: there is nothing to download/);
+  });
+
+  it('stops a local run at its next checkpoint on Ctrl-C, and backup resume goes on to the end', async () => {
+    const name = `cli-resume-${namespace}`.slice(0, 63);
+    // The whole cluster: many resource types, so a checkpoint comes after the signal.
+    const child = spawn('node', ['bin/skiff.mjs', 'backup', 'create', name, '--cluster', 'alpha'], { env, cwd: process.cwd() });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('Running it here')) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain(`Backup "${name}" stopped in phase InProgress; run \`skiff backup resume ${name}\` to go on.`);
+
+    const resumed = await skiff('resume', name);
+    expect(resumed.stdout).toContain(`Resuming backup "${name}" here`);
+    expect(resumed.stdout).toContain('Backup completed with status: Completed.');
+    const file = join(workDir, 'resumed.tar.gz');
+    await skiff('download', name, '-o', file);
+    expect(gunzipSync(readFileSync(file)).toString('latin1')).toContain(`resources/configmaps/namespaces/${namespace}/app-config.json`);
+    expect(await failureOf(skiff('resume', name))).toMatchObject({ code: 2 });
   });
 
   it('answers logs of an unknown backup as not found, exit code 2', async () => {

@@ -21,7 +21,7 @@ describe('Module: cli/args', () => {
   it.each([
     [['backup', 'get', '--bogus'], "unknown option '--bogus' (see 'skiff backup get --help')"],
     [[], '"skiff" needs a command'],
-    [['backup'], '"skiff backup" needs a command: create, get, describe, logs, download, delete'],
+    [['backup'], '"skiff backup" needs a command: create, get, describe, logs, download, resume, delete'],
     [['backup', 'frobnicate'], "unknown command 'frobnicate'"],
     [['backup', 'logs'], "missing required argument 'name'"],
     [['backup', 'describe'], 'needs backup names or -l/--selector'],
