@@ -26,6 +26,10 @@ describe('skiff backup (CLI)', () => {
     // alpha's credentials on a server nobody answers at: its backups fail.
     const alpha = config.clusters.find((c) => c.name === 'alpha')!;
     config.clusters.push({ ...alpha, name: 'unreachable', server: 'https://127.0.0.1:1' });
+    // A schedule for --from-schedule; the scheduler never runs in this test.
+    (config as { schedules?: unknown[] }).schedules = [
+      { name: 'cli-nightly', cluster: 'alpha', schedule: '0 2 * * *', template: { includedNamespaces: [namespace], metadata: { labels: { team: 'night' } } }, ttl: '48h' },
+    ];
     // Local mode from SKIFF_CONFIG; no server and no contexts file in the way.
     env = { ...process.env, SKIFF_CONFIG: JSON.stringify(config), SKIFF_CONFIG_FILE: '', SKIFF_SERVER: '', SKIFF_CONTEXT_FILE: '/nonexistent/skiff-contexts' };
     workDir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
@@ -128,6 +132,16 @@ describe('skiff backup (CLI)', () => {
     await skiff('download', name, '-o', file);
     expect(gunzipSync(readFileSync(file)).toString('latin1')).toContain(`resources/configmaps/namespaces/${namespace}/app-config.json`);
     expect(await failureOf(skiff('resume', name))).toMatchObject({ code: 2 });
+  });
+
+  it("creates a backup from a schedule's template with --from-schedule, named and labelled as velero does", async () => {
+    const created = await skiff('create', '--from-schedule', 'cli-nightly');
+    const name = /Backup request "(cli-nightly-\d{14})" submitted successfully/.exec(created.stdout)?.[1];
+    expect(name).toBeDefined();
+    const backup = JSON.parse((await skiff('get', name!, '-o', 'json')).stdout);
+    expect(backup.metadata.labels).toMatchObject({ 'velero.io/schedule-name': 'cli-nightly', team: 'night', 'skiff.io/cluster': 'alpha' });
+    expect(backup.spec).toMatchObject({ includedNamespaces: [namespace], ttl: '48h0m0s' });
+    expect(await failureOf(skiff('create', '--from-schedule', 'nope'))).toMatchObject({ code: 2 });
   });
 
   it('answers logs of an unknown backup as not found, exit code 2', async () => {
