@@ -55,6 +55,7 @@ class BackupCli {
       console.log(`Run \`skiff backup describe ${created.name}\` or \`skiff backup logs ${created.name}\` for more details.`);
       return;
     }
+    this.source.catchInterrupt();
     console.log(
       this.source.runsHere
         ? `Running it here; Ctrl-C stops it at the next checkpoint (then \`skiff backup resume ${created.name}\` goes on).`
@@ -77,6 +78,7 @@ class BackupCli {
     if (TERMINAL_PHASES.includes(backup.status.phase ?? 'New')) {
       throw new ConflictError(`backup "${name}" is ${backup.status.phase}: there is nothing to resume`);
     }
+    this.source.catchInterrupt();
     console.log(`Resuming backup "${name}" here; Ctrl-C stops it at the next checkpoint.`);
     return this.followToEnd(name);
   }

@@ -17,6 +17,8 @@ export const TERMINAL_PHASES: readonly BackupPhase[] = ['Completed', 'PartiallyF
 export interface BackupSource {
   /** True when a created backup runs in this process (local mode). */
   readonly runsHere: boolean;
+  /** From now until `finish` returns, Ctrl-C stops the local run at its next checkpoint (no-op in client mode). */
+  catchInterrupt(): void;
   create(request: Record<string, unknown>): Promise<CreatedBackup>;
   finish(name: string): Promise<Backup>;
   get(name: string): Promise<Backup>;
@@ -37,6 +39,7 @@ function apiBackupSource(api: ApiClient): BackupSource {
   const get = (name: string) => api.json<Backup>('GET', path(name));
   return {
     runsHere: false,
+    catchInterrupt: () => undefined,
     create: (request) => api.json<CreatedBackup>('POST', '/backups', request),
     get,
     async finish(name) {
@@ -63,29 +66,28 @@ async function localBackupSource(): Promise<BackupSource> {
   const [{ loadConfig }, service] = await Promise.all([import('../lib/config'), import('../lib/backup/service')]);
   const config = loadConfig();
   const deps = service.backupServiceDeps(config);
+  // Ctrl-C ends the slice: the runner pauses at its next checkpoint and gives the lease
+  // back, so `skiff backup resume` can go on; a second Ctrl-C quits at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write('\nstopping at the next checkpoint (Ctrl-C again quits at once)\n');
+  };
   return {
     runsHere: true,
+    catchInterrupt: () => void process.on('SIGINT', stop),
     create: (request) => service.createBackup(deps, request),
     get: (name) => service.getBackup(deps, name),
     async finish(name) {
-      // The runner and the Kubernetes client are loaded here, by the one command that talks to clusters.
-      const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
-      // Runs in the same 15-minute slices as the function (so a crash holds the lease no
-      // longer), one after another until done. Ctrl-C ends the slice: the runner pauses at
-      // its next checkpoint and gives the lease back, so `skiff backup resume` can go on.
-      let sliceEnd = 0;
-      let stopping = false;
-      const stop = () => {
-        if (stopping) process.exit(130);
-        stopping = true;
-        sliceEnd = 0;
-        process.stderr.write('\nstopping at the next checkpoint (Ctrl-C again quits at once)\n');
-      };
-      process.on('SIGINT', stop);
       try {
+        // The runner and the Kubernetes client are loaded here, by the one command that talks to clusters.
+        const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
+        // Runs in the same 15-minute slices as the function (so a crash holds the lease no
+        // longer), one after another until done or stopped.
         let outcome;
         do {
-          sliceEnd = Date.now() + 15 * 60_000;
+          const sliceEnd = Date.now() + 15 * 60_000;
           outcome = await runBackup(await backupRunnerDeps(config, () => (stopping ? 0 : sliceEnd - Date.now()), name), name);
         } while (outcome.state === 'paused' && !stopping);
         if (outcome.state === 'busy') {
@@ -103,7 +105,7 @@ async function localBackupSource(): Promise<BackupSource> {
     },
     log: (name) => service.getBackupLog(deps, name),
     async contents(name) {
-      const { store } = await service.backupDownload(deps, name);
+      const { store } = await service.downloadableBackup(deps, name);
       const stream = await store.openBackupContents(name);
       if (!stream) throw new (await import('../lib/core/errors')).NotFoundError('tarball of backup', name, `storage location "${store.location}" has none`);
       return stream;

@@ -175,23 +175,27 @@ function scheduleRequest(config: SkiffConfig, request: unknown, now: Date): { re
 const PHASES_WITH_DATA: readonly BackupPhase[] = ['Completed', 'PartiallyFailed'];
 
 /**
- * Where to download a backup's tarball: a presigned GET URL valid `expiresInSeconds`
- * (Velero's DownloadRequest answers one the same way), and the store, for callers that
- * read it themselves. 404 for an unknown backup; 409 naming the phase when the backup
- * has no tarball (it runs, Failed, or is being deleted).
+ * The store holding a backup's tarball, for a caller that reads it itself. 404 for an
+ * unknown backup; 409 naming the phase when the backup has no tarball (it runs, Failed,
+ * or is being deleted).
  */
-export async function backupDownload(
-  deps: BackupServiceDeps,
-  name: string,
-  expiresInSeconds = 600,
-): Promise<{ url: string; store: BackupStore; phase: BackupPhase }> {
+export async function downloadableBackup(deps: BackupServiceDeps, name: string): Promise<{ store: BackupStore; phase: BackupPhase }> {
   const backup = await getBackup(deps, name);
   const phase = backup.status.phase ?? 'New';
   if (!PHASES_WITH_DATA.includes(phase)) {
     throw new ConflictError(`backup "${name}" is ${phase}: there is nothing to download (only Completed and PartiallyFailed backups have a tarball)`);
   }
   const found = await findBackup(deps, name);
-  return { url: await found.store.backupContentsUrl(name, expiresInSeconds), store: found.store, phase };
+  return { store: found.store, phase };
+}
+
+/**
+ * Where to download a backup's tarball: a presigned GET URL valid `expiresInSeconds`,
+ * as Velero's DownloadRequest answers one. Errors as downloadableBackup.
+ */
+export async function backupDownload(deps: BackupServiceDeps, name: string, expiresInSeconds = 600): Promise<{ url: string; phase: BackupPhase }> {
+  const { store, phase } = await downloadableBackup(deps, name);
+  return { url: await store.backupContentsUrl(name, expiresInSeconds), phase };
 }
 
 /**

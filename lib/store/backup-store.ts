@@ -290,7 +290,9 @@ class S3BackupStore implements BackupStore {
   }
 
   async backupContentsUrl(name: string, expiresInSeconds: number): Promise<string> {
-    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+    // Loaded by the one call that signs; a CommonJS package, so its names may sit on `default` in a bundle.
+    const presigner = (await import('@aws-sdk/s3-request-presigner')) as typeof import('@aws-sdk/s3-request-presigner') & { default?: typeof import('@aws-sdk/s3-request-presigner') };
+    const { getSignedUrl } = presigner.default ?? presigner;
     const key = this.layout.backupContentsKey(name);
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
