@@ -78,6 +78,21 @@ describe('skiff as a client of the HTTP API (CLI)', () => {
     expect(await failureOf(skiff('download', name(), '-o', file))).toMatchObject({ code: 2 });
   });
 
+  it("reaches the other jobs' routes: restores, sync report, readiness, and a deletion's plan", async () => {
+    for (const args of [['restore', 'get'], ['sync', 'report']]) {
+      const [client, local] = await Promise.all([skiffWith(clientEnv, ...args), skiffWith(localEnv, ...args)]);
+      expect(client.stdout, args.join(' ')).toBe(local.stdout);
+    }
+    const readiness = await skiffWith(clientEnv, 'cluster', 'readiness', 'alpha', '--include-namespaces', namespace, '-o', 'json').catch((e: { stdout: string }) => e);
+    expect(JSON.parse(readiness.stdout)).toMatchObject({ cluster: 'alpha' });
+    const plan = await skiff('delete', name());
+    expect(plan.stdout).toMatch(new RegExp(`^${name()}\\s+-\\s+backups/${name()}/\\s+deleteBackupData`, 'm'));
+    expect(plan.stderr).toContain('run again with --confirm');
+    const gc = await failureOf(skiffWith(clientEnv, 'gc'));
+    expect(gc).toMatchObject({ code: 2 });
+    expect(gc!.stderr).toMatch(/runs an expiry here, in local mode/);
+  });
+
   it('answers unknown names and clusters on one line, exit 2, and a wrong token as refused', async () => {
     const unknown = await failureOf(skiff('describe', 'no-such-backup'));
     expect(unknown).toMatchObject({ code: 2 });
