@@ -117,9 +117,11 @@ describe('skiff backup (CLI)', () => {
     // The whole cluster: many resource types, so a checkpoint comes after the signal.
     const child = spawn('node', ['bin/skiff.mjs', 'backup', 'create', name, '--cluster', 'alpha'], { env, cwd: process.cwd() });
     let stdout = '';
+    let interrupted = false;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (stdout.includes('Running it here')) child.kill('SIGINT');
+      // One Ctrl-C: a second one quits at once.
+      if (!interrupted && stdout.includes('Running it here')) interrupted = child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
