@@ -352,10 +352,10 @@ function withNoWait(flags: CliFlags): CliFlags {
 export function parseCommandLine(args: readonly string[]): CommandLine {
   let line: CommandLine | undefined;
   let out = '';
-  let err = '';
   const program = buildProgram(
     (l) => (line = l),
-    { out: (s) => (out += s), err: (s) => (err += s) },
+    // Errors are returned as one line below; commander's own rendering of them is dropped.
+    { out: (s) => (out += s), err: () => undefined },
   );
   try {
     program.parse(optionalBoolArgs(args, OPTIONAL_BOOL_FLAGS), { from: 'user' });
@@ -370,7 +370,6 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
       const names = command.commands.map((c) => c.name()).join(', ');
       return { kind: 'usage-error', message: `"${commandPath(command)}" needs a command: ${names} (see '${commandPath(command)} --help')` };
     }
-    void err;
     return { kind: 'usage-error', message: `${oneLine(error.message.replace(/^error: /, ''))} (see '${commandPath(command)} --help')` };
   }
   return line ?? { kind: 'usage-error', message: 'no command given (see \'skiff --help\')' };
