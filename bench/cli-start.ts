@@ -26,7 +26,7 @@ export function measureCliStart(repoRoot: string, spawns = Math.max(3, Number(pr
   const baseline = () => timeSpawn(['-e', '0'], repoRoot);
   const help = () => {
     const run = timeSpawn([join(repoRoot, 'bin/skiff.mjs'), '--help'], repoRoot);
-    if (!run.stdout.startsWith('usage: skiff')) throw new Error(`skiff --help printed no usage:\n${run.stdout}`);
+    if (!run.stdout.startsWith('Usage: skiff')) throw new Error(`skiff --help printed no usage:\n${run.stdout}`);
     return run;
   };
   baseline();

@@ -12,6 +12,7 @@ import { readBedState } from '../test/bed/state';
 import type { BackupOnceArgs, BackupOnceResult } from './backup-once';
 import { cliBackupRows, measureCliBackup, type CliBackupResult } from './cli-backup';
 import { cliStartRows, measureCliStart } from './cli-start';
+import { cliClientRows, measureCliClient } from './cli-client';
 import { expiryRows, measureExpiry } from './expiry-bench';
 import { measureRestore, restoreRows } from './restore-bench';
 import type { ListOnceArgs, ListOnceResult } from './list-once';
@@ -101,11 +102,14 @@ async function main(): Promise<void> {
   // First, while the machine is not yet busy with the bed's servers.
   progress('timing `skiff --help` against `node -e 0`');
   const cliStart = measureCliStart(repoRoot);
+  progress('timing `skiff backup get` in client mode against `node -e 0`');
+  const cliClient = await measureCliClient(repoRoot);
   if (ONLY === 'cli') {
     console.log(`\n## Skiff benchmark: CLI start (${startedAt.toISOString()}, ${cpus().length} cores, Node ${process.version})\n`);
-    console.log(resultsTable(cliStartRows(cliStart)));
+    console.log(resultsTable([...cliStartRows(cliStart), ...cliClientRows(cliClient)]));
     const list = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
     console.log(`\nEach spawn, ms: \`node -e 0\` ${list(cliStart.nodeMs)}; \`skiff --help\` ${list(cliStart.helpMs)}.`);
+    console.log(`Client mode, ms: \`node -e 0\` ${list(cliClient.nodeMs)}; \`skiff backup get\` ${list(cliClient.getMs)}.`);
     console.log(`Load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores.`);
     return;
   }
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
   const bedStartMs = performance.now() - bedStart;
   try {
     const results = await measure(bed);
-    const rows = [...cliStartRows(cliStart), ...summarize(results)];
+    const rows = [...cliStartRows(cliStart), ...cliClientRows(cliClient), ...summarize(results)];
     const details = detailTable(results);
     const output = {
       startedAt: startedAt.toISOString(),

@@ -1,4 +1,4 @@
-import { parseCommandLine, USAGE } from '../cli/args';
+import { oneLine, parseCommandLine, type CommandLine } from '../cli/args';
 import { SkiffError } from '../lib/core/errors';
 
 /**
@@ -11,56 +11,97 @@ async function main(): Promise<void> {
   const line = parseCommandLine(process.argv.slice(2));
   switch (line.kind) {
     case 'help':
-      console.log(USAGE);
+      process.stdout.write(line.text);
       return;
     case 'usage-error':
-      if (line.message) console.error(`error: ${line.message}`);
-      console.error(USAGE);
+      console.error(`error: ${line.message}`);
       process.exitCode = 2;
       return;
-    case 'backup': {
-      if (line.command === 'delete') {
-        const { runDeleteCommand } = await import('../cli/expiry-commands');
-        return runDeleteCommand(line.name!, line.flags);
-      }
-      const { runBackupCommand } = await import('../cli/backup-commands');
-      return runBackupCommand(line.command, line.name, line.flags);
+    case 'completion': {
+      const { completionScript } = await import('../cli/completion');
+      process.stdout.write(completionScript(line.program, line.shell as 'bash' | 'zsh' | 'fish'));
+      return;
     }
-    case 'cluster': {
+    case 'cluster':
       if (line.command === 'rbac') {
         const { REMOTE_RBAC_MANIFEST } = await import('../lib/readiness/rbac-text');
         process.stdout.write(REMOTE_RBAC_MANIFEST);
         return;
       }
+      break;
+    case 'context': {
+      const { runContextCommand } = await import('../cli/context-commands');
+      return runContextCommand(line.command, line.name, line.flags);
+    }
+  }
+  quietUnlessVerbose(line.flags.verbose === true);
+  const { resolveMode, NoModeError } = await import('../cli/mode');
+  if (line.kind === 'version') {
+    // The client's version needs no Skiff to talk to.
+    const { runVersionCommand } = await import('../cli/version-command');
+    let mode: Mode | undefined;
+    try {
+      mode = await resolveMode(line.flags);
+    } catch (error) {
+      if (!(error instanceof NoModeError)) throw error;
+    }
+    return runVersionCommand(mode, line.flags);
+  }
+  if (line.kind === 'backup' && line.command === 'create' && line.flags.output) {
+    // velero backup create -o json|yaml prints the Backup and creates nothing: no Skiff is asked.
+    const [{ backupObjectOf, backupRequestFromFlags }, { printAs }] = await Promise.all([import('../cli/backup-request'), import('../cli/output')]);
+    return printAs(line.flags.output, backupObjectOf(backupRequestFromFlags(line.name, line.flags)), () => '');
+  }
+  return runCommand(line, await resolveMode(line.flags));
+}
+
+type Mode = import('../cli/mode').Mode;
+
+async function runCommand(line: Exclude<CommandLine, { kind: 'help' | 'usage-error' | 'completion' | 'context' | 'version' }>, mode: Mode): Promise<void> {
+  switch (line.kind) {
+    case 'backup': {
+      if (line.command === 'delete') {
+        const { runDeleteCommand } = await import('../cli/expiry-commands');
+        return runDeleteCommand(mode, line.name!, line.flags);
+      }
+      const { runBackupCommand } = await import('../cli/backup-commands');
+      return runBackupCommand(mode, line.command, line.names, line.flags);
+    }
+    case 'cluster': {
       const { runReadinessCommand } = await import('../cli/cluster-commands');
-      return runReadinessCommand(line.name!, line.flags);
+      return runReadinessCommand(mode, line.name!, line.flags);
     }
     case 'sync': {
       const { runSyncCommand } = await import('../cli/sync-commands');
-      return runSyncCommand(line.command, line.flags);
+      return runSyncCommand(mode, line.command, line.flags);
     }
     case 'gc': {
       const { runGcCommand } = await import('../cli/expiry-commands');
-      return runGcCommand(line.flags);
+      return runGcCommand(mode, line.flags);
     }
     case 'schedule': {
       const { runScheduleCommand } = await import('../cli/schedule-commands');
-      return runScheduleCommand(line.command, line.name, line.flags);
+      return runScheduleCommand(mode, line.command, line.name, line.flags);
     }
     case 'restore': {
       const { runRestoreCommand } = await import('../cli/restore-commands');
-      return runRestoreCommand(line.command, line.name, line.flags);
+      return runRestoreCommand(mode, line.command, line.name, line.flags);
     }
   }
 }
 
-/** An error as one line: a list of field issues joined, so scripts can grep and show it whole. */
-function oneLine(message: string): string {
-  return message
-    .split('\n')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .join(' ');
+/**
+ * People read stdout; the JSON log lines the library writes, and Node's runtime
+ * warnings (the AWS SDK's, deprecations), go to stderr only with --verbose. Set before
+ * any command's chunk is loaded: the logger reads SKIFF_LOG_LEVEL when it is created.
+ */
+function quietUnlessVerbose(verbose: boolean): void {
+  if (verbose) {
+    process.env.SKIFF_LOG_LEVEL ??= 'info';
+    return;
+  }
+  process.env.SKIFF_LOG_LEVEL = 'silent';
+  process.removeAllListeners('warning');
 }
 
 // Exit codes: 2 for what the caller can fix (usage, bad input, unknown or conflicting

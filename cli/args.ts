@@ -1,191 +1,421 @@
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
 import { ValidationError } from '../lib/core/errors';
+import { OPTIONAL_BOOL_FLAGS, optionalBoolArgs } from './optional-bool';
 
 /**
- * The command line's words and flags. This module stays free of the S3 and Kubernetes
- * clients (and of anything that imports them): it is all `skiff --help` and a usage
- * error load, so they answer at once.
+ * The command line's words and flags, as a commander tree. This module stays free of the
+ * S3 and Kubernetes clients (and of anything that imports them): it is all `skiff
+ * --help`, `skiff completion` and a usage error load, so they answer at once. It only
+ * says which command was asked for with which flags; bin/skiff.ts loads and runs it.
  */
 
-export const USAGE = `usage: skiff backup <command> [flags]   (configuration from SKIFF_CONFIG_FILE)
-  create <name> --cluster C [--include-namespaces a,b] [--exclude-namespaces x] [--include-resources r]
-                [--exclude-resources r] [--selector k=v,...] [--ttl 72h] [--storage-location L]
-                [--snapshot-volumes=false] [--include-cluster-resources=true|false] [--no-wait] [-o json]
-  get [name] [--cluster C] [--schedule S] [--phase P] [-o json]
-  describe <name> [--details] [-o json]   Velero's layout with every volume's outcome; --details: resource list
-  logs <name>
-  download <name> [--file FILE]          (default <name>-data.tar.gz)
-       skiff cluster <command> [flags]
-  readiness <cluster> [--include-namespaces a,b] [-o json]   single-replica volumes, snapshot coverage, handles, access
-  rbac                                   the RBAC manifest to apply in a remote cluster
-       skiff sync <command> [flags]       rediscovery of stored backups
-  run [--location L] [--cluster C] [--dry-run] [-o json]   catalog the location's backups, make their snapshots usable
-  report [--location L] [-o json]                          the last runs: found, new, gone, created, repairs, problems
-  delete <name> [--confirm [--wait]] [-o json]
-                                         without --confirm: what would be deleted, nothing changes
-       skiff schedule <command> [flags]   the configured schedules
-  get [name] [-o json]                   cron, zone, paused, TTL, last backup and its phase, next run
-  describe <name> [-o json]              one schedule with its backup template
-       skiff gc [--dry-run] [--location L] [-o json]
-                                         an expiry run of each storage location (or of L), here
-usage: skiff restore <command> [flags]
-  create [name] --from-backup B [--cluster C] [--include-namespaces a,b] [--exclude-namespaces x]
-                [--include-resources r] [--exclude-resources r] [--selector k=v,...]
-                [--namespace-mappings src:dst,...] [--existing-resource-policy none|update]
-                [--restore-volumes=false] [--preserve-nodeports] [--include-cluster-resources=true|false]
-                [--resource-modifiers-file FILE] [--accept-rollout-risk] [--no-wait] [-o json]
-  get [name] [--from-backup B] [--cluster C] [--phase P] [-o json]
-  describe <name> [-o json]
-  logs <name>
-       skiff --help | -h                  this text`;
+/** Every flag any command takes, in commander's camelCase; each command declares its own. */
+export interface CliFlags {
+  output?: string;
+  verbose?: boolean;
+  local?: boolean;
+  config?: string;
+  server?: string;
+  context?: string;
+  cluster?: string;
+  includeNamespaces?: string;
+  excludeNamespaces?: string;
+  includeResources?: string;
+  excludeResources?: string;
+  includeClusterScopedResources?: string;
+  excludeClusterScopedResources?: string;
+  includeNamespaceScopedResources?: string;
+  excludeNamespaceScopedResources?: string;
+  includeClusterResources?: boolean;
+  selector?: string;
+  orSelector?: string;
+  labels?: string;
+  annotations?: string;
+  ttl?: string;
+  storageLocation?: string;
+  snapshotVolumes?: boolean;
+  csiSnapshotTimeout?: string;
+  itemOperationTimeout?: string;
+  orderedResources?: string;
+  fromSchedule?: string;
+  wait?: boolean;
+  showLabels?: boolean;
+  labelColumns?: string[];
+  schedule?: string;
+  phase?: string;
+  force?: boolean;
+  confirm?: boolean;
+  dryRun?: boolean;
+  location?: string;
+  fromBackup?: string;
+  namespaceMappings?: string;
+  existingResourcePolicy?: string;
+  restoreVolumes?: boolean;
+  preserveNodeports?: boolean;
+  resourceModifiersFile?: string;
+  acceptRolloutRisk?: boolean;
+  noWait?: boolean;
+  token?: string;
+  tokenEnv?: string;
+  tokenCommand?: string;
+  details?: boolean;
+}
 
-const OPTIONS = {
-  cluster: { type: 'string' },
-  'include-namespaces': { type: 'string' },
-  'exclude-namespaces': { type: 'string' },
-  'include-resources': { type: 'string' },
-  'exclude-resources': { type: 'string' },
-  'include-cluster-resources': { type: 'string' },
-  selector: { type: 'string' },
-  ttl: { type: 'string' },
-  'storage-location': { type: 'string' },
-  'snapshot-volumes': { type: 'string' },
-  'no-wait': { type: 'boolean' },
-  schedule: { type: 'string' },
-  phase: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  file: { type: 'string' },
-  confirm: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  location: { type: 'string' },
-  'from-backup': { type: 'string' },
-  'namespace-mappings': { type: 'string' },
-  'existing-resource-policy': { type: 'string' },
-  'restore-volumes': { type: 'string' },
-  'preserve-nodeports': { type: 'boolean' },
-  'resource-modifiers-file': { type: 'string' },
-  'accept-rollout-risk': { type: 'boolean' },
-  details: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export type CliFlags = ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>['values'];
-
-/** The backup commands, checked before their code (and the clients it needs) is loaded. */
-export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download', 'delete'] as const;
+/** The backup commands. */
+export const BACKUP_COMMANDS = ['create', 'get', 'describe', 'logs', 'download', 'delete', 'resume'] as const;
 export type BackupCommand = (typeof BACKUP_COMMANDS)[number];
-
 /** The cluster commands. */
 export const CLUSTER_COMMANDS = ['readiness', 'rbac'] as const;
 export type ClusterCommand = (typeof CLUSTER_COMMANDS)[number];
-
 /** The sync commands. */
 export const SYNC_COMMANDS = ['run', 'report'] as const;
 export type SyncCommand = (typeof SYNC_COMMANDS)[number];
-
 /** The restore commands. */
 export const RESTORE_COMMANDS = ['create', 'get', 'describe', 'logs'] as const;
 export type RestoreCommand = (typeof RESTORE_COMMANDS)[number];
-
 /** The schedule commands. */
 export const SCHEDULE_COMMANDS = ['get', 'describe'] as const;
 export type ScheduleCommand = (typeof SCHEDULE_COMMANDS)[number];
+/** The context commands (where a client of a deployed Skiff connects). */
+export const CONTEXT_COMMANDS = ['add', 'use', 'list'] as const;
+export type ContextCommand = (typeof CONTEXT_COMMANDS)[number];
 
-/** What the command line asks for: the usage text, one backup, restore, cluster, sync or schedule command, or an expiry run (`skiff gc`). */
+/**
+ * What the command line asks for: help or a usage error (text to print), or one command
+ * with its names and flags (global flags such as --verbose and --server included).
+ */
 export type CommandLine =
-  | { kind: 'help' }
-  | { kind: 'usage-error'; message?: string }
-  | { kind: 'backup'; command: BackupCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'help'; text: string }
+  | { kind: 'usage-error'; message: string }
+  | { kind: 'backup'; command: BackupCommand; name: string | undefined; names: string[]; flags: CliFlags }
   | { kind: 'cluster'; command: ClusterCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'sync'; command: SyncCommand; flags: CliFlags }
   | { kind: 'gc'; flags: CliFlags }
+  | { kind: 'restore'; command: RestoreCommand; name: string | undefined; flags: CliFlags }
   | { kind: 'schedule'; command: ScheduleCommand; name: string | undefined; flags: CliFlags }
-  | { kind: 'restore'; command: RestoreCommand; name: string | undefined; flags: CliFlags };
+  | { kind: 'context'; command: ContextCommand; name: string | undefined; flags: CliFlags }
+  | { kind: 'version'; flags: CliFlags }
+  | { kind: 'completion'; shell: string; program: Command };
 
-/** Commands that act on one named backup, and so refuse to run without a name. */
-const NEEDS_NAME: ReadonlySet<BackupCommand> = new Set(['describe', 'logs', 'download', 'delete']);
+/** Thrown by a command's action to report a usage mistake commander cannot see. */
+class UsageError extends Error {}
+
+const output = (formats: string[]) => new Option('-o, --output <format>', 'output format').choices(formats);
+/**
+ * Velero's optional bools (pflag's NoOptDefVal): declared as a switch and a hidden
+ * `--no-` twin; `--flag=false` is rewritten to `--no-flag` before commander reads the
+ * line (optional-bool.ts), so `--flag false` stays a switch followed by a word, as in velero.
+ */
+const optionalBool = (flag: string, description: string) =>
+  new Option(`--${flag}`, `${description} (optional bool: bare means true, or --${flag}=true|false)`);
+const negation = (flag: string) => new Option(`--no-${flag}`).hideHelp();
 
 /**
- * Reads the command line (without node and the script). Never throws: an unknown
- * flag, a missing command or a missing backup name is a usage error for the caller to
- * print, not a stack trace.
+ * Builds the command tree. `found` receives the command a parse selects; commander's own
+ * answers (help, errors) go through `write`.
+ */
+export function buildProgram(found: (line: CommandLine) => void, write: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const program = new Command('skiff')
+    .description(
+      'Kubernetes backups in Velero\'s formats, run by a deployed Skiff (client mode) or here (local mode).\n' +
+        'Client mode: a context (skiff context add), or --server / SKIFF_SERVER with SKIFF_TOKEN.\n' +
+        'Local mode: --local, or a configuration file (--config / SKIFF_CONFIG_FILE).',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => undefined })
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
+    .option('--verbose', 'write logs to stderr')
+    .option('--local', 'run here with the configuration of SKIFF_CONFIG_FILE (or --config)')
+    .option('--config <file>', 'the configuration file of a local run (implies --local)')
+    .option('--server <url>', 'a deployed Skiff API (with SKIFF_TOKEN); default SKIFF_SERVER or the current context')
+    .option('--context <name>', 'the context to use instead of the current one');
+  const flagsOf = (cmd: Command) => cmd.optsWithGlobals() as CliFlags;
+
+  const backup = program.command('backup').description('create, list, describe, download and delete backups');
+  backupCreate(backup.command('create'), flagsOf, found);
+  backup
+    .command('get')
+    .description('list backups (or the named ones)')
+    .argument('[names...]')
+    .option('--cluster <name>', 'only backups of this cluster')
+    .option('--schedule <name>', 'only backups of this schedule')
+    .option('--phase <phase>', 'only backups in this phase')
+    .option('-l, --selector <selector>', 'only backups whose labels match this label selector')
+    .option('--show-labels', 'show the labels in the last column')
+    .option('-L, --label-columns <keys...>', 'a column for each of these label keys')
+    .addOption(output(['json', 'yaml', 'wide']))
+    .action((names: string[], _o, cmd: Command) => found({ kind: 'backup', command: 'get', name: names[0], names, flags: flagsOf(cmd) }));
+  backup
+    .command('describe')
+    .description('describe backups')
+    .argument('[names...]')
+    .option('-l, --selector <selector>', 'describe the backups whose labels match this label selector')
+    .option('--details', 'also the resource list (volumes, warnings and errors are always shown)')
+    .addOption(output(['json', 'yaml']))
+    .action((names: string[], _o, cmd: Command) => {
+      const flags = flagsOf(cmd);
+      if (names.length === 0 && !flags.selector) throw new UsageError('"skiff backup describe" needs backup names or -l/--selector');
+      found({ kind: 'backup', command: 'describe', name: names[0], names, flags });
+    });
+  backup
+    .command('logs')
+    .description("a backup's log, in every phase (also while it runs)")
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'backup', command: 'logs', name, names: [name], flags: flagsOf(cmd) }));
+  backup
+    .command('download')
+    .description("stream a backup's tarball to a file")
+    .argument('<name>')
+    .option('-o, --output <file>', 'the file to write (default <name>-data.tar.gz)')
+    .option('--force', 'overwrite the file if it exists')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'backup', command: 'download', name, names: [name], flags: flagsOf(cmd) }));
+  backup
+    .command('resume')
+    .description('go on with a backup whose local run was stopped with Ctrl-C (local mode)')
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'backup', command: 'resume', name, names: [name], flags: flagsOf(cmd) }));
+  backup
+    .command('delete')
+    .description('delete a backup: without --confirm, what would be deleted')
+    .argument('<name>')
+    .option('--confirm', 'delete it (phase Deleting; the next expiry run of its location does the rest)')
+    .option('--wait', 'with --confirm: run the deletion to the end here')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string, _o, cmd: Command) => {
+      const flags = flagsOf(cmd);
+      if (flags.wait && !flags.confirm) throw new UsageError('"skiff backup delete --wait" needs --confirm: without it nothing is deleted to wait for');
+      found({ kind: 'backup', command: 'delete', name, names: [name], flags });
+    });
+
+  restoreCommands(program.command('restore').description('create, list and describe restores'), flagsOf, found);
+
+  const schedule = program.command('schedule').description('the configured schedules: cron, zone, paused, TTL, last backup and its phase, next run');
+  schedule
+    .command('get')
+    .description('list the schedules (or the named one)')
+    .argument('[name]')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string | undefined, _o, cmd: Command) => found({ kind: 'schedule', command: 'get', name, flags: flagsOf(cmd) }));
+  schedule
+    .command('describe')
+    .description('one schedule with its backup template')
+    .argument('<name>')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string, _o, cmd: Command) => found({ kind: 'schedule', command: 'describe', name, flags: flagsOf(cmd) }));
+
+  const cluster = program.command('cluster').description("a cluster's readiness, and the RBAC a remote cluster needs");
+  cluster
+    .command('readiness')
+    .description('single-replica volumes, snapshot coverage, handles, access; exits 1 when a finding blocks')
+    .argument('<cluster>')
+    .option('--include-namespaces <list>', 'only these namespaces (comma-separated)')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string, _o, cmd: Command) => found({ kind: 'cluster', command: 'readiness', name, flags: flagsOf(cmd) }));
+  cluster
+    .command('rbac')
+    .description('the RBAC manifest to apply in a remote cluster')
+    .action((_o, cmd: Command) => found({ kind: 'cluster', command: 'rbac', name: undefined, flags: flagsOf(cmd) }));
+
+  const sync = program.command('sync').description('rediscovery of stored backups');
+  sync
+    .command('run')
+    .description("catalog a location's backups and make their snapshots usable in clusters")
+    .option('--location <name>', 'only this storage location')
+    .option('--cluster <name>', 'only this cluster')
+    .option('--dry-run', 'say what would change; change nothing')
+    .addOption(output(['json', 'yaml']))
+    .action((_o, cmd: Command) => found({ kind: 'sync', command: 'run', flags: flagsOf(cmd) }));
+  sync
+    .command('report')
+    .description('the last runs: found, new, gone, created, repairs, problems')
+    .option('--location <name>', 'only this storage location')
+    .addOption(output(['json', 'yaml']))
+    .action((_o, cmd: Command) => found({ kind: 'sync', command: 'report', flags: flagsOf(cmd) }));
+
+  program
+    .command('gc')
+    .description('an expiry run of each storage location (or of --location), here')
+    .option('--location <name>', 'only this storage location')
+    .option('--dry-run', 'print the plan; change nothing')
+    .addOption(output(['json', 'yaml']))
+    .action((_o, cmd: Command) => found({ kind: 'gc', flags: flagsOf(cmd) }));
+
+  const context = program.command('context').description('where the client connects: contexts in ~/.config/skiff/config');
+  context
+    .command('add')
+    .description('add (or replace) a context and make it current: skiff context add NAME --server URL (--token | --token-env | --token-command)')
+    .argument('<name>')
+    .option('--token <token>', 'the bearer token, kept in the file (written with mode 0600)')
+    .option('--token-env <variable>', 'read the token from this environment variable')
+    .option('--token-command <command>', 'run this command; its output is the token')
+    .action((name: string, _o, cmd: Command) => {
+      // --server is the global flag: here it names the context's server.
+      const flags = flagsOf(cmd);
+      if (!flags.server) throw new UsageError('"skiff context add" needs --server URL, the Skiff API of the context');
+      found({ kind: 'context', command: 'add', name, flags });
+    });
+  context
+    .command('use')
+    .description('make a context the current one')
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'context', command: 'use', name, flags: flagsOf(cmd) }));
+  context
+    .command('list')
+    .description('the contexts, the current one marked')
+    .action((_o, cmd: Command) => found({ kind: 'context', command: 'list', name: undefined, flags: flagsOf(cmd) }));
+
+  program
+    .command('version')
+    .description("the client's version and, in client mode, the server's")
+    .addOption(output(['json', 'yaml']))
+    .action((_o, cmd: Command) => found({ kind: 'version', flags: flagsOf(cmd) }));
+  program
+    .command('completion')
+    .description('a completion script: source <(skiff completion bash), or zsh, fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action((shell: string) => {
+      if (!['bash', 'zsh', 'fish'].includes(shell)) throw new UsageError(`"skiff completion" knows bash, zsh and fish, not "${shell}"`);
+      found({ kind: 'completion', shell, program });
+    });
+  return program;
+}
+
+function backupCreate(cmd: Command, flagsOf: (cmd: Command) => CliFlags, found: (line: CommandLine) => void): void {
+  cmd
+    .description('create a backup (client mode: the deployed Skiff runs it; local mode: it runs here)')
+    .argument('[name]', 'the backup name (default <cluster>-<timestamp>)')
+    .option('--cluster <name>', 'the cluster to back up (Skiff)')
+    .option('--include-namespaces <list>', 'namespaces to include (comma-separated; * for all)')
+    .option('--exclude-namespaces <list>', 'namespaces to exclude')
+    .option('--include-resources <list>', 'resources to include (e.g. deployments.apps)')
+    .option('--exclude-resources <list>', 'resources to exclude')
+    .option('--include-cluster-scoped-resources <list>', 'cluster-scoped resources to include')
+    .option('--exclude-cluster-scoped-resources <list>', 'cluster-scoped resources to exclude')
+    .option('--include-namespace-scoped-resources <list>', 'namespace-scoped resources to include')
+    .option('--exclude-namespace-scoped-resources <list>', 'namespace-scoped resources to exclude')
+    .addOption(optionalBool('include-cluster-resources', 'include cluster-scoped resources'))
+    .addOption(negation('include-cluster-resources'))
+    .option('-l, --selector <selector>', 'back up only objects matching this label selector (k=v, k!=v, k in (a,b), k notin (a), k, !k)')
+    .option('--or-selector <selectors>', 'objects matching any of these selectors, separated by " or "')
+    .option('--labels <pairs>', "the backup's own labels (k=v,...)")
+    .option('--annotations <pairs>', "the backup's own annotations (k=v,...)")
+    .option('--ttl <duration>', 'how long to keep the backup (e.g. 72h0m0s)')
+    .option('--storage-location <name>', 'where to store it')
+    .addOption(optionalBool('snapshot-volumes', 'take CSI snapshots of the volumes'))
+    .addOption(negation('snapshot-volumes'))
+    .option('--csi-snapshot-timeout <duration>', 'how long to wait for each CSI snapshot (e.g. 10m)')
+    .option('--item-operation-timeout <duration>', 'how long to wait for asynchronous item operations (e.g. 4h)')
+    .option('--ordered-resources <mapping>', 'resource=ns/name,ns/name;resource2=... backed up in that order')
+    .option('--from-schedule <schedule>', "create it from a schedule's template")
+    .option('-w, --wait', 'wait for the backup to finish (local mode always does)')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string | undefined, _o, c: Command) => found({ kind: 'backup', command: 'create', name, names: name ? [name] : [], flags: flagsOf(c) }));
+}
+
+function restoreCommands(restore: Command, flagsOf: (cmd: Command) => CliFlags, found: (line: CommandLine) => void): void {
+  restore
+    .command('create')
+    .description('create a restore and run it')
+    .argument('[name]')
+    .requiredOption('--from-backup <backup>', 'the backup to restore')
+    .option('--cluster <name>', 'the cluster to restore into')
+    .option('--include-namespaces <list>', 'namespaces to include')
+    .option('--exclude-namespaces <list>', 'namespaces to exclude')
+    .option('--include-resources <list>', 'resources to include')
+    .option('--exclude-resources <list>', 'resources to exclude')
+    .option('-l, --selector <selector>', 'only objects matching this label selector')
+    .option('--namespace-mappings <pairs>', 'src:dst,... restore namespace src into dst')
+    .addOption(new Option('--existing-resource-policy <policy>', 'what to do with objects that exist').choices(['none', 'update']))
+    .addOption(optionalBool('restore-volumes', 'restore volumes from their snapshots'))
+    .addOption(negation('restore-volumes'))
+    .option('--preserve-nodeports', "keep Services' node ports")
+    .addOption(optionalBool('include-cluster-resources', 'include cluster-scoped resources'))
+    .addOption(negation('include-cluster-resources'))
+    .option('--resource-modifiers-file <file>', 'resource modifier rules (YAML)')
+    .option('--accept-rollout-risk', 'restore although a modifier changes the pod template of a workload with restored volumes')
+    .option('--no-wait', 'record the restore and return')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string | undefined, _o, cmd: Command) => found({ kind: 'restore', command: 'create', name, flags: withNoWait(flagsOf(cmd)) }));
+  restore
+    .command('get')
+    .description('list restores (or the named one)')
+    .argument('[name]')
+    .option('--from-backup <backup>', 'only restores of this backup')
+    .option('--cluster <name>', 'only restores into this cluster')
+    .option('--phase <phase>', 'only restores in this phase')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string | undefined, _o, cmd: Command) => found({ kind: 'restore', command: 'get', name, flags: flagsOf(cmd) }));
+  restore
+    .command('describe')
+    .description('describe a restore')
+    .argument('<name>')
+    .addOption(output(['json', 'yaml']))
+    .action((name: string, _o, cmd: Command) => found({ kind: 'restore', command: 'describe', name, flags: flagsOf(cmd) }));
+  restore
+    .command('logs')
+    .description("a restore's log")
+    .argument('<name>')
+    .action((name: string, _o, cmd: Command) => found({ kind: 'restore', command: 'logs', name, flags: flagsOf(cmd) }));
+}
+
+/** commander stores `--no-wait` as `wait: false`; the restore command reads `noWait`. */
+function withNoWait(flags: CliFlags): CliFlags {
+  return { ...flags, noWait: flags.wait === false };
+}
+
+/**
+ * Reads the command line (without node and the script). Never throws: an unknown flag
+ * or command, a missing name or a bad flag value is a usage error for the caller to print
+ * on one line, not a stack trace; `--help` (on any command) is the help text.
  */
 export function parseCommandLine(args: readonly string[]): CommandLine {
-  let parsed;
+  let line: CommandLine | undefined;
+  let out = '';
+  const program = buildProgram(
+    (l) => (line = l),
+    // Errors are returned as one line below; commander's own rendering of them is dropped.
+    { out: (s) => (out += s), err: () => undefined },
+  );
   try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: OPTIONS });
+    program.parse(optionalBoolArgs(args, OPTIONAL_BOOL_FLAGS), { from: 'user' });
   } catch (error) {
-    // parseArgs's own errors (unknown flag, missing value) carry ERR_PARSE_ARGS_* codes.
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (!code.startsWith('ERR_PARSE_ARGS_')) throw error;
-    return { kind: 'usage-error', message: (error as Error).message };
+    if (error instanceof UsageError) return { kind: 'usage-error', message: error.message };
+    if (error instanceof ValidationError) return { kind: 'usage-error', message: oneLine(error.message) };
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return { kind: 'help', text: out };
+    const command = commandOf(program, args);
+    if (error.code === 'commander.help') {
+      // A group named without one of its commands (`skiff backup`), or nothing at all.
+      const names = command.commands.map((c) => c.name()).join(', ');
+      return { kind: 'usage-error', message: `"${commandPath(command)}" needs a command: ${names} (see '${commandPath(command)} --help')` };
+    }
+    return { kind: 'usage-error', message: `${oneLine(error.message.replace(/^error: /, ''))} (see '${commandPath(command)} --help')` };
   }
-  const { values: flags, positionals } = parsed;
-  if (flags.help) return { kind: 'help' };
-  const [group, command, name] = positionals;
-  if (group === 'cluster' && command) return clusterCommand(command, name, flags);
-  if (group === 'sync' && command) {
-    if (!(SYNC_COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "skiff sync ${command}"` };
-    if (name !== undefined) return { kind: 'usage-error', message: `"skiff sync ${command}" takes no name; use --location and --cluster` };
-    return { kind: 'sync', command: command as SyncCommand, flags };
-  }
-  if (group === 'gc') {
-    if (command !== undefined) return { kind: 'usage-error', message: `"skiff gc" takes no argument (got "${command}"); name a location with --location` };
-    return { kind: 'gc', flags };
-  }
-  if (group === 'restore' && command) return restoreCommand(command, name, flags);
-  if (group === 'schedule' && command) return scheduleCommand(command, name, flags);
-  if (group !== 'backup' || !command) return { kind: 'usage-error' };
-  if (!(BACKUP_COMMANDS as readonly string[]).includes(command)) {
-    return { kind: 'usage-error', message: `unknown command "skiff backup ${command}"` };
-  }
-  const backupCommand = command as BackupCommand;
-  if (!name && NEEDS_NAME.has(backupCommand)) {
-    const issue = { path: 'name', message: `"skiff backup ${command}" needs a backup name` };
-    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
-  }
-  if (flags.wait && backupCommand === 'delete' && !flags.confirm) {
-    return { kind: 'usage-error', message: '"skiff backup delete --wait" needs --confirm: without it nothing is deleted to wait for' };
-  }
-  return { kind: 'backup', command: backupCommand, name, flags };
+  return line ?? { kind: 'usage-error', message: 'no command given (see \'skiff --help\')' };
 }
 
-function clusterCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
-  if (!(CLUSTER_COMMANDS as readonly string[]).includes(command)) {
-    return { kind: 'usage-error', message: `unknown command "skiff cluster ${command}"` };
+/** The deepest command the words of the line name (`skiff backup get --bogus` → backup get). */
+function commandOf(program: Command, args: readonly string[]): Command {
+  let command = program;
+  for (const arg of args) {
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (sub) command = sub;
   }
-  if (command === 'readiness' && !name) {
-    const issue = { path: 'name', message: '"skiff cluster readiness" needs a cluster name' };
-    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
-  }
-  return { kind: 'cluster', command: command as ClusterCommand, name, flags };
+  return command;
 }
 
-function restoreCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
-  if (!(RESTORE_COMMANDS as readonly string[]).includes(command)) {
-    return { kind: 'usage-error', message: `unknown command "skiff restore ${command}"` };
-  }
-  const restore = command as RestoreCommand;
-  const issues = [];
-  if (!name && (restore === 'describe' || restore === 'logs')) issues.push({ path: 'name', message: `"skiff restore ${command}" needs a restore name` });
-  if (restore === 'create' && !flags['from-backup']) issues.push({ path: '--from-backup', message: '"skiff restore create" needs the backup to restore' });
-  if (issues.length > 0) return { kind: 'usage-error', message: new ValidationError('command line', issues).message };
-  return { kind: 'restore', command: restore, name, flags };
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
-function scheduleCommand(command: string, name: string | undefined, flags: CliFlags): CommandLine {
-  if (!(SCHEDULE_COMMANDS as readonly string[]).includes(command)) {
-    return { kind: 'usage-error', message: `unknown command "skiff schedule ${command}"` };
-  }
-  if (command === 'describe' && !name) {
-    const issue = { path: 'name', message: '"skiff schedule describe" needs a schedule name' };
-    return { kind: 'usage-error', message: new ValidationError('command line', [issue]).message };
-  }
-  // The filters of `backup get` would silently do nothing here.
-  const unused = Object.keys(flags).filter((flag) => flag !== 'output');
-  if (unused.length > 0) {
-    return { kind: 'usage-error', message: `"skiff schedule ${command}" takes only -o json (got --${unused.join(', --')})` };
-  }
-  return { kind: 'schedule', command: command as ScheduleCommand, name, flags };
+/** A message of several lines (a list of field issues) as one line, so scripts can grep and show it whole. */
+export function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .join(' ');
 }

@@ -1,91 +1,114 @@
 import { createWriteStream } from 'node:fs';
-import { backupServiceDeps, createBackup, describeBackup, getBackup, getBackupLog, listBackups, listFilterSchema, type BackupServiceDeps } from '../lib/backup/service';
-import { backupTable, progressLine, skippedSlotsTable } from './format';
-import { describeBackupStructured, describeBackupText } from './describe-format';
-import { loadConfig, type SkiffConfig } from '../lib/config';
-import { NotFoundError, ValidationError } from '../lib/core/errors';
-import { fieldIssuesFromZod } from '../lib/core/zod-issues';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ConflictError, ValidationError } from '../lib/core/errors';
+import { matchesLabelSelector, parseLabelSelector } from '../lib/velero/label-selector';
+import type { Backup } from '../lib/velero/backup';
 import type { BackupCommand, CliFlags } from './args';
-import { bool, list } from './flag-values';
+import { backupSourceFor, TERMINAL_PHASES, type BackupSource } from './backup-source';
+import { backupGetTable } from './backup-table';
+import { describeBackupStructured, describeBackupText } from './describe-format';
+import { progressLine, skippedSlotsTable } from './format';
+import type { Mode } from './mode';
+import { printAs } from './output';
+import { backupRequestFromFlags } from './backup-request';
 
 /**
- * `skiff backup <command>`: loaded by bin/skiff.ts only once the command line is known
- * to be a command, so `--help` and usage errors never load this module, the S3 client
- * it brings, or the Kubernetes client `create` loads on its own.
+ * `skiff backup <command>`, the same output in both modes: the data comes from a
+ * BackupSource (the deployed API, or the library here). Loaded by bin/skiff.ts only once
+ * the command line is known to name a backup command.
  */
-export async function runBackupCommand(command: BackupCommand, name: string | undefined, flags: CliFlags): Promise<void> {
-  const config = loadConfig();
-  const cli = new BackupCli(config, backupServiceDeps(config), flags);
+export async function runBackupCommand(mode: Mode, command: BackupCommand, names: string[], flags: CliFlags): Promise<void> {
+  const source = await backupSourceFor(mode);
+  const cli = new BackupCli(source, flags);
   switch (command) {
     case 'create':
-      return cli.create(name);
+      return cli.create(names[0]);
     case 'get':
-      return cli.get(name);
+      return cli.get(names);
     case 'describe':
-      return cli.describe(name!);
+      return cli.describe(names);
     case 'logs':
-      return cli.logs(name!);
+      return cli.logs(names[0]!);
     case 'download':
-      return cli.download(name!);
+      return cli.download(names[0]!);
+    case 'resume':
+      return cli.resume(names[0]!);
   }
 }
 
+/** A velero BackupList, or the one backup when there is one, as velero's -o prints them. */
+function listObject(items: Backup[]): unknown {
+  return items.length === 1 ? items[0] : { apiVersion: 'velero.io/v1', kind: 'BackupList', metadata: {}, items };
+}
 
 class BackupCli {
-  private readonly json: boolean;
-
   constructor(
-    private readonly config: SkiffConfig,
-    private readonly deps: BackupServiceDeps,
+    private readonly source: BackupSource,
     private readonly flags: CliFlags,
-  ) {
-    this.json = flags.output === 'json';
-  }
+  ) {}
 
   async create(name: string | undefined): Promise<void> {
-    const { flags, deps, config } = this;
-    const selector = flags.selector
-      ? { matchLabels: Object.fromEntries(list(flags.selector)!.map((pair) => pair.split('=') as [string, string])) }
-      : undefined;
-    const request = Object.fromEntries(
-      Object.entries({
-        cluster: flags.cluster,
-        name,
-        includedNamespaces: list(flags['include-namespaces']),
-        excludedNamespaces: list(flags['exclude-namespaces']),
-        includedResources: list(flags['include-resources']),
-        excludedResources: list(flags['exclude-resources']),
-        includeClusterResources: bool(flags['include-cluster-resources']),
-        labelSelector: selector,
-        ttl: flags.ttl,
-        storageLocation: flags['storage-location'],
-        snapshotVolumes: bool(flags['snapshot-volumes']),
-      }).filter(([, v]) => v !== undefined),
+    const created = await this.source.create(backupRequestFromFlags(name, this.flags));
+    console.log(`Backup request "${created.name}" submitted successfully.`);
+    const wait = this.source.runsHere || this.flags.wait;
+    if (!wait) {
+      console.log(`Run \`skiff backup describe ${created.name}\` or \`skiff backup logs ${created.name}\` for more details.`);
+      return;
+    }
+    this.source.catchInterrupt();
+    console.log(
+      this.source.runsHere
+        ? `Running it here; Ctrl-C stops it at the next checkpoint (then \`skiff backup resume ${created.name}\` goes on).`
+        : 'Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.',
     );
-    const created = await createBackup(deps, request);
-    if (flags['no-wait']) return this.print(created, () => `backup "${created.name}" created; run it with the backupRunner function`);
-    if (!this.json) console.error(`backup "${created.name}" created; running it here (Ctrl-C stops it; run again to resume)`);
-    // The runner and the Kubernetes client are loaded here, by the one command that
-    // talks to clusters.
-    const [{ runBackup }, { backupRunnerDeps }] = await Promise.all([import('../lib/backup/run-backup'), import('../lib/backup/runner-deps')]);
-    const progress = this.json ? undefined : this.showProgress(created.name);
-    // Runs in the same 15-minute slices as the function (so a crash holds the lease no
-    // longer), one after another until done.
-    let outcome;
-    do {
-      const sliceEnd = Date.now() + 15 * 60_000;
-      outcome = await runBackup(await backupRunnerDeps(config, () => sliceEnd - Date.now(), created.name), created.name);
-    } while (outcome.state === 'paused');
-    progress?.stop();
-    const backup = await describeBackup(deps, created.name);
-    this.print(backup, () => describeBackupText(backup, false));
-    if (backup.status.phase !== 'Completed') process.exitCode = 1;
+    return this.followToEnd(created.name);
   }
 
+  /**
+   * `skiff backup resume NAME`: a local run stopped with Ctrl-C goes on from its last
+   * checkpoint. A deployed Skiff needs no such command: its scheduler restarts a stalled run.
+   */
+  async resume(name: string): Promise<void> {
+    if (!this.source.runsHere) {
+      throw new ValidationError('command line', [
+        { path: 'resume', message: 'a deployed Skiff goes on with a stopped backup by itself (its scheduler restarts stalled runs); resume is for a local run (--local)' },
+      ]);
+    }
+    const backup = await this.source.get(name);
+    if (TERMINAL_PHASES.includes(backup.status.phase ?? 'New')) {
+      throw new ConflictError(`backup "${name}" is ${backup.status.phase}: there is nothing to resume`);
+    }
+    this.source.catchInterrupt();
+    console.log(`Resuming backup "${name}" here; Ctrl-C stops it at the next checkpoint.`);
+    return this.followToEnd(name);
+  }
+
+  private async followToEnd(name: string): Promise<void> {
+    const progress = this.showProgress(name);
+    let backup: Backup;
+    try {
+      backup = await this.source.finish(name);
+    } finally {
+      progress.stop();
+    }
+    const phase = backup.status.phase ?? 'New';
+    if (!TERMINAL_PHASES.includes(phase)) {
+      console.log(`Backup "${name}" stopped in phase ${phase}; run \`skiff backup resume ${name}\` to go on.`);
+      process.exitCode = 130;
+      return;
+    }
+    console.log(
+      `Backup completed with status: ${phase}. You may check for more information using the commands \`skiff backup describe ${name}\` and \`skiff backup logs ${name}\`.`,
+    );
+    if (phase !== 'Completed') process.exitCode = 1;
+  }
+
+  /** A one-line progress bar on stderr, when it is a terminal; never mixed with log lines (they are off without --verbose). */
   private showProgress(name: string): { stop: () => void } {
     if (!process.stderr.isTTY) return { stop: () => undefined };
     const timer = setInterval(() => {
-      getBackup(this.deps, name).then(
+      this.source.get(name).then(
         // The line is cleared first: the stage's message changes length as it goes.
         (b) => process.stderr.write(`\r\x1b[2K${progressLine(b)}`),
         () => undefined,
@@ -99,52 +122,77 @@ class BackupCli {
     };
   }
 
-  async get(name: string | undefined): Promise<void> {
-    const { flags, deps } = this;
-    if (name) {
-      const backup = await getBackup(deps, name);
-      return this.print(backup, () => backupTable([backup]));
+  /** The backups to show: the named ones, else the list filtered by --cluster, --schedule, --phase and -l. */
+  private async select(names: string[]): Promise<{ items: Backup[]; extra?: string }> {
+    const { flags, source } = this;
+    const selector = flags.selector !== undefined ? parseLabelSelector(flags.selector) : undefined;
+    if (names.length > 0) {
+      const items = await Promise.all(names.map((n) => source.get(n)));
+      return { items: selector ? items.filter((b) => matchesLabelSelector(selector, b.metadata.labels)) : items };
     }
-    const filter = listFilterSchema.safeParse({ cluster: flags.cluster, schedule: flags.schedule, phase: flags.phase });
-    if (!filter.success) throw new ValidationError('command line', fieldIssuesFromZod(filter.error));
-    const found = await listBackups(deps, filter.data);
+    const found = await source.list({ cluster: flags.cluster, schedule: flags.schedule, phase: flags.phase });
     for (const place of found.unreadable) {
-      console.error(`warning: could not read ${place.backup ? `backup ${place.backup} in ` : ''}storage location ${place.storageLocation}`);
+      console.error(`error: could not read ${place.backup ? `backup ${place.backup} in ` : ''}storage location ${place.storageLocation}`);
     }
-    this.print(found, () =>
-      found.skippedSlots?.length ? `${backupTable(found.items)}\n\n${skippedSlotsTable(found.skippedSlots)}` : backupTable(found.items),
-    );
+    // What is shown is incomplete: a script must not take it for the whole list.
+    if (found.unreadable.length > 0) process.exitCode = 1;
+    const items = selector ? found.items.filter((b) => matchesLabelSelector(selector, b.metadata.labels)) : found.items;
+    return { items, extra: found.skippedSlots?.length ? skippedSlotsTable(found.skippedSlots) : undefined };
   }
 
-  /** Velero's layout, with the Backup Volumes section; `--details` adds the resource list. */
-  async describe(name: string): Promise<void> {
+  async get(names: string[]): Promise<void> {
+    const { items, extra } = await this.select(names);
+    const flags = this.flags;
+    const wide = flags.output === 'wide';
+    await printAs(wide ? undefined : flags.output, listObject(items), () => {
+      if (items.length === 0) return 'No backups found.';
+      const table = backupGetTable(items, { now: new Date(), wide, showLabels: flags.showLabels, labelColumns: flags.labelColumns });
+      return extra ? `${table}\n\n${extra}` : table;
+    });
+  }
+
+  /**
+   * Velero's layout with the Backup Volumes section (each PVC snapshotted, skipped or
+   * failed) and the warning and error texts; `--details` adds the resource list.
+   * `-o json` is Velero's structured describe; `-o yaml` the described objects.
+   */
+  async describe(names: string[]): Promise<void> {
+    const { items } = await this.select(names);
     const details = this.flags.details === true;
-    const backup = await describeBackup(this.deps, name, { details });
-    console.log(this.json ? describeBackupStructured(backup, details).trimEnd() : describeBackupText(backup, details));
+    const described = await Promise.all(items.map((b) => this.source.describe(b.metadata.name, details)));
+    if (this.flags.output === 'json') return void console.log(described.map((b) => describeBackupStructured(b, details).trimEnd()).join('\n'));
+    await printAs(this.flags.output, listObject(described), () => described.map((b) => describeBackupText(b, details)).join('\n\n\n'));
   }
 
   /** The backup's log in every phase: running, paused, Failed or finished. */
   async logs(name: string): Promise<void> {
-    process.stdout.write(await getBackupLog(this.deps, name));
+    process.stdout.write(await this.source.log(name));
   }
 
+  /**
+   * Streams the tarball to the file (never whole in memory); refuses an existing file
+   * without --force, checked when the file is opened so nothing is overwritten by a race.
+   */
   async download(name: string): Promise<void> {
-    const store = await this.storeOf(name);
-    const bytes = await store.getObject(store.layout.backupContentsKey(name));
-    if (!bytes) throw new NotFoundError('tarball of backup', name);
-    const file = this.flags.file ?? `${name}-data.tar.gz`;
-    await new Promise<void>((resolve, reject) => createWriteStream(file).on('error', reject).end(bytes, resolve));
-    console.error(`backup ${name} downloaded to ${file} (${bytes.byteLength} bytes)`);
-  }
-
-  /** The store that holds a finished backup. */
-  private async storeOf(name: string) {
-    const backup = await getBackup(this.deps, name);
-    const location = backup.spec.storageLocation ?? this.config.storageLocations[0]?.name ?? '';
-    return this.deps.storeFor(location);
-  }
-
-  private print(value: unknown, text: () => string): void {
-    console.log(this.json ? JSON.stringify(value, null, 2) : text());
+    const file = resolve(this.flags.output ?? `${name}-data.tar.gz`);
+    const out = createWriteStream(file, { flags: this.flags.force ? 'w' : 'wx' });
+    const opened = new Promise<void>((ok, fail) => out.once('open', () => ok()).once('error', fail));
+    try {
+      await opened;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError(`file ${file} already exists; remove it first or use --force`);
+      throw new ValidationError('command line', [{ path: '--output', message: `cannot write ${file}: ${(error as Error).message}` }]);
+    }
+    try {
+      await pipeline(await this.source.contents(name), out);
+    } catch (error) {
+      out.destroy();
+      const { rmSync } = await import('node:fs');
+      rmSync(file, { force: true });
+      throw error;
+    }
+    console.log(`Backup ${name} has been successfully downloaded to ${file}`);
   }
 }
+
+export { TERMINAL_PHASES };

@@ -1,8 +1,9 @@
-import { loadConfig } from '../lib/config';
+import { ValidationError } from '../lib/core/errors';
 import type { ExpiryPlan } from '../lib/expiry/plan';
-import { expiryServiceDeps, requestDeletion, runExpiry, type DeletionState, type ExpiryDeps, type ExpiryRunResult } from '../lib/expiry/service';
+import type { DeletionState, ExpiryRunResult } from '../lib/expiry/service';
 import type { CliFlags } from './args';
 import { deletionStateText, planText, runText } from './expiry-format';
+import type { Mode } from './mode';
 
 /**
  * `skiff backup delete` and `skiff gc`: loaded by bin/skiff.ts only for these commands,
@@ -20,18 +21,18 @@ import { deletionStateText, planText, runText } from './expiry-format';
  * Exit codes: 0 when the plan was shown, the deletion recorded or (with --wait) done;
  * 1 when --wait left the backup Deleting; errors as bin/skiff.ts says.
  */
-export async function runDeleteCommand(name: string, flags: CliFlags): Promise<void> {
-  const deps = expiryServiceDeps(loadConfig());
+export async function runDeleteCommand(mode: Mode, name: string, flags: CliFlags): Promise<void> {
   const json = flags.output === 'json';
+  const deletion = await deletionSource(mode);
   if (!flags.confirm) {
-    const answer = await requestDeletion(deps, name, { dryRun: true });
+    const answer = await deletion.request(name, true);
     if (json) return print(answer);
     if (!isPlan(answer)) return print(deletionStateText(answer, 'is already being deleted; nothing else would change'));
     print(planText(answer));
     console.error(`nothing was deleted; to delete backup "${name}", run again with --confirm`);
     return;
   }
-  const state = (await requestDeletion(deps, name)) as DeletionState;
+  const state = (await deletion.request(name, false)) as DeletionState;
   if (!flags.wait) {
     if (json) return print(state);
     const said = state.accepted
@@ -39,9 +40,40 @@ export async function runDeleteCommand(name: string, flags: CliFlags): Promise<v
       : 'is already being deleted';
     return print(deletionStateText(state, said));
   }
-  const result = await runExpiry(deps, { location: state.storageLocation, backup: name });
+  if (mode.kind === 'client') {
+    // The deployed Skiff runs the deletion (its expiry run); waiting here is waiting for the backup to be gone.
+    await deletion.waitGone(name);
+    return print(json ? { deleted: [name] } : `Deleted: ${name}`);
+  }
+  const { expiryServiceDeps, runExpiry } = await import('../lib/expiry/service');
+  const { loadConfig } = await import('../lib/config');
+  const result = await runExpiry(expiryServiceDeps(loadConfig()), { location: state.storageLocation, backup: name });
   print(json ? result : runText(result));
   if (!result.deleted.includes(name)) process.exitCode = 1;
+}
+
+/** DELETE /backups/{name}[?dryRun=true] in client mode; the expiry service here in local mode. */
+async function deletionSource(mode: Mode): Promise<{ request: (name: string, dryRun: boolean) => Promise<DeletionState | ExpiryPlan>; waitGone: (name: string) => Promise<void> }> {
+  if (mode.kind === 'client') {
+    const path = (name: string) => `/backups/${encodeURIComponent(name)}`;
+    return {
+      request: (name, dryRun) => mode.api.json('DELETE', `${path(name)}${dryRun ? '?dryRun=true' : ''}`),
+      async waitGone(name) {
+        for (;;) {
+          try {
+            await mode.api.json('GET', path(name));
+          } catch (error) {
+            if ((error as { status?: number }).status === 404) return;
+            throw error;
+          }
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      },
+    };
+  }
+  const [{ loadConfig }, { expiryServiceDeps, requestDeletion }] = await Promise.all([import('../lib/config'), import('../lib/expiry/service')]);
+  const deps = expiryServiceDeps(loadConfig());
+  return { request: (name, dryRun) => requestDeletion(deps, name, dryRun ? { dryRun: true } : {}), waitGone: async () => undefined };
 }
 
 /**
@@ -49,17 +81,23 @@ export async function runDeleteCommand(name: string, flags: CliFlags): Promise<v
  * location (or of L) here, one after the other; with --dry-run the plan of each, and
  * nothing changes. Exit code 1 when an action of a real run failed.
  */
-export async function runGcCommand(flags: CliFlags): Promise<void> {
-  const deps: ExpiryDeps = expiryServiceDeps(loadConfig());
+export async function runGcCommand(mode: Mode, flags: CliFlags): Promise<void> {
+  if (mode.kind === 'client') {
+    throw new ValidationError('command line', [
+      { path: 'gc', message: 'skiff gc runs an expiry here, in local mode (--local); a deployed Skiff runs expiry on its own schedule (gcFrequency)' },
+    ]);
+  }
+  const [{ loadConfig }, { expiryServiceDeps, runExpiry }] = await Promise.all([import('../lib/config'), import('../lib/expiry/service')]);
+  const deps = expiryServiceDeps(loadConfig());
   const json = flags.output === 'json';
   const locations = flags.location ? [flags.location] : deps.config.storageLocations.map((l) => l.name);
   const results: ExpiryRunResult[] = [];
   for (const location of locations) {
-    const result = await runExpiry(deps, { location, dryRun: flags['dry-run'] === true });
+    const result = await runExpiry(deps, { location, dryRun: flags.dryRun === true });
     results.push(result);
-    if (!json) print(flags['dry-run'] ? planText(result.plan) : runText(result));
+    if (!json) print(flags.dryRun ? planText(result.plan) : runText(result));
   }
-  if (json) print(flags['dry-run'] ? results.map((r) => r.plan) : results);
+  if (json) print(flags.dryRun ? results.map((r) => r.plan) : results);
   if (results.some((r) => r.log.some((e) => e.outcome === 'failed'))) process.exitCode = 1;
 }
 

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { createBackup, describeBackup, describeQuerySchema, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
+import { backupDownload, createBackup, describeBackup, describeQuerySchema, getBackupLog, listBackups, listFilterSchema } from '../lib/backup/service';
 import { backupServiceDeps } from '../lib/backup/service';
 import { getSchedule, listSchedules } from '../lib/backup/schedules';
 import { lambdaStartRun } from '../lib/runtime/invoker';
@@ -18,6 +18,8 @@ const { config } = runtime();
 const deps = backupServiceDeps(config);
 const startRun = lambdaStartRun();
 const apiCredentials = apiCredentialsSource(config.api);
+/** How long a download URL works: long enough to start a large download, short enough not to matter if it leaks. */
+const DOWNLOAD_URL_SECONDS = 600;
 
 /**
  * Records a backup and starts its run. The answer does not depend on the start: once
@@ -36,8 +38,9 @@ async function createAndStart(request: unknown) {
 
 /**
  * POST /backups, GET /backups, GET /backups/{name} (`?details=true` adds the resource
- * list), GET /backups/{name}/logs, and the schedules that make backups (GET /schedules,
- * GET /schedules/{name}); anything else 404/405.
+ * list), GET /backups/{name}/logs, GET /backups/{name}/download (a presigned URL of the
+ * tarball, valid 10 minutes, like Velero's DownloadRequest), and the schedules that make
+ * backups (GET /schedules, GET /schedules/{name}); anything else 404/405.
  */
 const http = middy(
   routeRequest({
@@ -55,6 +58,10 @@ const http = middy(
     'GET /backups/{name}/logs': async (event) => textResponse(200, await getBackupLog(deps, event.pathParameters?.name ?? '')),
     'GET /schedules': async (event) => jsonResponse(200, await listSchedules(deps, event.queryStringParameters ?? {})),
     'GET /schedules/{name}': async (event) => jsonResponse(200, await getSchedule(deps, event.pathParameters?.name ?? '')),
+    'GET /backups/{name}/download': async (event) => {
+      const { url, phase } = await backupDownload(deps, event.pathParameters?.name ?? '', DOWNLOAD_URL_SECONDS);
+      return jsonResponse(200, { url, phase, expiresInSeconds: DOWNLOAD_URL_SECONDS });
+    },
   }),
 )
   .use(httpErrorHandler())

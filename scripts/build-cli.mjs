@@ -23,7 +23,7 @@
  * CLI an earlier install built and otherwise warns instead of failing the install;
  * bin/skiff.mjs then says how to build it.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +82,8 @@ try {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
+    // `skiff version` prints the version of the package it was built from.
+    define: { SKIFF_VERSION: JSON.stringify(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version) },
     metafile: true,
     logLevel: 'warning',
   });

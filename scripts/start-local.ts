@@ -7,6 +7,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startBed } from '../test/bed/bed';
 import { offlineLambdaClient, startOffline, type OfflineStack } from '../test/bed/offline';
 import { skiffConfigForBed } from '../test/bed/skiff-config';
+import { addContext, contextFilePath } from '../cli/client/contexts';
 
 /**
  * `npm start`: Skiff's main job on embedded defaults. Starts the local stack (two
@@ -23,6 +24,26 @@ const DEMO_NAMESPACE = 'demo-shop';
  */
 const DEMO_SCHEDULE = { name: 'demo-shop', cluster: 'alpha', schedule: '*/15 * * * *', ttl: '1h', template: { includedNamespaces: [DEMO_NAMESPACE] } };
 const exitAfterDemo = process.env.SKIFF_EXIT_AFTER_DEMO === '1';
+
+/**
+ * Writes the context "local" (this stack's API and token, made current) into the CLI's
+ * contexts file, and prints how to reach the stack with curl and with the CLI.
+ */
+function showClient(server: string, token: string, tokenFile: string, backup: string): void {
+  addContext({ name: 'local', server, token });
+  console.log(
+    [
+      '',
+      `Context "local" written to ${contextFilePath()} (made current): the CLI now talks to this stack.`,
+      'Try:',
+      `  curl -H "Authorization: Bearer $(cat ${tokenFile})" ${server}/backups`,
+      '  npx skiff backup get',
+      `  npx skiff backup describe ${backup}`,
+      `  npx skiff backup download ${backup} -o ${backup}.tar.gz`,
+      '  npx skiff backup create --cluster alpha --include-namespaces demo-shop --wait',
+    ].join('\n'),
+  );
+}
 
 async function main(): Promise<void> {
   const bed = await startBed();
@@ -89,6 +110,7 @@ async function main(): Promise<void> {
     const restored = await showRestore(api, name);
     await showExpiryDryRun(api, name);
     await showSchedules(api, { httpUrl: offline.httpUrl, tokenFile, configFile });
+    showClient(offline.httpUrl, apiToken, tokenFile, name);
     if (exitAfterDemo) {
       await stopAll();
       process.exit(backup.status.phase === 'Completed' && restored ? 0 : 1);

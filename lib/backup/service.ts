@@ -99,6 +99,8 @@ export async function createBackup(
   request: unknown,
   options: CreateBackupOptions = {},
 ): Promise<CreatedBackup> {
+  const fromSchedule = scheduleRequest(deps.config, request, deps.now());
+  if (fromSchedule) return createBackup(deps, fromSchedule.request, { ...options, ...fromSchedule.options });
   const parsed = createRequestSchema.safeParse(request);
   if (!parsed.success) throw new ValidationError('backup request', fieldIssuesFromZod(parsed.error));
   const { cluster: clusterName, name: requestedName, labels, annotations, ...spec } = parsed.data;
@@ -148,6 +150,54 @@ export async function createBackup(
     throw error;
   }
   return { name, phase: 'New', cluster: cluster.name, storageLocation };
+}
+
+/**
+ * A request naming `fromSchedule` (velero backup create --from-schedule): the schedule's
+ * template, cluster and TTL, the schedule's labels, and the name `<schedule>-<timestamp>`
+ * unless one is given, as Velero's Backup builder FromSchedule makes it. Other fields
+ * of the request are ignored, as velero ignores the filter flags then. Undefined for
+ * any other request; 404 for a schedule that is not configured.
+ */
+function scheduleRequest(config: SkiffConfig, request: unknown, now: Date): { request: Record<string, unknown>; options: CreateBackupOptions } | undefined {
+  const asked = request as { fromSchedule?: unknown; name?: unknown } | undefined;
+  if (typeof asked?.fromSchedule !== 'string') return undefined;
+  const schedule = config.schedules.find((s) => s.name === asked.fromSchedule);
+  if (!schedule) {
+    throw new NotFoundError('schedule', asked.fromSchedule, `configured schedules: ${config.schedules.map((s) => s.name).join(', ') || '(none)'}`);
+  }
+  const { metadata, ...template } = schedule.template as { metadata?: { labels?: Record<string, string> } };
+  return {
+    request: { cluster: schedule.cluster, ...template, ...(schedule.ttl ? { ttl: schedule.ttl } : {}), ...(typeof asked.name === 'string' ? { name: asked.name } : {}) },
+    options: { schedule: { name: schedule.name, slot: now }, labels: metadata?.labels ?? {} },
+  };
+}
+
+/** Phases whose backup has a tarball in object storage. */
+const PHASES_WITH_DATA: readonly BackupPhase[] = ['Completed', 'PartiallyFailed'];
+
+/**
+ * The store holding a backup's tarball, for a caller that reads it itself. 404 for an
+ * unknown backup; 409 naming the phase when the backup has no tarball (it runs, Failed,
+ * or is being deleted).
+ */
+export async function downloadableBackup(deps: BackupServiceDeps, name: string): Promise<{ store: BackupStore; phase: BackupPhase }> {
+  const backup = await getBackup(deps, name);
+  const phase = backup.status.phase ?? 'New';
+  if (!PHASES_WITH_DATA.includes(phase)) {
+    throw new ConflictError(`backup "${name}" is ${phase}: there is nothing to download (only Completed and PartiallyFailed backups have a tarball)`);
+  }
+  const found = await findBackup(deps, name);
+  return { store: found.store, phase };
+}
+
+/**
+ * Where to download a backup's tarball: a presigned GET URL valid `expiresInSeconds`,
+ * as Velero's DownloadRequest answers one. Errors as downloadableBackup.
+ */
+export async function backupDownload(deps: BackupServiceDeps, name: string, expiresInSeconds = 600): Promise<{ url: string; phase: BackupPhase }> {
+  const { store, phase } = await downloadableBackup(deps, name);
+  return { url: await store.backupContentsUrl(name, expiresInSeconds), phase };
 }
 
 /**
@@ -302,6 +352,8 @@ export interface BackupList {
  * not hide the backups that can be read.
  */
 export async function listBackups(deps: BackupServiceDeps, filter: ListFilter = {}): Promise<BackupList> {
+  // A misspelt cluster would list nothing and look like "no backups yet".
+  if (filter.cluster !== undefined) findCluster(deps.config, filter.cluster);
   const found = new Map<string, Backup>();
   const skipped = new Map<string, SkippedSlot>();
   const unreadable: BackupList['unreadable'] = [];

@@ -83,6 +83,12 @@ export interface BackupStore {
   getCsiVolumeSnapshots(name: string): Promise<VolumeSnapshot[]>;
   /** The backup's tarball as a stream of gzip bytes, not read into memory; undefined when missing. */
   openBackupContents(name: string): Promise<Readable | undefined>;
+  /**
+   * A presigned GET URL of the backup's tarball, valid `expiresInSeconds`, like the URL
+   * Velero's DownloadRequest answers: the caller downloads from S3 directly, with no
+   * credentials of its own. Signing makes no request.
+   */
+  backupContentsUrl(name: string, expiresInSeconds: number): Promise<string>;
   /** A JSON document with its ETag, for a later conditional replace (`ifMatch`); undefined when missing. */
   getJsonVersion(key: string): Promise<{ document: unknown; etag: string | undefined } | undefined>;
   /** Names of the backups marked as being deleted (one LIST per 1,000 markers). */
@@ -281,6 +287,14 @@ class S3BackupStore implements BackupStore {
   async getCsiVolumeSnapshots(name: string): Promise<VolumeSnapshot[]> {
     const key = this.layout.csiVolumeSnapshotsKey(name);
     return parseStoredList(volumeSnapshotListSchema, await this.getJson(key), this.describeKey(key)) as VolumeSnapshot[];
+  }
+
+  async backupContentsUrl(name: string, expiresInSeconds: number): Promise<string> {
+    // Loaded by the one call that signs; a CommonJS package, so its names may sit on `default` in a bundle.
+    const presigner = (await import('@aws-sdk/s3-request-presigner')) as typeof import('@aws-sdk/s3-request-presigner') & { default?: typeof import('@aws-sdk/s3-request-presigner') };
+    const { getSignedUrl } = presigner.default ?? presigner;
+    const key = this.layout.backupContentsKey(name);
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 
   async openBackupContents(name: string): Promise<Readable | undefined> {

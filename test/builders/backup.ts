@@ -127,6 +127,13 @@ export class BackupBuilder {
     return this;
   }
 
+  /** status.errors and status.warnings, the counts velero's tables show. */
+  counts(errors: number, warnings: number): this {
+    this.backup.status.errors = errors;
+    this.backup.status.warnings = warnings;
+    return this;
+  }
+
   /** A copy of the Backup built so far. */
   result(): Backup {
     return structuredClone(this.backup);
