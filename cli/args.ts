@@ -235,7 +235,7 @@ export function buildProgram(found: (line: CommandLine) => void, write: { out: (
 
   program
     .command('gc')
-    .description('an expiry run of each storage location (or of --location), here')
+    .description('an expiry run of each storage location (or of --location): here in local mode, by the deployed Skiff in client mode')
     .option('--location <name>', 'only this storage location')
     .option('--dry-run', 'print the plan; change nothing')
     .addOption(output(['json', 'yaml']))

@@ -1,9 +1,9 @@
-import { ValidationError } from '../lib/core/errors';
 import type { ExpiryPlan } from '../lib/expiry/plan';
 import type { DeletionState, ExpiryRunResult } from '../lib/expiry/service';
 import type { CliFlags } from './args';
 import { deletionStateText, planText, runText } from './expiry-format';
 import type { Mode } from './mode';
+import type { ApiClient } from './client/api-client';
 
 /**
  * `skiff backup delete` and `skiff gc`: loaded by bin/skiff.ts only for these commands,
@@ -77,16 +77,29 @@ async function deletionSource(mode: Mode): Promise<{ request: (name: string, dry
 }
 
 /**
+ * `skiff gc` of a client: POST /gc. A dry run prints the same plans as a local one; a
+ * real run is started by the deployed Skiff (one asynchronous expiry run per location,
+ * each may take its 15 minutes), so the answer names the runs started.
+ */
+async function gcThroughApi(api: ApiClient, flags: CliFlags): Promise<void> {
+  const body = { ...(flags.location ? { location: flags.location } : {}), dryRun: flags.dryRun === true };
+  const json = flags.output === 'json';
+  if (flags.dryRun) {
+    const { plans } = await api.json<{ plans: ExpiryRunResult['plan'][] }>('POST', '/gc', body);
+    return json ? print(plans) : plans.forEach((plan) => print(planText(plan)));
+  }
+  const answer = await api.json<{ started: string[] }>('POST', '/gc', body);
+  if (json) return print(answer);
+  print(`expiry runs started for storage location${answer.started.length === 1 ? '' : 's'} ${answer.started.join(', ')}; \`skiff backup get\` shows the backups being deleted (phase Deleting) until they are gone`);
+}
+
+/**
  * `skiff gc [--dry-run] [--location L]`: an expiry run of each configured storage
  * location (or of L) here, one after the other; with --dry-run the plan of each, and
  * nothing changes. Exit code 1 when an action of a real run failed.
  */
 export async function runGcCommand(mode: Mode, flags: CliFlags): Promise<void> {
-  if (mode.kind === 'client') {
-    throw new ValidationError('command line', [
-      { path: 'gc', message: 'skiff gc runs an expiry here, in local mode (--local); a deployed Skiff runs expiry on its own schedule (gcFrequency)' },
-    ]);
-  }
+  if (mode.kind === 'client') return gcThroughApi(mode.api, flags);
   const [{ loadConfig }, { expiryServiceDeps, runExpiry }] = await Promise.all([import('../lib/config'), import('../lib/expiry/service')]);
   const deps = expiryServiceDeps(loadConfig());
   const json = flags.output === 'json';

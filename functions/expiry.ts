@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { expiryServiceDeps, requestDeletion, runExpiry } from '../lib/expiry/service';
 import { lambdaInvoker } from '../lib/runtime/invoker';
-import { ValidationError } from '../lib/core/errors';
+import { ConfigError, NotFoundError, ValidationError } from '../lib/core/errors';
+import { jsonBody } from '../lib/http/events';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { logger } from '../lib/core/logger';
 import { apiCredentialsSource, httpAuth } from '../lib/http/auth';
@@ -30,6 +31,12 @@ const runRequest = z.strictObject({
   dryRun: z.boolean().optional(),
 });
 
+/** POST /gc: `{ "location"?: "default", "dryRun"?: true }` — no location means every configured one. */
+const gcRequest = z.strictObject({
+  location: z.string().min(1).optional(),
+  dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+});
+
 /**
  * DELETE /backups/{name}: marks the backup as being deleted (202, phase Deleting) and
  * starts a run of its location that does the rest. A backup being deleted already
@@ -47,10 +54,41 @@ const http = middy(
       await start(answer.storageLocation, name);
       return jsonResponse(202, answer);
     },
+    /**
+     * POST /gc (`skiff gc` of a client): with dryRun the plan of each location (200),
+     * computed here; else an expiry run of each location started asynchronously (202),
+     * each of which may take its 15 minutes.
+     */
+    'POST /gc': async (event) => {
+      const request = gcRequest.safeParse(jsonBody(event));
+      if (!request.success) throw new ValidationError('gc request', fieldIssuesFromZod(request.error));
+      const locations = gcLocations(request.data.location);
+      if (request.data.dryRun) {
+        const plans = [];
+        for (const location of locations) plans.push((await runExpiry(deps, { location, dryRun: true })).plan);
+        return jsonResponse(200, { plans });
+      }
+      for (const location of locations) await startRun(location);
+      return jsonResponse(202, { started: locations });
+    },
   }),
 )
   .use(httpErrorHandler())
   .use(httpAuth(apiCredentials));
+
+/** The locations a gc request names: the one given (404 when not configured), else every one. */
+function gcLocations(location: string | undefined): string[] {
+  const configured = config.storageLocations.map((l) => l.name);
+  if (location === undefined) return configured;
+  if (!configured.includes(location)) throw new NotFoundError('storage location', location, `configured: ${configured.join(', ') || '(none)'}`);
+  return [location];
+}
+
+/** Starts an expiry run of `location`; 500 (ConfigError) when no expiry function is configured to run it. */
+async function startRun(location: string): Promise<void> {
+  if (!startExpiry) throw new ConfigError('no expiry function is configured (SKIFF_EXPIRY_FUNCTION) to run expiry; the scheduler runs it every gcFrequency');
+  await startExpiry({ location });
+}
 
 /** Starts the run that deletes `backup`; without it the next scheduled run of the location does. */
 async function start(location: string, backup: string): Promise<void> {

@@ -11,10 +11,15 @@ const { config, version } = runtime();
 const checks = liveStatusChecks();
 const apiCredentials = apiCredentialsSource(config.api);
 
-/** GET /status: configuration and a live check of every cluster and storage location; anything else 404/405. */
+/**
+ * GET /status: configuration and a live check of every cluster and storage location;
+ * GET /version: the server's version alone, checking nothing (what `skiff version`
+ * asks, as `velero version` asks its server); anything else 404/405.
+ */
 const http = middy(
   routeRequest({
     'GET /status': async () => jsonResponse(200, await statusReport(config, version, checks)),
+    'GET /version': async () => jsonResponse(200, { version }),
   }),
 )
   .use(httpErrorHandler())

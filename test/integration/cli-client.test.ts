@@ -88,9 +88,17 @@ describe('skiff as a client of the HTTP API (CLI)', () => {
     const plan = await skiff('delete', name());
     expect(plan.stdout).toMatch(new RegExp(`^${name()}\\s+-\\s+backups/${name()}/\\s+deleteBackupData`, 'm'));
     expect(plan.stderr).toContain('run again with --confirm');
-    const gc = await failureOf(skiffWith(clientEnv, 'gc'));
-    expect(gc).toMatchObject({ code: 2 });
-    expect(gc!.stderr).toMatch(/runs an expiry here, in local mode/);
+    const [clientGc, localGc] = await Promise.all([skiffWith(clientEnv, 'gc', '--dry-run'), skiffWith(localEnv, 'gc', '--dry-run')]);
+    expect(clientGc.stdout).toBe(localGc.stdout);
+    expect(clientGc.stdout).toContain('default');
+    const unknown = await failureOf(skiffWith(clientEnv, 'gc', '--location', 'nowhere'));
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown!.stderr).toMatch(/storage location "nowhere" not found/);
+  });
+
+  it('answers skiff version with the server\'s version from GET /version', async () => {
+    const version = JSON.parse((await skiffWith(clientEnv, 'version', '-o', 'json')).stdout);
+    expect(version).toMatchObject({ client: { version: expect.any(String) }, server: { version: expect.any(String), url: offline.httpUrl } });
   });
 
   it('answers unknown names and clusters on one line, exit 2, and a wrong token as refused', async () => {
