@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { DescribedBackup } from '../lib/backup/describe';
+import type { BackupDetails, DescribedBackup } from '../lib/backup/describe';
 import type { BackupList, CreatedBackup, ListFilter } from '../lib/backup/service';
 import { ConflictError, ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
@@ -31,6 +31,16 @@ export interface BackupSource {
   contents(name: string): Promise<Readable>;
 }
 
+/** What GET /backups/{name} adds to a Backup (lib/backup/describe.ts); typed here so the client loads none of that module. */
+const DETAIL_FIELDS = ['volumes', 'volumesNote', 'results', 'resultsNote', 'resourceList', 'resourceListNote'] as const satisfies readonly (keyof BackupDetails)[];
+
+/** The Backup object alone, without what describe adds (what `get -o json` prints, as velero does). */
+function backupOfDescribed(described: DescribedBackup): Backup {
+  const backup: Record<string, unknown> = { ...described };
+  for (const field of DETAIL_FIELDS) delete backup[field];
+  return backup as unknown as Backup;
+}
+
 /** The source of a mode; local mode loads the configuration and the S3 client here. */
 export async function backupSourceFor(mode: Mode): Promise<BackupSource> {
   return mode.kind === 'client' ? apiBackupSource(mode.api) : localBackupSource();
@@ -39,7 +49,8 @@ export async function backupSourceFor(mode: Mode): Promise<BackupSource> {
 /** The deployed Skiff's routes: POST/GET /backups, GET /backups/{name}[/logs|/download]. */
 function apiBackupSource(api: ApiClient): BackupSource {
   const path = (name: string) => `/backups/${encodeURIComponent(name)}`;
-  const get = (name: string) => api.json<Backup>('GET', path(name));
+  // GET /backups/{name} answers the described backup; get and the wait loop want the Backup alone.
+  const get = async (name: string) => backupOfDescribed(await api.json<DescribedBackup>('GET', path(name)));
   return {
     runsHere: false,
     catchInterrupt: () => undefined,

@@ -344,7 +344,7 @@ describe('takeCsiSnapshots', () => {
     ]);
     expect(result.results.warnings.namespaces).toEqual({});
     expect([result.attempted, result.completed]).toEqual([0, 0]);
-    expect(result.volumeInfos).toEqual([]);
+    expect(result.volumeInfos).toEqual([expect.objectContaining({ pvcName: 'static', skipped: true, result: 'failed', skippedReason: expect.stringContaining('no VolumeSnapshotClass has driver') })]);
     expect(await volumeSnapshotsIn(namespace, backupName)).toEqual([]);
   });
 

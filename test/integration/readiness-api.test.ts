@@ -105,6 +105,6 @@ describe('skiff cluster readiness (CLI)', () => {
 
   it('names an unknown cluster without a stack trace', async () => {
     const answer = await skiff('nope');
-    expect(answer).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: cluster "nope" not found/) });
+    expect(answer).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: cluster "nope" not found/m) });
   });
 });
