@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     await showSync(api, name);
     const restored = await showRestore(api, name);
     await showExpiryDryRun(api, name);
-    await showSchedules(api, { httpUrl: offline.httpUrl, tokenFile, configFile });
+    await showSchedules(api, { httpUrl: offline.httpUrl, tokenFile });
     showClient(offline.httpUrl, apiToken, tokenFile, name);
     if (exitAfterDemo) {
       await stopAll();
@@ -252,7 +252,7 @@ interface ScheduleListView {
 }
 
 /** The demo's schedule over HTTP, and how to look at it again. */
-async function showSchedules(api: Api, where: { httpUrl: string; tokenFile: string; configFile: string }): Promise<void> {
+async function showSchedules(api: Api, where: { httpUrl: string; tokenFile: string }): Promise<void> {
   const answer = await api('/schedules');
   const { items } = (await answer.json()) as ScheduleListView;
   console.log(
@@ -265,7 +265,7 @@ async function showSchedules(api: Api, where: { httpUrl: string; tokenFile: stri
       ),
       'try:',
       `  curl -H "Authorization: Bearer $(cat ${where.tokenFile})" ${where.httpUrl}/schedules`,
-      `  SKIFF_CONFIG_FILE=${where.configFile} npx skiff schedule get    (or: schedule describe ${items[0]?.metadata.name ?? 'NAME'})`,
+      `  npx skiff schedule get    (or: schedule describe ${items[0]?.metadata.name ?? 'NAME'}; the context written below reaches this stack)`,
     ].join('\n'),
   );
 }
