@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { serveAwsJsonOperation } from './aws-json-service';
 
 /**
  * A stand-in for AWS Secrets Manager on 127.0.0.1: it answers GetSecretValue in the
@@ -18,44 +18,24 @@ export interface FakeSecretsManager {
 }
 
 export async function startFakeSecretsManager(secrets: Record<string, string>): Promise<FakeSecretsManager> {
-  const fake: FakeSecretsManager = {
-    endpoint: '',
-    secrets: new Map(Object.entries(secrets)),
-    down: false,
-    calls: 0,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const answer = (status: number, body: object) => {
-        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-        response.end(JSON.stringify(body));
-      };
-      if (request.method !== 'POST' || request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
-        return answer(400, { __type: 'UnknownOperationException', message: 'only GetSecretValue is served here' });
-      }
-      fake.calls++;
-      if (fake.down) return answer(500, { __type: 'InternalServiceError', message: 'the service is unavailable' });
-      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId: string };
-      const value = fake.secrets.get(SecretId);
-      if (value === undefined) {
-        return answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-      }
-      answer(200, {
-        ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`,
-        Name: SecretId,
-        SecretString: value,
-        VersionId: `v${fake.calls}`,
-        VersionStages: ['AWSCURRENT'],
-        CreatedDate: Date.now() / 1000,
-      });
-    });
+  const state = { secrets: new Map(Object.entries(secrets)), down: false, calls: 0 };
+  const service = await serveAwsJsonOperation('secretsmanager.GetSecretValue', (body) => {
+    state.calls++;
+    if (state.down) return { status: 500, body: { __type: 'InternalServiceError', message: 'the service is unavailable' } };
+    const { SecretId } = body as { SecretId: string };
+    const value = state.secrets.get(SecretId);
+    if (value === undefined) return { status: 400, body: { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." } };
+    const secret = {
+      ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`,
+      Name: SecretId,
+      SecretString: value,
+      VersionId: `v${state.calls}`,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: Date.now() / 1000,
+    };
+    return { status: 200, body: secret };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return fake;
+  return Object.assign(state, service);
 }
 
 /**
