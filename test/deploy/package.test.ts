@@ -30,7 +30,7 @@ describe('serverless package', () => {
       expect(zips.sort()).toEqual(functions.map((f) => `${f}.zip`).sort());
 
       const sizes: Record<string, string> = {};
-      const CONNECTS_TO_CLUSTERS = new Set(['backupRunner', 'sync', 'expiry', 'readiness', 'scheduler', 'restoreRunner']);
+      const CONNECTS_TO_CLUSTERS = new Set(['backupRunner', 'sync', 'expiry', 'readiness', 'scheduler', 'restoreRunner', 'status']);
       for (const fn of functions) {
         const path = join(out, `${fn}.zip`);
         const entries = unzip(readFileSync(path));
@@ -39,7 +39,7 @@ describe('serverless package', () => {
         const map = entries.get(names.find((n) => n.endsWith('.mjs.map'))!)!;
         const sources = (JSON.parse(map.toString('utf8')) as { sources: string[] }).sources;
         const hasKubeClient = sources.some((s) => s.includes('node_modules/@kubernetes/client-node/'));
-        // Only the functions that connect to clusters (the scheduler: its readiness gate).
+        // Only the functions that connect to clusters (the scheduler: its readiness gate; status: its live check).
         expect(hasKubeClient, `${fn} bundles the Kubernetes client`).toBe(CONNECTS_TO_CLUSTERS.has(fn));
         const bundle = entries.get(names.find((n) => n.endsWith('.mjs'))!)!;
         sizes[fn] = `zip ${(statSync(path).size / 1e6).toFixed(2)} MB, bundle ${(bundle.length / 1e6).toFixed(2)} MB`;
