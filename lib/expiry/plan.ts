@@ -25,7 +25,11 @@ export type ExpiryAction =
   | (ActionBase & { kind: 'deleteVolumeSnapshot'; cluster: string; namespace: string; name: string; content: string })
   | (ActionBase & { kind: 'deleteContent'; cluster: string; content: string })
   | (ActionBase & { kind: 'createTemporaryContent'; cluster: string; content: string; driver: string; handle: string })
-  | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string })
+  /**
+   * `repointFrom` (`namespace/name`): the content's volumeSnapshotRef names a VolumeSnapshot
+   * in a namespace that no longer exists; the ref is moved to `namespace`/`name` first.
+   */
+  | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string; repointFrom?: string })
   | (ActionBase & { kind: 'waitUntilContentGone'; cluster: string; content: string })
   | (ActionBase & { kind: 'deleteBackupData' })
   | (ActionBase & { kind: 'deleteProgressRecord'; resourceListParts: number })
