@@ -19,9 +19,10 @@ export interface ChaosReport {
 
 /**
  * Runs `runs` lifecycles one after another, each from its own seed drawn from `seed`
- * (printed with it), so the same seed replays the same run.
+ * (printed with it), so the same seed replays the same run. No lifecycle starts after
+ * `deadlineMs` (epoch ms).
  */
-export async function runChaos(env: ChaosEnv, seed: number, runs: number): Promise<ChaosReport> {
+export async function runChaos(env: ChaosEnv, seed: number, runs: number, deadlineMs = Infinity): Promise<ChaosReport> {
   const started = Date.now();
   const root = new Prng(seed);
   const report: ChaosReport = {
@@ -39,6 +40,10 @@ export async function runChaos(env: ChaosEnv, seed: number, runs: number): Promi
   };
   for (let i = 0; i < runs; i++) {
     const rng = root.fork();
+    if (Date.now() >= deadlineMs) {
+      env.log(`time is up: ${runs - i} lifecycle(s) not run`);
+      break;
+    }
     env.log(`lifecycle ${i + 1}/${runs} (seed ${rng.seed})`);
     const run = await new Lifecycle(env, rng).run();
     env.log(`  ${run.steps.join('\n  ')}\n  ${run.violations.length} violation(s), ${(run.durationMs / 1000).toFixed(0)} s`);

@@ -254,12 +254,15 @@ export class Lifecycle {
     await this.underFault(fault, 'alpha', async () => {
       let offset = 0;
       for (let attempt = 1; attempt <= 8; attempt++) {
-        const record = await progressOf(this.store, name);
+        // Read while the fault may still go on (MinIO restarting): the harness waits it out.
+        const record = await this.patiently(() => progressOf(this.store, name));
         if (!record || record.stage === 'Done' || record.stage === 'Failed') break;
         offset = offsetPastLease(record, offset);
         const result = await this.invoke('backup', name, { offsetMs: offset, ...(attempt === 1 && kill ? { kill } : {}) });
         const state = (result.outcome as { state?: string } | undefined)?.state;
         if (state === 'completed' || state === 'failed') break;
+        // An invocation that could not even claim (the store unreachable) is retried as the reconcile schedule would, a little later.
+        if (result.error) await new Promise((r) => setTimeout(r, 1_000));
       }
     });
     const metadata = await this.store.getBackupMetadata(name);
@@ -314,6 +317,7 @@ export class Lifecycle {
       for (let attempt = 1; attempt <= 8; attempt++) {
         const result = await this.invoke('restore', name, attempt === 1 && kill ? { kill } : {});
         if ((result.outcome as { state?: string } | undefined)?.state === 'done') break;
+        if (!result.killedAt && !result.outcome) await new Promise((r) => setTimeout(r, 1_000));
       }
     });
     const record = (await readRestoreRecord(this.store, name))?.record;
@@ -518,6 +522,19 @@ export class Lifecycle {
     }
     if (result.hung) this.check([`${job} invocation ran a minute past its time limit and was killed`]);
     return result;
+  }
+
+  /** The harness's own reads during a fault: retried for up to a minute, as the fault ends in seconds. */
+  private async patiently<T>(read: () => Promise<T>): Promise<T> {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await read();
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   private note(step: string, fault: FaultKind | undefined): void {

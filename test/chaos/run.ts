@@ -5,6 +5,7 @@
  *   CHAOS_SEED=<n>         replay: the same seed gives the same lifecycles and faults
  *   CHAOS_RUNS=<n>         lifecycles to run (default 4, a few minutes)
  *   CHAOS_FAULT_RATE=<p>   probability that a step runs under a fault (default 0.8)
+ *   CHAOS_MINUTES=<m>      start no lifecycle after this many minutes (default: no limit)
  *   CHAOS_REPORT=<file>    where the JSON report goes (default .chaos/report-<seed>.json)
  *   SKIFF_BED_STATE=<file> use a running bed (`npm run bed:up`); MinIO and API server
  *                          restarts are then skipped, as only the bed's owner can restart them
@@ -22,6 +23,7 @@ import { startChaosProxies } from './proxies';
 const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
 const runs = Number(process.env.CHAOS_RUNS ?? 4);
 const faultRate = Number(process.env.CHAOS_FAULT_RATE ?? 0.8);
+const deadlineMs = process.env.CHAOS_MINUTES ? Date.now() + Number(process.env.CHAOS_MINUTES) * 60_000 : Infinity;
 const reportPath = process.env.CHAOS_REPORT ?? join(repoRoot, '.chaos', `report-${seed}.json`);
 
 async function bedToUse(): Promise<Bed> {
@@ -38,7 +40,7 @@ async function main(): Promise<number> {
   try {
     const logDir = join(dirname(reportPath), `logs-${seed}`);
     const env = { state: bed.state, ...(bed.restart ? { restart: bed.restart } : {}), s3Proxy: proxies.s3, kubeProxies: proxies.kube, logDir, configDir: join(bed.workDir, 'chaos'), faultRate, log: (line: string) => console.log(line) };
-    const report = await runChaos(env, seed, runs);
+    const report = await runChaos(env, seed, runs, deadlineMs);
     mkdirSync(dirname(reportPath), { recursive: true });
     writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nlifecycles: ${report.lifecycles} (${report.failedLifecycles} stopped by an error), steps: ${report.steps}, job invocations: ${report.invocations}`);

@@ -72,7 +72,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         method: req.method,
         path: req.url,
         headers: req.headers,
-        ...(options.tls ? { ca: options.tls.upstreamCa, servername: upstream.hostname } : {}),
+        ...(options.tls ? { ca: options.tls.upstreamCa } : {}),
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
