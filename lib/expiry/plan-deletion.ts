@@ -219,7 +219,10 @@ function releaseContent(backup: string, view: ClusterInventory, content: VolumeS
         actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
       } else {
         const claim = { namespace: ref.namespace, name: ref.name };
-        actions.push(claimAction(backup, cluster, claim, name, `no VolumeSnapshot is bound to ${object}; one that claims it makes the snapshot-controller hold it, so deleting it ${frees}`));
+        // A uid left in the ref names the VolumeSnapshot that is gone; the snapshot-controller
+        // binds a new one only once it is cleared.
+        const staleUid = ref.uid ? `${ref.namespace}/${ref.name}` : undefined;
+        actions.push(claimAction(backup, cluster, claim, name, `no VolumeSnapshot is bound to ${object}; one that claims it makes the snapshot-controller hold it, so deleting it ${frees}`, staleUid));
         actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
       }
     } else {

@@ -110,8 +110,10 @@ describe('Function: planDeletion', () => {
     { case: 'its namespace is gone: the ref moves to default, where a VolumeSnapshot claims it', namespaces: ['default'], claim: 'default/c1', repointFrom: 'app/vs-c1' },
     { case: 'its namespace exists: claimed where the ref says', namespaces: ['default', 'app'], claim: 'app/vs-c1', repointFrom: undefined },
     { case: 'namespaces unknown (not listable): claimed where the ref says', namespaces: undefined, claim: 'app/vs-c1', repointFrom: undefined },
-  ])('a pre-provisioned content with no VolumeSnapshot left, $case', ({ namespaces, claim, repointFrom }) => {
+    { case: 'its ref keeps the uid of the VolumeSnapshot that is gone: the uid is cleared first', namespaces: ['default', 'app'], claim: 'app/vs-c1', repointFrom: 'app/vs-c1', uid: 'old-uid' },
+  ])('a pre-provisioned content with no VolumeSnapshot left, $case', ({ namespaces, claim, repointFrom, uid }) => {
     const c = backupContent('c1', 'h1').staticHandle('h1').result();
+    if (uid) c.spec.volumeSnapshotRef = { ...c.spec.volumeSnapshotRef, uid };
     const alpha = cluster('alpha', { contents: [c], ...(namespaces ? { namespaces } : {}) });
     const result = plan(candidate({ marked: true, storedContents: [c], inCatalog: false, hasData: false }), [alpha]);
     expect(result.steps).toEqual([
