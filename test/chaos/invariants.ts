@@ -156,7 +156,8 @@ export async function nothingOrphaned(world: World, model: Model, settled = fals
       if (!backup) continue;
       if (!known.has(backup)) {
         const where = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
-        violations.push(`${object.kind ?? 'object'} ${where}${object.metadata.name} in ${cluster} is labelled for backup ${backup}, which ${settled ? 'was deleted' : 'the store no longer knows'}`);
+        const why = settled ? 'and is left after every backup was deleted' : 'which the store no longer knows';
+        violations.push(`${object.kind ?? 'object'} ${where}${object.metadata.name} in ${cluster} is labelled for backup ${backup}, ${why}`);
       }
     }
     for (const c of contents) {
