@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { backupServiceDeps, createBackup } from '../../lib/backup/service';
@@ -129,6 +129,8 @@ export class Lifecycle {
   ) {
     this.report = { seed: rng.seed, steps: [], faults: {}, killPoints: {}, missedKills: 0, invocations: 0, violations: [], durationMs: 0 };
     this.logDir = join(env.logDir, `lifecycle-${rng.seed}`);
+    // A replay of the same seed starts with empty job logs.
+    rmSync(this.logDir, { recursive: true, force: true });
     mkdirSync(this.logDir, { recursive: true });
     mkdirSync(env.configDir, { recursive: true, mode: 0o700 });
   }
