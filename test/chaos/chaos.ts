@@ -20,9 +20,9 @@ export interface ChaosReport {
 /**
  * Runs `runs` lifecycles one after another, each from its own seed drawn from `seed`
  * (printed with it), so the same seed replays the same run. No lifecycle starts after
- * `deadlineMs` (epoch ms).
+ * `deadlineMs` (epoch ms); `onProgress` gets the report so far after each lifecycle.
  */
-export async function runChaos(env: ChaosEnv, seed: number, runs: number, deadlineMs = Infinity): Promise<ChaosReport> {
+export async function runChaos(env: ChaosEnv, seed: number, runs: number, deadlineMs = Infinity, onProgress?: (report: ChaosReport) => void): Promise<ChaosReport> {
   const started = Date.now();
   const root = new Prng(seed);
   const report: ChaosReport = {
@@ -56,6 +56,8 @@ export async function runChaos(env: ChaosEnv, seed: number, runs: number, deadli
     for (const [point, n] of Object.entries(run.killPoints)) report.killPoints[point] = (report.killPoints[point] ?? 0) + n;
     report.missedKills += run.missedKills;
     report.violations.push(...run.violations);
+    report.durationMs = Date.now() - started;
+    onProgress?.(report);
   }
   report.durationMs = Date.now() - started;
   return report;

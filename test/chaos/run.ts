@@ -40,9 +40,11 @@ async function main(): Promise<number> {
   try {
     const logDir = join(dirname(reportPath), `logs-${seed}`);
     const env = { state: bed.state, ...(bed.restart ? { restart: bed.restart } : {}), s3Proxy: proxies.s3, kubeProxies: proxies.kube, logDir, configDir: join(bed.workDir, 'chaos'), faultRate, log: (line: string) => console.log(line) };
-    const report = await runChaos(env, seed, runs, deadlineMs);
     mkdirSync(dirname(reportPath), { recursive: true });
-    writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    // Written after every lifecycle, so an interrupted run still leaves its numbers.
+    const save = (r: object) => writeFileSync(reportPath, `${JSON.stringify(r, null, 2)}\n`);
+    const report = await runChaos(env, seed, runs, deadlineMs, save);
+    save(report);
     console.log(`\nlifecycles: ${report.lifecycles} (${report.failedLifecycles} stopped by an error), steps: ${report.steps}, job invocations: ${report.invocations}`);
     console.log(`faults injected: ${JSON.stringify(report.faults)}`);
     console.log(`kill points hit: ${JSON.stringify(report.killPoints)} (missed: ${report.missedKills})`);
