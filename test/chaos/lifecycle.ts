@@ -263,10 +263,10 @@ export class Lifecycle {
         if (!record || record.stage === 'Done' || record.stage === 'Failed') break;
         offset = offsetPastLease(record, offset);
         const result = await this.invoke('backup', name, { offsetMs: offset, ...(attempt === 1 && kill ? { kill } : {}) });
-        const state = (result.outcome as { state?: string } | undefined)?.state;
-        if (state === 'completed' || state === 'failed') break;
-        // An invocation that could not even claim (the store unreachable) is retried as the reconcile schedule would, a little later.
-        if (result.error) await new Promise((r) => setTimeout(r, 1_000));
+        // The record, not the invocation's answer, says whether the backup is finished: a run
+        // that failed but could not record it (the store unreachable) leaves the record
+        // InProgress, and the reconcile schedule starts it again once its lease is over.
+        if (result.error || (result.outcome as { state?: string } | undefined)?.state === 'failed') await new Promise((r) => setTimeout(r, 1_000));
       }
     });
     const metadata = await this.store.getBackupMetadata(name);
