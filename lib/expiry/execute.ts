@@ -123,6 +123,12 @@ async function runOne(deps: ExecuteDeps, action: ExpiryAction): Promise<string |
     case 'deleteContent':
       return gone404(() => client(deps, action.cluster).delete(volumeSnapshotContentPath(action.content)));
     case 'claimContent': {
+      if (action.repointFrom) {
+        // The ref's uid names a VolumeSnapshot that is gone (or its namespace is gone); the
+        // snapshot-controller binds only a ref without a uid, or with the claiming one's.
+        const repoint = { spec: { volumeSnapshotRef: { namespace: action.namespace, name: action.name, uid: null, resourceVersion: null } } };
+        if ((await gone404(() => client(deps, action.cluster).patch(volumeSnapshotContentPath(action.content), repoint, 'merge'))) !== undefined) return 'already gone';
+      }
       const body = staticVolumeSnapshotFor({
         namespace: action.namespace,
         name: action.name,

@@ -4,7 +4,7 @@ import { volumeSnapshotsPath, SNAPSHOT_API_VERSION, type VolumeSnapshot, type Vo
 
 /**
  * What expiry needs to know of one cluster, read once per run with one paginated LIST
- * per kind (contents, snapshots, claims, volumes, CSI drivers), so that planning is a
+ * per kind (contents, snapshots, claims, volumes, CSI drivers, namespaces), so that planning is a
  * pure function of it and a thousand backups cost no more requests than one.
  */
 
@@ -31,6 +31,11 @@ export interface ClusterInventory {
   volumes: VolumeObject[];
   /** CSI drivers registered in the cluster (CSIDriver objects). */
   drivers: string[];
+  /**
+   * Names of the cluster's namespaces; undefined when they could not be listed (then a
+   * content is claimed where its volumeSnapshotRef says, as if its namespace existed).
+   */
+  namespaces?: string[];
 }
 
 /** A cluster that could not be reached or read in this run: nothing that may live there is touched. */
@@ -65,7 +70,13 @@ export async function readClusterInventory(cluster: string, connect: (cluster: s
       listAll<VolumeObject>(client, '/api/v1/persistentvolumes'),
       listAll(client, '/apis/storage.k8s.io/v1/csidrivers'),
     ]);
-    return { cluster, contents, snapshots, claims, volumes, drivers: drivers.map((d) => d.metadata.name) };
+    // Only needed for contents whose VolumeSnapshot went with its namespace; credentials
+    // that may not list namespaces keep the claim at the ref's own namespace.
+    const namespaces = await listAll(client, '/api/v1/namespaces').then(
+      (items) => items.map((n) => n.metadata.name),
+      () => undefined,
+    );
+    return { cluster, contents, snapshots, claims, volumes, drivers: drivers.map((d) => d.metadata.name), ...(namespaces ? { namespaces } : {}) };
   } catch (error) {
     return { cluster, unreachable: (error as Error).message };
   }

@@ -14,10 +14,14 @@ import { handleOf, type SnapshotUsage } from './usage';
  *   2. in every cluster, each content of the backup, unless a live volume may still
  *      depend on its snapshot: deletionPolicy Retain → Delete, then delete the
  *      VolumeSnapshot bound to it, and wait until the content is gone, i.e. the driver
- *      deleted the storage snapshot. A content no VolumeSnapshot is bound to (a synced
- *      copy) is first claimed by one, at the name its volumeSnapshotRef gives: the
+ *      deleted the storage snapshot. A pre-provisioned content no VolumeSnapshot is bound
+ *      to (a synced copy) is first claimed by one, at the name its volumeSnapshotRef gives
+ *      (moved to namespace default when its own namespace is gone): the
  *      snapshot-controller holds only bound contents with its finalizer, and an unheld
  *      content deleted directly goes at once without the driver deleting anything. A
+ *      dynamically provisioned content whose VolumeSnapshot is gone cannot be claimed
+ *      again; it is deleted directly and its snapshot freed as a stored snapshot without
+ *      a content is: a
  *      stored snapshot without a content anywhere gets a temporary static content with
  *      deletionPolicy Delete, claimed and deleted the same way, to free it (Velero
  *      #4764; Velero 1.16+ creates and deletes such a content in
@@ -194,10 +198,33 @@ function releaseContent(backup: string, view: ClusterInventory, content: VolumeS
     const ref = content.spec.volumeSnapshotRef ?? {};
     if (bound) {
       actions.push(deleteSnapshotAction(backup, cluster, bound, name, `bound to ${object}: the snapshot-controller deletes the content with it (a bound content deleted alone stays stuck)`));
+    } else if (handle && !content.spec.source?.snapshotHandle) {
+      // Dynamically provisioned (the backup's own content, its VolumeSnapshot deleted, e.g.
+      // with its namespace): the snapshot-controller binds a VolumeSnapshot that names a
+      // content only to a pre-provisioned one ("expects a pre-provisioned
+      // VolumeSnapshotContent"), so it cannot be claimed again. As Velero 1.16+ does, a
+      // temporary static content hands the snapshot back to the driver; this one goes
+      // directly, which asks the driver nothing (the CSI sidecar deletes snapshots only
+      // of bound or pre-provisioned contents).
+      actions.push(...freeThroughTemporaryContent(backup, cluster, content.spec.driver, handle));
+      actions.push({ kind: 'deleteContent', backup, cluster, object, content: name, why: `bound to no VolumeSnapshot and dynamically provisioned, so it cannot be claimed again: deleted directly, it asks the driver nothing; the temporary content ${frees}` });
     } else if (handle && ref.namespace && ref.name) {
-      const claim = { namespace: ref.namespace, name: ref.name };
-      actions.push(claimAction(backup, cluster, claim, name, `no VolumeSnapshot is bound to ${object}; one that claims it makes the snapshot-controller hold it, so deleting it ${frees}`));
-      actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
+      const namespaceGone = view.namespaces !== undefined && !view.namespaces.includes(ref.namespace);
+      if (namespaceGone) {
+        // A VolumeSnapshot cannot be made in a deleted namespace (nor should the namespace
+        // come back for it): the ref moves to one every cluster has.
+        const claim = { namespace: TEMPORARY_SNAPSHOT_NAMESPACE, name };
+        const why = `no VolumeSnapshot is bound to ${object} and namespace ${ref.namespace} of its volumeSnapshotRef no longer exists; its ref is moved to ${claim.namespace}/${claim.name}, and a VolumeSnapshot there claims it, so deleting that ${frees}`;
+        actions.push(claimAction(backup, cluster, claim, name, why, `${ref.namespace}/${ref.name}`));
+        actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
+      } else {
+        const claim = { namespace: ref.namespace, name: ref.name };
+        // A uid left in the ref names the VolumeSnapshot that is gone; the snapshot-controller
+        // binds a new one only once it is cleared.
+        const staleUid = ref.uid ? `${ref.namespace}/${ref.name}` : undefined;
+        actions.push(claimAction(backup, cluster, claim, name, `no VolumeSnapshot is bound to ${object}; one that claims it makes the snapshot-controller hold it, so deleting it ${frees}`, staleUid));
+        actions.push(deleteSnapshotAction(backup, cluster, claim, name, `the snapshot-controller deletes ${object} with it, and the driver ${frees}`));
+      }
     } else {
       actions.push({ kind: 'deleteContent', backup, cluster, object, content: name, why: `no VolumeSnapshot is bound to it and it ${frees}` });
     }
@@ -210,8 +237,8 @@ function deleteSnapshotAction(backup: string, cluster: string, vs: { namespace: 
   return { kind: 'deleteVolumeSnapshot', backup, cluster, object: `VolumeSnapshot/${vs.namespace}/${vs.name}`, namespace: vs.namespace, name: vs.name, content, why };
 }
 
-function claimAction(backup: string, cluster: string, vs: { namespace: string; name: string }, content: string, why: string): ExpiryAction {
-  return { kind: 'claimContent', backup, cluster, object: `VolumeSnapshot/${vs.namespace}/${vs.name}`, namespace: vs.namespace, name: vs.name, content, why };
+function claimAction(backup: string, cluster: string, vs: { namespace: string; name: string }, content: string, why: string, repointFrom?: string): ExpiryAction {
+  return { kind: 'claimContent', backup, cluster, object: `VolumeSnapshot/${vs.namespace}/${vs.name}`, namespace: vs.namespace, name: vs.name, content, why, ...(repointFrom ? { repointFrom } : {}) };
 }
 
 /**

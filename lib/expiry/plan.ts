@@ -25,7 +25,13 @@ export type ExpiryAction =
   | (ActionBase & { kind: 'deleteVolumeSnapshot'; cluster: string; namespace: string; name: string; content: string })
   | (ActionBase & { kind: 'deleteContent'; cluster: string; content: string })
   | (ActionBase & { kind: 'createTemporaryContent'; cluster: string; content: string; driver: string; handle: string })
-  | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string })
+  /**
+   * `repointFrom` (`namespace/name`): the content's volumeSnapshotRef is set to
+   * `namespace`/`name` without a uid first, because it names a namespace that no longer
+   * exists, or the uid of a VolumeSnapshot that is gone (the snapshot-controller binds no
+   * other VolumeSnapshot to it then).
+   */
+  | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string; repointFrom?: string })
   | (ActionBase & { kind: 'waitUntilContentGone'; cluster: string; content: string })
   | (ActionBase & { kind: 'deleteBackupData' })
   | (ActionBase & { kind: 'deleteProgressRecord'; resourceListParts: number })

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startControllers, startControlPlane } from './cluster';
+import { apiserverReady, startControllers, startControlPlane } from './cluster';
 import { log, seconds, timed } from './log';
 import { startMinio } from './minio';
 import { findBinaries, repoRoot, workRoot } from './paths';
-import { killOnExit, Supervisor } from './processes';
+import { awaitReady, killOnExit, Supervisor } from './processes';
 import { keepOnlyLogs, pruneWorkDirs, reapLeftovers, RunRecord } from './runs';
 import { startSimulator } from './simulator';
 import { writeBedState, type BedState } from './state';
@@ -17,7 +17,15 @@ export interface Bed {
   workDir: string;
   /** Stops every process of the bed and deletes its data; logs are kept. */
   stop(): Promise<void>;
+  /**
+   * For fault tests: SIGKILLs `minio` or `<cluster>/kube-apiserver`, waits `downMs`, starts
+   * it again on the same data (MinIO's folder, the cluster's etcd) and port, and resolves
+   * when it answers its readiness check again.
+   */
+  restart?(component: RestartableComponent, downMs?: number): Promise<void>;
 }
+
+export type RestartableComponent = 'minio' | `${string}/kube-apiserver`;
 
 /** Starts the watchdog that stops what `runFile` lists if this process dies without doing so. */
 export function startWatchdog(runFile: string): void {
@@ -96,7 +104,19 @@ export async function startBed(options: { clusters?: string[] } = {}): Promise<B
     const statePath = join(workDir, 'state.json');
     writeBedState(statePath, state);
     log(`up in ${seconds(start)}; state: ${statePath}`);
-    return { state, statePath, workDir, stop };
+    const readiness = new Map<string, () => Promise<boolean>>([
+      ['minio', async () => (await fetch(`${state.minio.endpoint}/minio/health/live`)).ok],
+      ...planes.map((plane) => [`${plane.state.name}/kube-apiserver`, () => apiserverReady(plane)] as const),
+    ]);
+    const restart = async (component: RestartableComponent, downMs = 0) => {
+      const ready = readiness.get(component);
+      if (!ready) throw new Error(`cannot restart ${component}: restartable are ${[...readiness.keys()].join(', ')}`);
+      await supervisor.kill(component);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      const started = supervisor.startAgain(component);
+      await awaitReady(started, `${component} ready again`, () => ready().catch(() => false), 120_000);
+    };
+    return { state, statePath, workDir, stop, restart };
   } catch (error) {
     await stop();
     throw new Error(`the test bed did not start (logs: ${logDir}):\n${(error as Error).message}`);

@@ -74,6 +74,11 @@ function readyz(server: string, pki: ClusterPki): Promise<number> {
   });
 }
 
+/** Whether the cluster's API server answers /readyz with 200 (false while it is down). */
+export async function apiserverReady(plane: ControlPlane): Promise<boolean> {
+  return (await readyz(plane.state.server, plane.pki).catch(() => 0)) === 200;
+}
+
 async function etcdHealthy(url: string): Promise<boolean> {
   const res = await fetch(`${url}/health`);
   const body = (await res.json()) as { health?: string };

@@ -77,6 +77,8 @@ export function awaitLogLine(component: Component, pattern: RegExp, timeoutMs: n
  */
 export class Supervisor {
   private readonly components: Component[] = [];
+  /** How each component was started, so a fault test can start it again after killing it. */
+  private readonly commands = new Map<string, { command: string; args: string[]; options: StartOptions }>();
   private closed = false;
 
   constructor(
@@ -86,6 +88,7 @@ export class Supervisor {
 
   start(name: string, command: string, args: string[], options: StartOptions = {}): Component {
     if (this.closed) throw new Error(`not starting ${name}: the bed is stopping`);
+    this.commands.set(name, { command, args, options });
     const logFile = join(this.logDir, `${name.replaceAll('/', '-')}.log`);
     const out = openSync(logFile, 'a');
     const child = spawn(command, args, {
@@ -116,6 +119,31 @@ export class Supervisor {
     const component: Component = { name, pid: child.pid, logFile, exitReason: () => reason, exited };
     this.components.push(component);
     return component;
+  }
+
+  /**
+   * SIGKILLs the process group of component `name`, as a crash would, and resolves once
+   * it has exited. Only for fault tests: its data stays where it was.
+   */
+  async kill(name: string): Promise<void> {
+    const component = this.components.findLast((c) => c.name === name);
+    if (!component) throw new Error(`the bed has no component ${name}`);
+    if (component.exitReason() !== undefined) return;
+    try {
+      process.kill(-component.pid, 'SIGKILL');
+    } catch {
+      // Gone in the meantime.
+    }
+    await component.exited;
+  }
+
+  /** Starts a killed component again with the command line, environment and log file it had. */
+  startAgain(name: string): Component {
+    const spec = this.commands.get(name);
+    if (!spec) throw new Error(`the bed has no component ${name}`);
+    const running = this.components.findLast((c) => c.name === name);
+    if (running && running.exitReason() === undefined) throw new Error(`${name} is still running; kill it first`);
+    return this.start(name, spec.command, spec.args, spec.options);
   }
 
   /** Synchronous SIGTERM to every group, for exit paths that cannot wait. */

@@ -58,13 +58,27 @@ describe('Function: planDeletion', () => {
 
   it.each([
     {
-      case: 'no VolumeSnapshot left: one claims it again, so the snapshot-controller holds it while the driver deletes',
-      content: backupContent('c1', 'h1'),
+      case: 'pre-provisioned (a synced copy), no VolumeSnapshot left: one claims it again, so the snapshot-controller holds it while the driver deletes',
+      content: backupContent('c1', 'h1').staticHandle('h1'),
       snapshots: [],
       steps: [
         'setDeletionPolicyDelete alpha VolumeSnapshotContent/c1',
         'claimContent alpha VolumeSnapshot/app/vs-c1',
         'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1',
+        'waitUntilContentGone alpha VolumeSnapshotContent/c1',
+      ],
+    },
+    {
+      case: 'dynamically provisioned, no VolumeSnapshot left (gone with its namespace): it cannot be claimed again, so a temporary content frees its snapshot and it goes directly',
+      content: backupContent('c1', 'h1'),
+      snapshots: [],
+      steps: [
+        'setDeletionPolicyDelete alpha VolumeSnapshotContent/c1',
+        `createTemporaryContent alpha VolumeSnapshotContent/${temporaryContentName('b1', 'h1')}`,
+        `claimContent alpha VolumeSnapshot/default/${temporaryContentName('b1', 'h1')}`,
+        `deleteVolumeSnapshot alpha VolumeSnapshot/default/${temporaryContentName('b1', 'h1')}`,
+        'deleteContent alpha VolumeSnapshotContent/c1',
+        `waitUntilContentGone alpha VolumeSnapshotContent/${temporaryContentName('b1', 'h1')}`,
         'waitUntilContentGone alpha VolumeSnapshotContent/c1',
       ],
     },
@@ -76,7 +90,7 @@ describe('Function: planDeletion', () => {
     },
     {
       case: 'already Delete (a run stopped after the flip): no second patch',
-      content: backupContent('c1', 'h1').deletionPolicy('Delete'),
+      content: backupContent('c1', 'h1').staticHandle('h1').deletionPolicy('Delete'),
       snapshots: [],
       steps: ['claimContent alpha VolumeSnapshot/app/vs-c1', 'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
     },
@@ -90,6 +104,27 @@ describe('Function: planDeletion', () => {
     const c = content.result();
     const result = plan(candidate({ marked: true, storedContents: [c], inCatalog: false, hasData: false }), [cluster('alpha', { contents: [c], snapshots })]);
     expect(result.steps).toEqual([...steps, 'deleteDeletionMarker metadata/skiff/deleting/b1.json']);
+  });
+
+  it.each([
+    { case: 'its namespace is gone: the ref moves to default, where a VolumeSnapshot claims it', namespaces: ['default'], claim: 'default/c1', repointFrom: 'app/vs-c1' },
+    { case: 'its namespace exists: claimed where the ref says', namespaces: ['default', 'app'], claim: 'app/vs-c1', repointFrom: undefined },
+    { case: 'namespaces unknown (not listable): claimed where the ref says', namespaces: undefined, claim: 'app/vs-c1', repointFrom: undefined },
+    { case: 'its ref keeps the uid of the VolumeSnapshot that is gone: the uid is cleared first', namespaces: ['default', 'app'], claim: 'app/vs-c1', repointFrom: 'app/vs-c1', uid: 'old-uid' },
+  ])('a pre-provisioned content with no VolumeSnapshot left, $case', ({ namespaces, claim, repointFrom, uid }) => {
+    const c = backupContent('c1', 'h1').staticHandle('h1').result();
+    if (uid) c.spec.volumeSnapshotRef = { ...c.spec.volumeSnapshotRef, uid };
+    const alpha = cluster('alpha', { contents: [c], ...(namespaces ? { namespaces } : {}) });
+    const result = plan(candidate({ marked: true, storedContents: [c], inCatalog: false, hasData: false }), [alpha]);
+    expect(result.steps).toEqual([
+      'setDeletionPolicyDelete alpha VolumeSnapshotContent/c1',
+      `claimContent alpha VolumeSnapshot/${claim}`,
+      `deleteVolumeSnapshot alpha VolumeSnapshot/${claim}`,
+      'waitUntilContentGone alpha VolumeSnapshotContent/c1',
+      'deleteDeletionMarker metadata/skiff/deleting/b1.json',
+    ]);
+    const claimed = result.actions.find((a) => a.kind === 'claimContent');
+    expect(claimed && 'repointFrom' in claimed ? claimed.repointFrom : undefined).toBe(repointFrom);
   });
 
   it('a VolumeSnapshot of the referenced name that claims another content is not touched: the content waits', () => {
@@ -134,7 +169,7 @@ describe('Function: planDeletion', () => {
       expect.stringMatching(/snapshot h-busy \(VolumeSnapshotContent restore-c1 .*is the source of/),
     ]);
     expect(result.steps.join('\n')).not.toMatch(/c1\b.*|restore-/);
-    expect(result.steps).toContain('deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c2');
+    expect(result.steps).toContain(`deleteVolumeSnapshot alpha VolumeSnapshot/default/${temporaryContentName('b1', 'h-free')}`);
     expect(result.steps.some((s) => s.startsWith('deleteBackupData') || s.startsWith('deleteDeletionMarker'))).toBe(false);
     expect(result.steps[0]).toBe('writeDeletionMarker metadata/skiff/deleting/b1.json');
   });
