@@ -107,7 +107,7 @@ describe('The built CLI (scripts/build-cli.mjs)', () => {
     spawnSync(process.execPath, [join(outdir, 'skiff.mjs'), ...args], {
       encoding: 'utf8',
       // No configuration: usage paths must not need one.
-      env: { ...process.env, SKIFF_CONFIG: '', SKIFF_CONFIG_FILE: '' },
+      env: { ...process.env, SKIFF_CONFIG: '', SKIFF_CONFIG_FILE: '', SKIFF_SERVER: '', XDG_CONFIG_HOME: outdir, SKIFF_CONTEXT_FILE: '' },
       timeout: 30_000,
     });
   const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
@@ -165,6 +165,17 @@ describe('The built CLI (scripts/build-cli.mjs)', () => {
     expect(skiff('completion', 'zsh').stdout).toMatch(/^#compdef skiff/);
     expect(skiff('completion', 'fish').stdout).toContain("complete -c skiff -n '__fish_seen_subcommand_from backup' -a create");
     expect(skiff('version').stdout).toMatch(/^Client:\n\tVersion: \d+\.\d+\.\d+/);
+  });
+
+  it('prints the client version even when the server does not answer, with the error and exit 1', () => {
+    const run = spawnSync(process.execPath, [join(outdir, 'skiff.mjs'), 'version'], {
+      encoding: 'utf8',
+      env: { ...process.env, SKIFF_CONFIG: '', SKIFF_CONFIG_FILE: '', SKIFF_SERVER: 'http://127.0.0.1:1', SKIFF_TOKEN: 't', XDG_CONFIG_HOME: outdir },
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^Client:\n\tVersion: \d+\.\d+\.\d+\n\nServer:\n\tError: cannot reach Skiff at http:\/\/127\.0\.0\.1:1/);
+    noStackTrace(run.stderr);
   });
 
   it('prints the RBAC manifest, byte for byte, without configuration', () => {
