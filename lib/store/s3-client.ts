@@ -105,13 +105,32 @@ function credentialsOf(
 }
 
 /**
- * Creates the S3 client for `location`: its region, endpoint and path style, its
- * credentials (or the default AWS chain, e.g. the Lambda role, when it names none) and
- * its checksum mode (see checksumModeFor). Build one per location at cold start.
+ * How long an S3 request may wait, in ms: to connect, and without a byte moving on its
+ * socket (@smithy/node-http-handler's socketTimeout; its requestTimeout bounds a whole
+ * request, which a long streaming upload must not have).
  */
-export function createS3Client(location: StorageLocationConfig, sources: SecretSources = {}): StoreClient {
+export interface S3Timeouts {
+  connectionTimeout: number;
+  socketTimeout: number;
+}
+
+/**
+ * The SDK waits forever by default: a store that accepts a connection and never answers
+ * would hold a run until its function's 15-minute limit. A request silent this long is
+ * failed (and retried by the SDK, as timeouts are transient); streaming uploads and
+ * downloads keep bytes moving, and S3 keeps even a long CompleteMultipartUpload alive.
+ */
+export const DEFAULT_S3_TIMEOUTS: S3Timeouts = { connectionTimeout: 10_000, socketTimeout: 120_000 };
+
+/**
+ * Creates the S3 client for `location`: its region, endpoint and path style, its
+ * credentials (or the default AWS chain, e.g. the Lambda role, when it names none), its
+ * checksum mode (see checksumModeFor) and its timeouts. Build one per location at cold start.
+ */
+export function createS3Client(location: StorageLocationConfig, sources: SecretSources = {}, timeouts: S3Timeouts = DEFAULT_S3_TIMEOUTS): StoreClient {
   const checksums = checksumModeFor(location);
   const s3 = new S3Client({
+    requestHandler: { connectionTimeout: timeouts.connectionTimeout, socketTimeout: timeouts.socketTimeout },
     region: location.region,
     ...(location.endpoint ? { endpoint: location.endpoint } : {}),
     forcePathStyle: location.forcePathStyle,

@@ -1,3 +1,5 @@
+import { createServer, type Socket } from 'node:net';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { storageLocationSchema } from '../../../lib/config/schema';
 import { checksumModeFor, createS3Client } from '../../../lib/store/s3-client';
@@ -28,5 +30,31 @@ describe('Function: createS3Client', () => {
     // Assess
     expect(credentials).toMatchObject({ accessKeyId: 'ASIAROLESESSIONKEY', secretAccessKey: 'role-session-secret', sessionToken: 'role-session-token' });
     vi.unstubAllEnvs();
+  });
+
+  it('fails a request to a store that accepts the connection and never answers, instead of waiting forever', async () => {
+    // Prepare: a server that takes connections and says nothing.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const location = storageLocationSchema.parse({
+      name: 'silent',
+      bucket: 'silent-store',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    });
+    const { s3 } = createS3Client(location, {}, { connectionTimeout: 200, socketTimeout: 300 });
+
+    // Act
+    const answer = await s3.send(new GetObjectCommand({ Bucket: 'silent-store', Key: 'k' })).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+
+    // Assess
+    expect(answer).toMatch(/TimeoutError/);
+    for (const socket of sockets) socket.destroy();
+    silent.close();
   });
 });
