@@ -1,7 +1,8 @@
+import { byCodeUnit } from '../lib/core/ordering';
+import { formatLabelSelector } from '../lib/velero/label-selector';
 import type { BackupVolumeView, DescribedBackup } from '../lib/backup/describe';
 import type { RunProgress } from '../lib/backup/progress-view';
 import { elapsedText } from '../lib/backup/progress-view';
-import type { LabelSelector } from '../lib/velero/backup';
 import type { Result } from '../lib/velero/results';
 import { alignTabs } from './tab-writer';
 
@@ -279,44 +280,12 @@ function describeCsiSnapshot(p: Print, v: BackupVolumeView): void {
   p('\t\t\t\tResult: succeeded');
 }
 
-/**
- * metav1.FormatLabelSelector: requirements sorted by key, `k=v`, `k in (a,b)`,
- * `k notin (a,b)`, `k`, `!k`, joined by commas; `<none>` for an empty selector.
- */
-export function formatLabelSelector(selector: LabelSelector): string {
-  const requirements: [string, string][] = [
-    ...Object.entries(selector.matchLabels ?? {}).map(([k, v]): [string, string] => [k, `${k}=${v}`]),
-    ...(selector.matchExpressions ?? []).map((e): [string, string] => {
-      const values = [...new Set(e.values ?? [])].sort(byCodeUnit).join(',');
-      switch (e.operator) {
-        case 'In':
-          return [e.key, `${e.key} in (${values})`];
-        case 'NotIn':
-          return [e.key, `${e.key} notin (${values})`];
-        case 'Exists':
-          return [e.key, e.key];
-        default:
-          return [e.key, `!${e.key}`];
-      }
-    }),
-  ];
-  const text = requirements
-    .sort(([a], [b]) => byCodeUnit(a, b))
-    .map(([, r]) => r)
-    .join(',');
-  return text || NONE;
-}
-
 /** Go's time.Time.String() of a UTC time: `2024-05-01 10:00:00 +0000 UTC`; undefined when absent. */
 export function goTime(rfc3339: string | undefined): string | undefined {
   if (!rfc3339) return undefined;
   const ms = Date.parse(rfc3339);
   if (Number.isNaN(ms)) return rfc3339;
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
-}
-
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

@@ -3,24 +3,6 @@ import { elapsedText, type RunProgress } from '../lib/backup/progress-view';
 import type { SkippedSlot } from '../lib/store/skipped-slots';
 import type { Restore } from '../lib/velero/restore';
 
-/** `velero backup get`'s table: one line per backup. */
-export function backupTable(backups: readonly Backup[]): string {
-  const rows = [
-    ['NAME', 'STATUS', 'ERRORS', 'WARNINGS', 'CREATED', 'EXPIRES', 'STORAGE LOCATION', 'SELECTOR'],
-    ...backups.map((b) => [
-      b.metadata.name,
-      b.status.phase ?? 'New',
-      String(b.status.errors ?? 0),
-      String(b.status.warnings ?? 0),
-      b.metadata.creationTimestamp ?? '',
-      b.status.expiration ?? '',
-      b.spec.storageLocation ?? '',
-      selectorText(b),
-    ]),
-  ];
-  return table(rows);
-}
-
 /** Rows as columns padded to their widest cell, three spaces apart; the first row is the header. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -44,14 +26,6 @@ export function progressLine(b: Backup): string {
   if (progress?.message === undefined) return `${phase} ${progressBar(progress?.itemsBackedUp ?? 0, progress?.totalItems ?? 0)}`;
   const bar = progress.stage === 'Resources' ? ` ${progressBar(progress.itemsBackedUp ?? 0, progress.totalItems ?? 0)}` : '';
   return `${phase} [${elapsedText(progress.elapsedSeconds ?? 0)}] ${progress.message}${bar}`;
-}
-
-function selectorText(b: Backup): string {
-  const selector = b.spec.labelSelector;
-  if (!selector) return b.spec.orLabelSelectors?.length ? '<or-selectors>' : '<none>';
-  const labels = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  const expressions = (selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} (${(e.values ?? []).join(',')})`);
-  return [...labels, ...expressions].join(',') || '<none>';
 }
 
 /** A schedule's slots that a readiness check kept from starting: one line each, the reasons below. */

@@ -1,5 +1,7 @@
+import { shortHumanDuration } from './backup-table';
+import { formatLabelSelector } from '../lib/velero/label-selector';
 import type { ScheduleView } from '../lib/schedule/view';
-import type { BackupSpec, LabelSelector } from '../lib/velero/backup';
+import type { BackupSpec } from '../lib/velero/backup';
 
 /**
  * `skiff schedule get|describe` output, after Velero's schedule printer and describer
@@ -24,7 +26,7 @@ export function scheduleTable(schedules: readonly ScheduleView[], now: Date): st
       s.status.unreadableStorageLocations ? 'unknown' : timeFromNow(s.status.lastBackup, now),
       s.status.lastBackupPhase ?? '',
       nextRunCell(s, now),
-      selectorText(s.spec.template.labelSelector),
+      formatLabelSelector(s.spec.template.labelSelector),
       String(s.spec.paused),
     ]),
   ];
@@ -70,7 +72,7 @@ function templateLines(t: BackupSpec): string[] {
         ['Excluded:', list(t.excludedResources, '<none>')],
         ['Cluster-scoped:', t.includeClusterResources === undefined ? 'auto' : t.includeClusterResources ? 'included' : 'excluded'],
       ];
-  const orSelectors = t.orLabelSelectors?.length ? t.orLabelSelectors.map(selectorText).join(' or ') : '<none>';
+  const orSelectors = t.orLabelSelectors?.length ? t.orLabelSelectors.map(formatLabelSelector).join(' or ') : '<none>';
   return [
     'Namespaces:',
     ...indent(aligned([['Included:', list(t.includedNamespaces, '*')], ['Excluded:', list(t.excludedNamespaces, '<none>')]])),
@@ -78,7 +80,7 @@ function templateLines(t: BackupSpec): string[] {
     'Resources:',
     ...indent(aligned(resources as [string, string][])),
     '',
-    ...aligned([['Label selector:', selectorText(t.labelSelector)]]),
+    ...aligned([['Label selector:', formatLabelSelector(t.labelSelector)]]),
     '',
     ...aligned([['Or label selector:', orSelectors]]),
     '',
@@ -129,27 +131,7 @@ function nextRunCell(s: ScheduleView, now: Date): string {
 export function timeFromNow(time: string | undefined, now: Date): string {
   if (!time) return 'n/a';
   const ms = Date.parse(time) - now.getTime();
-  return ms >= 0 ? `in ${shortDuration(ms)}` : `${shortDuration(-ms)} ago`;
+  return ms >= 0 ? `in ${shortHumanDuration(ms)}` : `${shortHumanDuration(-ms)} ago`;
 }
 
-function shortDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.floor(hours / 24)}d`;
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
 
-/** metav1.FormatLabelSelector: `k=v,k2 in (a,b)`, `<none>` for no selector. */
-function selectorText(selector: LabelSelector | null | undefined): string {
-  if (!selector) return '<none>';
-  const labels = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  const expressions = (selector.matchExpressions ?? []).map((e) => {
-    const op = e.operator === 'In' ? 'in' : e.operator === 'NotIn' ? 'notin' : e.operator === 'Exists' ? '' : '!';
-    return op === '' ? e.key : op === '!' ? `!${e.key}` : `${e.key} ${op} (${(e.values ?? []).join(',')})`;
-  });
-  return [...labels, ...expressions].join(',') || '<none>';
-}

@@ -131,7 +131,7 @@ export function formatLabelSelector(selector: LabelSelector | undefined | null):
   const parts: { key: string; text: string }[] = [];
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) parts.push({ key, text: `${key}=${value}` });
   for (const e of selector.matchExpressions ?? []) {
-    const values = [...(e.values ?? [])].sort(byCodeUnit).join(',');
+    const values = [...new Set(e.values ?? [])].sort(byCodeUnit).join(',');
     const text =
       e.operator === 'In' ? `${e.key} in (${values})` : e.operator === 'NotIn' ? `${e.key} notin (${values})` : e.operator === 'Exists' ? e.key : `!${e.key}`;
     parts.push({ key: e.key, text });

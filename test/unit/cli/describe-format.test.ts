@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackupStructured, describeBackupText, formatLabelSelector, goTime } from '../../../cli/describe-format';
+import { describeBackupStructured, describeBackupText, goTime } from '../../../cli/describe-format';
+import { formatLabelSelector } from '../../../lib/velero/label-selector';
 import { alignTabs } from '../../../cli/tab-writer';
 import { progressLine } from '../../../cli/format';
 import { volumeViews, type DescribedBackup } from '../../../lib/backup/describe';
