@@ -5,6 +5,7 @@ import { ConflictError, ValidationError } from '../lib/core/errors';
 import { matchesLabelSelector, parseLabelSelector } from '../lib/velero/label-selector';
 import type { Backup } from '../lib/velero/backup';
 import type { BackupCommand, CliFlags } from './args';
+import { showProgress } from './progress';
 import { backupSourceFor, TERMINAL_PHASES, type BackupSource } from './backup-source';
 import { backupGetTable } from './backup-table';
 import { describeBackupStructured, describeBackupText } from './describe-format';
@@ -106,21 +107,9 @@ class BackupCli {
 
   /** A one-line progress bar on stderr, when it is a terminal; never mixed with log lines (they are off without --verbose). */
   private showProgress(name: string): { stop: () => void } {
-    if (!process.stderr.isTTY) return { stop: () => undefined };
-    const timer = setInterval(() => {
-      this.source.get(name).then(
-        // The line is cleared first: the stage's message changes length as it goes.
-        (b) => process.stderr.write(`\r\x1b[2K${progressLine(b)}`),
-        () => undefined,
-      );
-    }, 1000);
-    return {
-      stop: () => {
-        clearInterval(timer);
-        process.stderr.write('\n');
-      },
-    };
+    return showProgress(() => this.source.get(name).then((b) => progressLine(b)));
   }
+
 
   /** The backups to show: the named ones, else the list filtered by --cluster, --schedule, --phase and -l. */
   private async select(names: string[]): Promise<{ items: Backup[]; extra?: string }> {

@@ -4,6 +4,7 @@ import { ValidationError } from '../lib/core/errors';
 import { fieldIssuesFromZod } from '../lib/core/zod-issues';
 import { createRestore, getRestore, getRestoreLog, listRestores, restoreListFilterSchema, restoreServiceDeps, type RestoreServiceDeps } from '../lib/restore/service';
 import type { CliFlags, RestoreCommand } from './args';
+import { showProgress } from './progress';
 import { describeRestore, progressBar, restoreTable } from './format';
 import { list } from './flag-values';
 import type { Mode } from './mode';
@@ -145,20 +146,9 @@ class RestoreCli {
   }
 
   private showProgress(name: string): { stop: () => void } {
-    if (!process.stderr.isTTY) return { stop: () => undefined };
-    const timer = setInterval(() => {
-      this.source.get(name).then(
-        (r) => process.stderr.write(`\r${r.status.phase} ${progressBar(r.status.progress?.itemsRestored ?? 0, r.status.progress?.totalItems ?? 0)}`),
-        () => undefined,
-      );
-    }, 1000);
-    return {
-      stop: () => {
-        clearInterval(timer);
-        process.stderr.write('\n');
-      },
-    };
+    return showProgress(() => this.source.get(name).then((r) => `${r.status.phase} ${progressBar(r.status.progress?.itemsRestored ?? 0, r.status.progress?.totalItems ?? 0)}`));
   }
+
 
   async get(name: string | undefined): Promise<void> {
     if (name) {
