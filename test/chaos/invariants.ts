@@ -211,10 +211,21 @@ export async function deletionsInOrder(world: World, model: Model): Promise<stri
   return violations;
 }
 
-/** Sync cut no snapshot (the ledger holds as many as before) and made no content twice. */
+/**
+ * Storage snapshots ever cut from volumes of this lifecycle's namespaces: its source
+ * namespaces and the namespaces its restores made (`<source>-r<n>`). Other lanes of a
+ * chaos run cut theirs meanwhile; only these count.
+ */
+export function snapshotsCutInLifecycle(ledger: LedgerState, model: Model): number {
+  const ours = (namespace: string) => model.sourceNamespaces.some((n) => namespace === n || namespace.startsWith(`${n}-r`));
+  const volumes = new Set(ledger.volumes.filter((v) => v.claim && ours(v.claim.namespace)).map((v) => v.handle));
+  return ledger.snapshots.filter((s) => volumes.has(s.sourceVolume)).length;
+}
+
+/** Sync cut no snapshot (this lifecycle's count in the ledger is as before) and made no content twice. */
 export async function syncSafe(world: World, model: Model, snapshotsBefore: number): Promise<string[]> {
   const violations: string[] = [];
-  const after = (await world.ledger()).snapshots.length;
+  const after = snapshotsCutInLifecycle(await world.ledger(), model);
   if (after !== snapshotsBefore) violations.push(`sync: the storage cut ${after - snapshotsBefore} snapshot(s) during a sync run`);
   const labels = new Set([...model.backups.keys()].map(backupLabelValue));
   for (const { cluster, contents } of await snapshotObjects(world)) {

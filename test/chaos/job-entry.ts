@@ -47,7 +47,13 @@ async function main(): Promise<unknown> {
       return runSync({ config, storeFor: storeResolver(config), connect: clusterConnector(config), clock, waitTimeoutMs: 30_000 }, JSON.parse(arg!));
     case 'expiry': {
       const result = await runExpiry({ ...expiryServiceDeps(config), clock, waitTimeoutMs: 30_000 }, JSON.parse(arg!));
-      return { deleted: result.deleted, unfinished: result.unfinished, failed: result.log.filter((e) => e.outcome === 'failed').map((e) => `${e.kind} ${e.object}: ${e.detail}`) };
+      return {
+        deleted: result.deleted,
+        unfinished: result.unfinished,
+        failed: result.log.filter((e) => e.outcome === 'failed').map((e) => `${e.kind} ${e.object}: ${e.detail}`),
+        // Why each backup was or was not deleted: the job log is at WARN level.
+        verdicts: result.plan.backups.map((b) => `${b.backup}: ${b.verdict} (${b.why})${b.waitingOn.length ? `; waiting on ${b.waitingOn.join('; ')}` : ''}`),
+      };
     }
     default:
       throw new Error(`unknown job ${job}`);

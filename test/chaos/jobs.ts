@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { BackupProgressRecord } from '../../lib/backup/progress-record';
 import type { BackupStore } from '../../lib/store/backup-store';
 import { repoRoot } from '../bed/paths';
@@ -44,13 +45,40 @@ export interface InvokeOptions {
 
 const entry = join(repoRoot, 'test/chaos/job-entry.ts');
 let sequence = 0;
+/** The job entry bundled once per harness process (see bundleJobEntry); tsx until then. */
+let bundled: string | undefined;
+
+/**
+ * Bundles the job entry into one ESM file (as the functions are packaged, serverless.yml
+ * custom.esbuild), so each invocation starts in ~0.3 s instead of the ~1.3 s tsx takes
+ * to load the TypeScript sources: a thousand lifecycles make ~8,000 invocations.
+ * Returns the bundle's path.
+ */
+export async function bundleJobEntry(outDir: string): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'job-entry.mjs');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    keepNames: true,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __chaosCreateRequire } from 'module'; const require = __chaosCreateRequire(import.meta.url);" },
+  });
+  bundled = outfile;
+  return outfile;
+}
 
 /** Runs one invocation of `job` in a child process; resolves when it ended or was killed. */
 export async function invoke(job: Job, configPath: string, arg: string, options: InvokeOptions): Promise<InvocationResult> {
   const logFile = join(options.logDir, `${String(++sequence).padStart(4, '0')}-${job}.log`);
   const out = openSync(logFile, 'a');
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, job, configPath, arg], {
+  const args = bundled ? [bundled, job, configPath, arg] : ['--import', 'tsx', entry, job, configPath, arg];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, CHAOS_BUDGET_MS: String(options.budgetMs), CHAOS_NOW_OFFSET_MS: String(options.offsetMs ?? 0), POWERTOOLS_LOG_LEVEL: 'WARN' },
     detached: true,

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { backupServiceDeps, createBackup } from '../../lib/backup/service';
 import { validateConfig, type SkiffConfig } from '../../lib/config';
 import { expiryServiceDeps, requestDeletion } from '../../lib/expiry/service';
@@ -21,9 +21,11 @@ import type { BedState } from '../bed/state';
 import { skiffConfigForBed } from '../bed/skiff-config';
 import { waitFor } from '../bed/wait';
 import type { FaultProxy } from '../support/fault-proxy';
+import type { Gate } from './gate';
 import * as inv from './invariants';
 import { invoke, offsetPastLease, progressOf, type InvocationResult, type Job, type KillPoint } from './jobs';
 import type { Prng } from './prng';
+import type { SimulatorFaults } from './simulator-faults';
 
 /**
  * One randomized lifecycle on the bed: a namespace in alpha with volumes of one or both
@@ -45,7 +47,8 @@ export type FaultKind =
   | 'kube-500'
   | 'kube-503'
   | 'storage-slow'
-  | 'storage-fail-snapshots';
+  | 'storage-fail-snapshots'
+  | 'storage-fail-deletes';
 
 export const FAULT_KINDS: FaultKind[] = [
   'kill-job',
@@ -60,15 +63,25 @@ export const FAULT_KINDS: FaultKind[] = [
   'kube-503',
   'storage-slow',
   'storage-fail-snapshots',
+  'storage-fail-deletes',
 ];
+
+/** Faults for the steps that make snapshots (backups) and those that delete them (deletions, expiry). */
+const NOT_FOR_DELETING: FaultKind[] = ['storage-fail-snapshots'];
+const NOT_FOR_SNAPSHOTTING: FaultKind[] = ['storage-fail-deletes'];
 
 export interface ChaosEnv {
   state: BedState;
   /** Restarts a bed component (Bed.restart); absent when the bed belongs to another process (then those faults are skipped). */
   restart?: (component: RestartableComponent, downMs?: number) => Promise<void>;
+  /** This lane's fault proxy in front of MinIO. */
   s3Proxy: FaultProxy;
-  /** A TLS fault proxy in front of each cluster's API server, by cluster name. */
+  /** This lane's TLS fault proxy in front of each cluster's API server, by cluster name. */
   kubeProxies: Record<string, FaultProxy>;
+  /** Shared by the lanes: restarts run alone. */
+  gate: Gate;
+  /** Shared by the lanes: the storage simulator's fault knobs. */
+  simulator: SimulatorFaults;
   /** Where each lifecycle's job output goes (kept after the run). */
   logDir: string;
   /** Where the job configurations go (they hold the bed's credentials: the bed's work dir). */
@@ -122,13 +135,18 @@ export class Lifecycle {
   private readonly restored: { cluster: string; namespace: string }[] = [];
   private readonly logDir: string;
   private step = 'setup';
+  private bucket = '';
+  private readonly id: string;
 
   constructor(
     private readonly env: ChaosEnv,
     private readonly rng: Prng,
+    index = 0,
   ) {
     this.report = { seed: rng.seed, steps: [], faults: {}, killPoints: {}, missedKills: 0, invocations: 0, violations: [], durationMs: 0 };
-    this.logDir = join(env.logDir, `lifecycle-${rng.seed}`);
+    this.logDir = join(env.logDir, `${String(index + 1).padStart(4, '0')}-lifecycle-${rng.seed}`);
+    // In every name the lifecycle makes: the same seed may run in two lanes at once (a replay).
+    this.id = `${rng.seed.toString(16)}-${index.toString(36)}`;
     // A replay of the same seed starts with empty job logs.
     rmSync(this.logDir, { recursive: true, force: true });
     mkdirSync(this.logDir, { recursive: true });
@@ -138,14 +156,19 @@ export class Lifecycle {
   async run(): Promise<LifecycleReport> {
     const started = Date.now();
     try {
-      await this.setup();
+      await this.calm(() => this.setup());
       const ops = this.plan();
+      this.timeLastStep(started);
       for (const [i, op] of ops.entries()) {
         this.step = `${i + 1}:${op}`;
+        const stepStarted = Date.now();
         await this.runStep(op);
+        this.timeLastStep(stepStarted);
       }
       this.step = 'teardown';
+      const teardownStarted = Date.now();
       await this.teardown();
+      this.timeLastStep(teardownStarted);
     } catch (error) {
       this.report.error = `${this.step}: ${(error as Error).stack ?? String(error)}`;
       this.env.log(`lifecycle ${this.rng.seed} stopped at ${this.step}: ${(error as Error).message}`);
@@ -158,7 +181,8 @@ export class Lifecycle {
 
   private async setup(): Promise<void> {
     const { state } = this.env;
-    const bucket = `chaos-${this.rng.seed.toString(16)}-${Date.now().toString(36)}`;
+    const bucket = `chaos-${this.id}-${Date.now().toString(36)}`;
+    this.bucket = bucket;
     await minioClient(state.minio).send(new CreateBucketCommand({ Bucket: bucket }));
     const raw = skiffConfigForBed(state, { bucket, apiToken: 'chaos-api-token' });
     this.config = validateConfig(raw, 'chaos');
@@ -168,7 +192,7 @@ export class Lifecycle {
       clusters: raw.clusters.map((c) => ({ ...c, server: this.env.kubeProxies[c.name]?.url ?? c.server })),
       storageLocations: raw.storageLocations.map((l) => ({ ...l, endpoint: this.env.s3Proxy.url })),
     };
-    this.jobConfigPath = join(this.env.configDir, `config-${this.rng.seed}.json`);
+    this.jobConfigPath = join(this.env.configDir, `config-${this.id}.json`);
     writeFileSync(this.jobConfigPath, JSON.stringify(jobRaw), { mode: 0o600 });
     this.store = storeResolver(this.config)('default');
     this.clients = {};
@@ -176,7 +200,7 @@ export class Lifecycle {
     this.world = { store: this.store, clients: this.clients, ledger: () => this.ledger() };
 
     const alpha = this.clients.alpha!;
-    this.namespace = `chaos-${this.rng.seed.toString(16)}-${Date.now().toString(36)}`.slice(0, 63);
+    this.namespace = `chaos-${this.id}-${Date.now().toString(36)}`.slice(0, 63);
     this.model.sourceNamespaces.push(this.namespace);
     await alpha.create('/api/v1/namespaces', { metadata: { name: this.namespace } });
     const personality = this.rng.pick(['sim-longhorn', 'sim-ontap', 'mixed'] as const);
@@ -224,24 +248,27 @@ export class Lifecycle {
   private chooseFault(kinds: FaultKind[]): FaultKind | undefined {
     const available = kinds.filter((k) => this.env.restart || (k !== 'minio-restart' && k !== 'apiserver-restart'));
     if (available.length === 0 || !this.rng.chance(this.env.faultRate)) return undefined;
-    // Killing the job at one of its own steps is the fault most worth covering: a third of all.
-    if (available.includes('kill-job') && this.rng.chance(1 / 3)) return 'kill-job';
+    // Killing the job at one of its own steps is the fault most worth covering: a quarter of all.
+    if (available.includes('kill-job') && this.rng.chance(1 / 4)) return 'kill-job';
     return this.rng.pick(available);
   }
 
   private async runStep(op: Op): Promise<void> {
-    const all: FaultKind[] = FAULT_KINDS;
+    // Failing snapshots fits backup steps only (a few per lifecycle): twice the weight there.
+    const creating = [...FAULT_KINDS.filter((k) => !NOT_FOR_SNAPSHOTTING.includes(k)), 'storage-fail-snapshots' as const];
+    const other = FAULT_KINDS.filter((k) => !NOT_FOR_SNAPSHOTTING.includes(k) && !NOT_FOR_DELETING.includes(k));
+    const deleting = FAULT_KINDS.filter((k) => !NOT_FOR_DELETING.includes(k));
     switch (op) {
       case 'backup':
-        return this.backupStep(this.chooseFault(all));
+        return this.backupStep(this.chooseFault(creating));
       case 'sync':
-        return this.syncStep(this.chooseFault(all.filter((k) => k !== 'storage-fail-snapshots')));
+        return this.syncStep(this.chooseFault(other));
       case 'restore':
-        return this.restoreStep(this.chooseFault(all.filter((k) => k !== 'storage-fail-snapshots')));
+        return this.restoreStep(this.chooseFault(other));
       case 'deleteByHand':
-        return this.deleteByHandStep(this.chooseFault(all.filter((k) => k !== 'storage-fail-snapshots')));
+        return this.deleteByHandStep(this.chooseFault(deleting));
       case 'expire':
-        return this.expireStep(this.chooseFault(all.filter((k) => k !== 'storage-fail-snapshots')));
+        return this.expireStep(this.chooseFault(deleting));
       case 'deleteRestored':
         return this.deleteRestoredStep();
     }
@@ -251,8 +278,8 @@ export class Lifecycle {
 
   private async backupStep(fault: FaultKind | undefined): Promise<void> {
     const ttl = this.rng.pick(['1h', '720h']);
-    const name = `b-${this.rng.seed.toString(16)}-${this.model.backups.size}-${Date.now().toString(36)}`;
-    await createBackup(backupServiceDeps(this.config), { cluster: 'alpha', name, includedNamespaces: [this.namespace], ttl, annotations: CLASS_ANNOTATIONS });
+    const name = `b-${this.id}-${this.model.backups.size}-${Date.now().toString(36)}`;
+    await this.calm(() => createBackup(backupServiceDeps(this.config), { cluster: 'alpha', name, includedNamespaces: [this.namespace], ttl, annotations: CLASS_ANNOTATIONS }));
     this.note(`backup ${name} ttl ${ttl}`, fault);
     const kill = fault === 'kill-job' ? this.backupKillPoint(name) : undefined;
     await this.underFault(fault, 'alpha', async () => {
@@ -269,12 +296,14 @@ export class Lifecycle {
         if (result.error || (result.outcome as { state?: string } | undefined)?.state === 'failed') await new Promise((r) => setTimeout(r, 1_000));
       }
     });
-    const metadata = await this.store.getBackupMetadata(name);
-    const record = metadata ? undefined : await progressOf(this.store, name);
-    const backup = metadata ?? record?.backup;
+    const { metadata, backup, handles } = await this.calm(async () => {
+      const metadata = await this.store.getBackupMetadata(name);
+      const record = metadata ? undefined : await progressOf(this.store, name);
+      const handles = metadata ? (await this.store.getCsiVolumeSnapshotContents(name)).map((c) => c.status?.snapshotHandle).filter((h): h is string => !!h) : [];
+      return { metadata, backup: metadata ?? record?.backup, handles };
+    });
     const phase = backup?.status.phase;
     this.check(inv.finalPhase(name, phase, backup?.status.failureReason));
-    const handles = metadata ? (await this.store.getCsiVolumeSnapshotContents(name)).map((c) => c.status?.snapshotHandle).filter((h): h is string => !!h) : [];
     const expiration = backup?.status.expiration ? Date.parse(backup.status.expiration) : undefined;
     this.model.backups.set(name, { name, phase, handles, deletionRequested: false, ...(expiration ? { expiresAtMs: expiration } : {}) });
     this.report.steps[this.report.steps.length - 1] += ` → ${phase}`;
@@ -284,7 +313,7 @@ export class Lifecycle {
   private async syncStep(fault: FaultKind | undefined): Promise<void> {
     const cluster = this.rng.pick(['beta', 'beta', 'alpha']);
     this.note(`sync ${cluster}`, fault);
-    const before = (await this.ledger()).snapshots.length;
+    const before = inv.snapshotsCutInLifecycle(await this.ledger(), this.model);
     const request = JSON.stringify({ cluster });
     await this.underFault(fault, cluster, async () => {
       const kill = fault === 'kill-job' ? this.syncKillPoint(cluster) : undefined;
@@ -292,7 +321,7 @@ export class Lifecycle {
     });
     // The next scheduled sync, without a fault.
     await this.invoke('sync', request, {});
-    this.check(await inv.syncSafe(this.world, this.model, before));
+    this.check(await this.calm(() => inv.syncSafe(this.world, this.model, before)));
     await this.checkAll();
   }
 
@@ -306,16 +335,16 @@ export class Lifecycle {
     const backup = this.rng.pick(candidates);
     const cluster = this.rng.pick(['alpha', 'beta']);
     const target = `${this.namespace.slice(0, 40)}-r${this.model.restores.length}`;
-    const name = `r-${this.rng.seed.toString(16)}-${this.model.restores.length}-${Date.now().toString(36)}`;
+    const name = `r-${this.id}-${this.model.restores.length}-${Date.now().toString(36)}`;
     try {
-      await createRestore(restoreServiceDeps(this.config), { backupName: backup.name, name, cluster, namespaceMapping: { [this.namespace]: target } });
+      await this.calm(() => createRestore(restoreServiceDeps(this.config), { backupName: backup.name, name, cluster, namespaceMapping: { [this.namespace]: target } }));
     } catch (error) {
       return this.note(`restore of ${backup.name} refused: ${(error as Error).message}`, undefined);
     }
     this.model.restores.push(name);
     this.restored.push({ cluster, namespace: target });
     this.note(`restore ${backup.name} → ${cluster}/${target}`, fault);
-    const before = await inv.fingerprint(this.clients.alpha!, this.namespace);
+    const before = await this.calm(() => inv.fingerprint(this.clients.alpha!, this.namespace));
     const kill = fault === 'kill-job' ? this.restoreKillPoint(name, cluster, target) : undefined;
     await this.underFault(fault, cluster, async () => {
       for (let attempt = 1; attempt <= 8; attempt++) {
@@ -324,10 +353,12 @@ export class Lifecycle {
         if (!result.killedAt && !result.outcome) await new Promise((r) => setTimeout(r, 1_000));
       }
     });
-    const record = (await readRestoreRecord(this.store, name))?.record;
-    this.report.steps[this.report.steps.length - 1] += ` → ${record?.restore.status.phase}`;
-    this.check(await inv.restoreSafe(this.world, cluster, name, record?.restore.status.phase, record?.restore.status.failureReason));
-    this.check(inv.sameFingerprint(this.namespace, before, await inv.fingerprint(this.clients.alpha!, this.namespace)));
+    await this.calm(async () => {
+      const record = (await readRestoreRecord(this.store, name))?.record;
+      this.report.steps[this.report.steps.length - 1] += ` → ${record?.restore.status.phase}`;
+      this.check(await inv.restoreSafe(this.world, cluster, name, record?.restore.status.phase, record?.restore.status.failureReason));
+      this.check(inv.sameFingerprint(this.namespace, before, await inv.fingerprint(this.clients.alpha!, this.namespace)));
+    });
     await this.checkAll();
   }
 
@@ -336,7 +367,7 @@ export class Lifecycle {
     if (candidates.length === 0) return this.note('delete skipped: no backup', undefined);
     const backup = this.rng.pick(candidates);
     backup.deletionRequested = true;
-    await requestDeletion(expiryServiceDeps(this.config), backup.name);
+    await this.calm(() => requestDeletion(expiryServiceDeps(this.config), backup.name));
     this.note(`delete ${backup.name} by hand`, fault);
     const kill = fault === 'kill-job' ? this.expiryKillPoint(backup) : undefined;
     await this.underFault(fault, 'alpha', () => this.invoke('expiry', JSON.stringify({ location: 'default', backup: backup.name }), kill ? { kill } : {}));
@@ -365,19 +396,28 @@ export class Lifecycle {
   }
 
   private async teardown(): Promise<void> {
-    for (const target of this.restored.splice(0)) await this.deleteNamespace(target.cluster, target.namespace);
-    await this.deleteNamespace('alpha', this.namespace);
+    const namespaces = [...this.restored.splice(0), { cluster: 'alpha', namespace: this.namespace }];
+    await Promise.all(namespaces.map((n) => this.deleteNamespace(n.cluster, n.namespace)));
     // Everything expires 60 days on (TTLs are at most 30 days); runs go on until nothing is left.
     const offsetMs = 60 * DAY;
     this.model.expiryNowMs = Date.now() + offsetMs;
-    for (let run = 0; run < 4; run++) {
-      const result = await this.invoke('expiry', JSON.stringify({ location: 'default' }), { offsetMs });
+    // The first run deletes every snapshot at once: the place for the storage to refuse
+    // deletions, or for the run to die midway and leave the rest to the next.
+    const fault = this.rng.chance(this.env.faultRate) ? this.rng.pick<FaultKind>(['storage-fail-deletes', 'storage-fail-deletes', 'kill-job', 'storage-slow']) : undefined;
+    this.note('teardown', fault);
+    const withHandles = [...this.model.backups.values()].find((b) => b.handles.length > 0);
+    const kill = fault === 'kill-job' ? (withHandles ? this.expiryKillPoint(withHandles) : { name: 'expiry:random', afterMs: this.rng.int(200, 3_000) }) : undefined;
+    const request = JSON.stringify({ location: 'default' });
+    await this.underFault(fault, 'alpha', () => this.invoke('expiry', request, { offsetMs, ...(kill ? { kill } : {}) }));
+    for (let run = 0; run < 6; run++) {
+      const result = await this.invoke('expiry', request, { offsetMs });
       const unfinished = (result.outcome as { unfinished?: string[] } | undefined)?.unfinished ?? [];
       if (!result.error && unfinished.length === 0) break;
     }
-    this.report.steps.push('teardown');
-    this.check(await inv.deletionsInOrder(this.world, this.model));
-    this.check(await inv.nothingOrphaned(this.world, this.model, true));
+    await this.calm(async () => {
+      this.check(await inv.deletionsInOrder(this.world, this.model));
+      this.check(await inv.nothingOrphaned(this.world, this.model, true));
+    });
   }
 
   // --- kill points ----------------------------------------------------------------------
@@ -457,14 +497,23 @@ export class Lifecycle {
   /**
    * Runs `work` (the step's job invocations) with the fault going on part of the time:
    * proxy faults and restarts start after a short random delay and last a few seconds;
-   * storage faults last for the whole step. A job kill is the caller's kill point.
+   * storage slowness lasts for the whole step, storage failures for a window from its
+   * start. A job kill is the caller's kill point.
    */
   private async underFault(fault: FaultKind | undefined, cluster: string, work: () => Promise<unknown>): Promise<void> {
     if (fault) this.report.faults[fault] = (this.report.faults[fault] ?? 0) + 1;
     const startAfter = this.rng.int(0, 1_500);
     const windowMs = this.rng.int(1_000, 4_000);
     let side: Promise<unknown> = Promise.resolve();
-    let restoreSim: Record<string, unknown> | undefined;
+    let release: (() => Promise<void>) | undefined;
+    const sim = this.env.simulator;
+    // Storage failures end after their window; the release is then done and not repeated.
+    const releaseAfter = (ms: number) =>
+      new Promise((r) => setTimeout(r, ms)).then(async () => {
+        const done = release;
+        release = undefined;
+        await done?.();
+      });
     const proxy = this.env.s3Proxy;
     const later = (f: () => unknown) => new Promise((r) => setTimeout(r, startAfter)).then(f);
     switch (fault) {
@@ -486,21 +535,27 @@ export class Lifecycle {
         side = later(() => kube.inject({ kind: 'status', status, ...(status === 500 ? {} : { retryAfterSeconds: 1 }) }, windowMs));
         break;
       }
-      case 'minio-restart':
-        side = later(() => this.env.restart!('minio', this.rng.int(200, 3_000)));
+      case 'minio-restart': {
+        const downMs = this.rng.int(200, 3_000);
+        side = later(() => this.env.gate.withExclusive(() => this.env.restart!('minio', downMs)));
         break;
-      case 'apiserver-restart':
-        side = later(() => this.env.restart!(`${cluster}/kube-apiserver`, this.rng.int(200, 3_000)));
+      }
+      case 'apiserver-restart': {
+        const downMs = this.rng.int(200, 3_000);
+        side = later(() => this.env.gate.withExclusive(() => this.env.restart!(`${cluster}/kube-apiserver`, downMs)));
         break;
+      }
       case 'storage-slow':
-        restoreSim = await this.simulatorConfig({ snapshotDelayMs: this.rng.int(1_000, 4_000), deleteDelayMs: this.rng.int(1_000, 4_000) });
+        release = await sim.slowDown({ snapshotDelayMs: this.rng.int(1_000, 4_000), deleteDelayMs: this.rng.int(1_000, 4_000) });
         break;
       case 'storage-fail-snapshots':
-        restoreSim = await this.simulatorConfig({ failSnapshotsFor: `^${this.namespace}/` });
-        side = new Promise((r) => setTimeout(r, windowMs)).then(async () => {
-          await this.simulatorConfig({ failSnapshotsFor: null });
-          restoreSim = undefined;
-        });
+        release = await sim.failSnapshotsIn(this.namespace);
+        side = releaseAfter(windowMs);
+        break;
+      case 'storage-fail-deletes':
+        // Long enough that an expiry run sees a content's deletion fail, not only wait.
+        release = await sim.failDeletesIn(this.namespace);
+        side = releaseAfter(this.rng.int(2_000, 15_000));
         break;
       default:
         break;
@@ -511,7 +566,7 @@ export class Lifecycle {
       await side.catch((error: unknown) => this.env.log(`fault ${fault} could not be applied: ${(error as Error).message}`));
       proxy.clear();
       for (const kube of Object.values(this.env.kubeProxies)) kube.clear();
-      if (restoreSim) await this.simulatorConfig(restoreSim);
+      await release?.();
     }
   }
 
@@ -541,11 +596,31 @@ export class Lifecycle {
     }
   }
 
+  /** What the bucket held when a violation was found (keys and sizes), next to the job logs. */
+  private async dumpBucket(): Promise<void> {
+    const s3 = minioClient(this.env.state.minio);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const o of page.Contents ?? []) keys.push(`${o.LastModified?.toISOString()} ${o.Size} ${o.Key}`);
+      token = page.NextContinuationToken;
+    } while (token);
+    writeFileSync(join(this.logDir, `bucket-at-${this.step}.txt`), `${keys.join('\n')}\n`);
+  }
+
+  /** Appends the time since `startedMs` to the last step's line: where a lifecycle's time goes. */
+  private timeLastStep(startedMs: number): void {
+    const last = this.report.steps.length - 1;
+    if (last >= 0) this.report.steps[last] += ` (${((Date.now() - startedMs) / 1000).toFixed(1)} s)`;
+  }
+
   private note(step: string, fault: FaultKind | undefined): void {
     this.report.steps.push(fault ? `${step} [${fault}]` : step);
   }
 
   private check(violations: string[]): void {
+    if (violations.length > 0) void this.dumpBucket().catch(() => undefined);
     for (const detail of violations) {
       this.report.violations.push({ seed: this.rng.seed, step: this.step, detail });
       this.env.log(`VIOLATION seed ${this.rng.seed} at ${this.step}: ${detail}`);
@@ -553,9 +628,21 @@ export class Lifecycle {
   }
 
   private async checkAll(): Promise<void> {
-    this.check(await inv.visibleBackupsComplete(this.world));
-    this.check(await inv.deletionsInOrder(this.world, this.model));
-    this.check(await inv.nothingOrphaned(this.world, this.model));
+    await this.calm(async () => {
+      this.check(await inv.visibleBackupsComplete(this.world));
+      this.check(await inv.deletionsInOrder(this.world, this.model));
+      this.check(await inv.nothingOrphaned(this.world, this.model));
+    });
+  }
+
+  /**
+   * The harness's own calls and reads (not the jobs'): they run while no lane restarts
+   * MinIO or an API server, so a restart injected by one lane never fails another
+   * lane's checks. Not nested: a restart queued between an outer and an inner section
+   * would wait for the outer one forever.
+   */
+  private calm<T>(work: () => Promise<T>): Promise<T> {
+    return this.env.gate.withShared(work);
   }
 
   private async ledger(): Promise<LedgerState> {
@@ -565,21 +652,28 @@ export class Lifecycle {
     return (await res.json()) as LedgerState;
   }
 
-  private async simulatorConfig(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const url = this.env.state.simulator!.ledgerUrl.replace(/\/ledger$/, '/config');
-    const before = (await (await fetch(url)).json()) as Record<string, unknown>;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fields) });
-    if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${await res.text()}`);
-    const restore: Record<string, unknown> = {};
-    for (const key of Object.keys(fields)) restore[key] = before[key];
-    return restore;
+  /** Why a namespace is not gone: its conditions and what is left in it with finalizers. */
+  private async whatHoldsNamespace(client: KubeClient, namespace: string): Promise<string> {
+    const ns = (await client.get(`/api/v1/namespaces/${namespace}`).catch(() => undefined)) as { status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] } } | undefined;
+    const conditions = (ns?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`);
+    const left: string[] = [];
+    for (const path of [`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, volumeSnapshotsPath(namespace)]) {
+      for (const item of await listAll(client, path).catch(() => [])) left.push(`${item.metadata.name} [${((item.metadata as { finalizers?: string[] }).finalizers ?? []).join(', ')}]`);
+    }
+    return `namespace ${ns?.status?.phase ?? 'unreadable'}; conditions: ${conditions.join('; ') || 'none'}; left: ${left.join(', ') || 'nothing'}`;
   }
 
   private async deleteNamespace(cluster: string, namespace: string): Promise<void> {
     const client = this.clients[cluster]!;
     const path = `/api/v1/namespaces/${namespace}`;
-    await client.delete(path).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    await waitFor(async () => client.get(path).then(() => false, (e: unknown) => (isNotFound(e) ? true : Promise.reject(e))), { what: `namespace ${cluster}/${namespace} gone`, timeoutMs: 120_000 });
+    await this.calm(() => client.delete(path).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    // Four minutes: after an API server restart the controller manager's informers back
+    // off for up to a minute each time (client-go's reflector: 0.8–30 s, doubled by
+    // jitter), and the namespace controller sees nothing meanwhile.
+    const gone = () => client.get(path).then(() => false, (e: unknown) => (isNotFound(e) ? true : Promise.reject(e)));
+    await waitFor(gone, { what: `namespace ${cluster}/${namespace} gone`, timeoutMs: 240_000 }).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; ${await this.whatHoldsNamespace(client, namespace)}`);
+    });
     // Its volumes go after the namespace (reclaim Delete); wait for the PVs too.
     await waitFor(
       async () => (await listAll(client, '/api/v1/persistentvolumes')).every((pv) => (pv.spec as { claimRef?: { namespace?: string } }).claimRef?.namespace !== namespace),

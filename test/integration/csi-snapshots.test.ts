@@ -9,7 +9,9 @@ import { connectCluster } from '../../lib/kube/connect';
 import { isNotFound } from '../../lib/kube/errors';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import {
+  CONTENT_FINALIZER,
   volumeSnapshotContentPath,
+  volumeSnapshotPath,
   volumeSnapshotsPath,
   type VolumeSnapshot,
   type VolumeSnapshotContent,
@@ -409,5 +411,95 @@ describe('takeCsiSnapshots', () => {
     const uid = result.outcomes[0]?.kind === 'failed' ? result.outcomes[0].volumeSnapshot?.uid : undefined;
     const events = (await ledger()).events.filter((e) => e.object?.includes(`snapcontent-${uid}`));
     console.log(`timed out after ${ms.toFixed(0)} ms; storage events: ${events.map((e) => e.type).join(', ')}`);
+  });
+});
+
+/** A VolumeSnapshot of the PVC, cut and ready, with its content as the cluster has it then. */
+async function readySnapshot(namespace: string, pvc: string, snapshotClass: string) {
+  const manifest = volumeSnapshotFor({ namespace, name: pvc }, snapshotClass, uniqueName('delete'));
+  const created = await client.create<VolumeSnapshot>(volumeSnapshotsPath(namespace), manifest);
+  const vs = await waitFor(
+    async () => {
+      const current = await client.get<VolumeSnapshot>(volumeSnapshotPath(namespace, created.metadata.name));
+      return current.status?.readyToUse && current.status.boundVolumeSnapshotContentName ? current : undefined;
+    },
+    { what: `VolumeSnapshot ${namespace}/${created.metadata.name} to be ready`, timeoutMs: 60_000 },
+  );
+  const content = await client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(vs.status!.boundVolumeSnapshotContentName!));
+  return { vs, content, handle: content.status!.snapshotHandle! };
+}
+
+/** The content, or undefined once the API server has let it go. */
+async function findContent(name: string): Promise<VolumeSnapshotContent | undefined> {
+  try {
+    return await client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(name));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The SnapshotDeleteError events the csi-snapshotter wrote on a content (cluster-scoped: in `default`). */
+async function deleteErrorEvents(contentName: string) {
+  return listAll<KubeObject & { type?: string; message?: string; count?: number }>(client, '/api/v1/namespaces/default/events', {
+    fieldSelector: `involvedObject.name=${contentName},reason=SnapshotDeleteError`,
+  });
+}
+
+describe('a storage that refuses DeleteSnapshot (failDeletesFor)', () => {
+  it.each([
+    {
+      title: 'a Longhorn snapshot whose PVC lives',
+      storageClassName: 'sim-longhorn',
+      snapshotClass: 'sim-longhorn-delete',
+      deleteSource: false,
+    },
+    // What expiry meets: the backup outlived the namespace it was taken in.
+    {
+      title: 'an ONTAP snapshot whose PVC and volume are already deleted',
+      storageClassName: 'sim-ontap',
+      snapshotClass: 'sim-ontap-delete',
+      deleteSource: true,
+    },
+  ])('keeps the content of $title until the storage agrees, then deletes it', async ({ storageClassName, snapshotClass, deleteSource }) => {
+    const namespace = await freshNamespace('alpha', 'csi-nodelete');
+    await createPvc(namespace, 'data', { storageClassName });
+    await boundPvcs(namespace, 1);
+    const { vs, content, handle } = await readySnapshot(namespace, 'data', snapshotClass);
+    expect(content.spec.deletionPolicy).toBe('Delete');
+    const contentName = content.metadata.name;
+    if (deleteSource) {
+      await client.delete(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data`);
+      await waitFor(async () => (await ledger()).volumes.find((v) => v.handle === content.spec.source.volumeHandle)?.deleted, {
+        what: `the source volume of ${contentName} to be deleted on the storage`,
+      });
+    }
+
+    await withSimulator({ failDeletesFor: `^${namespace}/data$` }, async () => {
+      await client.delete(volumeSnapshotPath(namespace, vs.metadata.name));
+      // A second SnapshotDeleteError (the event's count) means the retry failed too.
+      const event = await waitFor(async () => (await deleteErrorEvents(contentName)).find((e) => (e.count ?? 0) >= 2), {
+        what: `the csi-snapshotter to fail deleting ${contentName} twice`,
+      });
+      expect(event).toMatchObject({ type: 'Warning', message: 'Failed to delete snapshot' });
+      const stuck = await client.get<VolumeSnapshotContent>(volumeSnapshotContentPath(contentName));
+      expect(stuck.metadata.deletionTimestamp).toBeDefined();
+      expect(stuck.metadata.finalizers).toContain(CONTENT_FINALIZER);
+      // As the v8.7.0 sidecar: the event only, the status as it was.
+      expect(stuck.status).toMatchObject({ snapshotHandle: handle, readyToUse: true });
+      expect(stuck.status?.error).toBeUndefined();
+      const books = await ledger();
+      expect(books.snapshots.find((snap) => snap.handle === handle)?.deleted).toBeUndefined();
+      const events = books.events.filter((e) => e.object === `VolumeSnapshotContent/${contentName}`).map((e) => e.type);
+      // Noted once, however often the sidecar retries.
+      expect(events.filter((type) => type === 'SnapshotDeleteFailed')).toHaveLength(1);
+      expect(events).not.toContain('SnapshotDeleted');
+
+      await simulatorConfig({ failDeletesFor: null });
+      await waitFor(async () => (await findContent(contentName)) === undefined, { what: `${contentName} to be deleted once the storage agrees` });
+    });
+
+    const deleted = (await ledger()).snapshots.find((snap) => snap.handle === handle);
+    expect(deleted).toMatchObject({ deleted: true });
   });
 });

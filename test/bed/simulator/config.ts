@@ -1,6 +1,6 @@
 /**
  * Runtime knobs of the simulated storage: how slow it is and which snapshots it
- * refuses to take. Tests change them over HTTP while the bed runs, so every
+ * refuses to take or to delete. Tests change them over HTTP while the bed runs, so every
  * operation reads the current values when it starts.
  */
 
@@ -18,6 +18,11 @@ export interface SimConfig {
    * `namespace/name` matches it. null: no failures.
    */
   failSnapshotsFor: string | null;
+  /**
+   * A regular expression; DeleteSnapshot fails for snapshots whose source volume's
+   * PVC (deleted or not) has a name or `namespace/name` matching it. null: no failures.
+   */
+  failDeletesFor: string | null;
 }
 
 export const defaultConfig: SimConfig = {
@@ -25,6 +30,7 @@ export const defaultConfig: SimConfig = {
   snapshotDelayMs: 0,
   deleteDelayMs: 0,
   failSnapshotsFor: null,
+  failDeletesFor: null,
 };
 
 const delay = z.number().int().min(0).max(600_000);
@@ -52,6 +58,7 @@ export const configPatchSchema = z.strictObject({
   snapshotDelayMs: delay.optional(),
   deleteDelayMs: delay.optional(),
   failSnapshotsFor: pattern.optional(),
+  failDeletesFor: pattern.optional(),
 });
 
 export type ConfigPatch = z.infer<typeof configPatchSchema>;
@@ -64,6 +71,21 @@ export function parseConfigPatch(input: unknown): { ok: true; patch: ConfigPatch
     ok: false,
     issues: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
   };
+}
+
+interface ClaimName {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The one matching rule of every failure pattern, so a test can name a PVC the
+ * same way for each: by its name alone or by `namespace/name`.
+ */
+function claimMatches(source: string | null, claim: ClaimName | undefined): boolean {
+  if (source === null || !claim) return false;
+  const re = new RegExp(source);
+  return re.test(claim.name) || re.test(`${claim.namespace}/${claim.name}`);
 }
 
 export class ConfigStore {
@@ -83,15 +105,18 @@ export class ConfigStore {
     if (patch.snapshotDelayMs !== undefined) next.snapshotDelayMs = patch.snapshotDelayMs;
     if (patch.deleteDelayMs !== undefined) next.deleteDelayMs = patch.deleteDelayMs;
     if (patch.failSnapshotsFor !== undefined) next.failSnapshotsFor = patch.failSnapshotsFor;
+    if (patch.failDeletesFor !== undefined) next.failDeletesFor = patch.failDeletesFor;
     this.value = next;
     return this.current;
   }
 
   /** Whether a snapshot of the volume of this PVC must fail. */
-  snapshotFails(claim: { namespace: string; name: string } | undefined): boolean {
-    const source = this.value.failSnapshotsFor;
-    if (source === null || !claim) return false;
-    const re = new RegExp(source);
-    return re.test(claim.name) || re.test(`${claim.namespace}/${claim.name}`);
+  snapshotFails(claim: ClaimName | undefined): boolean {
+    return claimMatches(this.value.failSnapshotsFor, claim);
+  }
+
+  /** Whether deleting a snapshot cut from the volume of this PVC must fail. */
+  deleteFails(claim: ClaimName | undefined): boolean {
+    return claimMatches(this.value.failDeletesFor, claim);
   }
 }

@@ -67,6 +67,7 @@ export type LedgerEventType =
   | 'SnapshotCreated'
   | 'SnapshotCreateFailed'
   | 'SnapshotDeleted'
+  | 'SnapshotDeleteFailed'
   | 'SnapshotDeleteNotFound'
   | 'SnapshotDeleteSkipped'
   | 'SnapshotNotFound'
@@ -153,6 +154,17 @@ export class Ledger {
   snapshot(key: string): SnapshotRecord | undefined {
     const snapshot = this.snapshots.get(key);
     return snapshot && !snapshot.deleted ? snapshot : undefined;
+  }
+
+  /**
+   * The PVC a live snapshot was cut from. Looks through deleted volumes too: a
+   * backup's snapshot often outlives its source, whose namespace went first.
+   */
+  snapshotSourceClaim(key: string): ClaimRef | undefined {
+    const snapshot = this.snapshot(key);
+    if (!snapshot) return undefined;
+    const claim = this.volumes.get(snapshot.sourceVolume)?.claim;
+    return claim ? { ...claim } : undefined;
   }
 
   liveVolumes(): VolumeRecord[] {

@@ -1,5 +1,5 @@
 /**
- * The simulator's command line. Delays and the failure pattern given here are
+ * The simulator's command line. Delays and the failure patterns given here are
  * only starting values: tests change them over HTTP (POST /config).
  */
 
@@ -17,7 +17,7 @@ export interface Options {
 const USAGE =
   'usage: main.ts --port <port> --cluster <name>=<kubeconfig> [--cluster ...]\n' +
   '       [--provision-delay-ms N] [--snapshot-delay-ms N] [--delete-delay-ms N]\n' +
-  '       [--fail-snapshots-for <regexp>] [--resync-ms N] [--state <file>]';
+  '       [--fail-snapshots-for <regexp>] [--fail-deletes-for <regexp>] [--resync-ms N] [--state <file>]';
 
 function integer(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -36,6 +36,7 @@ export function parseOptions(argv: string[]): Options {
       'snapshot-delay-ms': { type: 'string' },
       'delete-delay-ms': { type: 'string' },
       'fail-snapshots-for': { type: 'string' },
+      'fail-deletes-for': { type: 'string' },
       'resync-ms': { type: 'string' },
       state: { type: 'string' },
     },
@@ -57,6 +58,7 @@ export function parseOptions(argv: string[]): Options {
     snapshotDelayMs: integer('snapshot-delay-ms', values['snapshot-delay-ms']),
     deleteDelayMs: integer('delete-delay-ms', values['delete-delay-ms']),
     failSnapshotsFor: values['fail-snapshots-for'],
+    failDeletesFor: values['fail-deletes-for'],
   });
   if (!patch.ok) throw new Error(`invalid flags: ${patch.issues.join('; ')}`);
   const config = new ConfigStore(defaultConfig).update(patch.patch);

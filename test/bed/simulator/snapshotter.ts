@@ -10,7 +10,8 @@
  *   while `volumesnapshot-being-created` is set.
  * - deletionPolicy Delete calls DeleteSnapshot only when `status.snapshotHandle` is
  *   set, then clears the status, then removes the finalizer; Retain just removes
- *   the finalizer. (The finalizer itself is added by the snapshot-controller.)
+ *   the finalizer. (The finalizer itself is added by the snapshot-controller.) A
+ *   failed DeleteSnapshot keeps the handle and the finalizer and is retried.
  * - Dynamic contents (`source.volumeHandle`) with no status get a new snapshot;
  *   pre-provisioned ones (`source.snapshotHandle`) are only looked up, never
  *   created: a content that asks for a snapshot that does not exist gets
@@ -266,19 +267,7 @@ export class Snapshotter {
         throw err;
       }
       await sleep(this.deps.config.current.deleteDelayMs);
-      const lookup = personality.resolveSnapshotHandle(handle);
-      const ctx = { cluster: this.cluster.name, object: ref(content) };
-      if (lookup.ok) {
-        const { deleted, split } = this.deps.ledger.deleteSnapshot(lookup.key, ctx);
-        log(
-          this.cluster.name,
-          deleted
-            ? `deleted snapshot ${handle} for ${name}${split.length ? `; split clones ${split.join(', ')}` : ''}`
-            : `snapshot ${handle} of ${name} was already gone`,
-        );
-      } else {
-        this.deps.ledger.note('SnapshotDeleteNotFound', ctx, { snapshot: handle, message: lookup.reason });
-      }
+      await this.deleteSnapshot(content, personality, handle);
       // With the handle cleared a retry cannot delete twice.
       current = await this.clearStatus(name);
     } else if (content.spec.deletionPolicy === 'Delete' && !content.status?.volumeGroupSnapshotHandle) {
@@ -291,6 +280,53 @@ export class Snapshotter {
       log(this.cluster.name, `content ${name} released (${current.spec.deletionPolicy})`);
     }
     this.noted.delete(name);
+  }
+
+  /**
+   * deleteCSISnapshotOperation's storage step. A refusal leaves everything as it
+   * was (handle, finalizer) and is thrown, so the queue retries with backoff until
+   * the storage agrees; the content is never released over a snapshot it still holds.
+   */
+  private async deleteSnapshot(content: VolumeSnapshotContent, personality: Personality, handle: string): Promise<void> {
+    try {
+      this.dropSnapshot(content, personality, handle);
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      const message = `Failed to delete snapshot: ${errorText(err)}`;
+      // As v8.7.0's sidecar: an event only, no error in the content's status
+      // (pkg/sidecar-controller/snapshot_controller.go); the ledger keeps the reason.
+      this.note(content.metadata.name, 'SnapshotDeleteFailed', message, handle);
+      this.recorder.warning(content, 'SnapshotDeleteError', 'Failed to delete snapshot');
+      throw err;
+    }
+  }
+
+  /** DeleteSnapshot on the storage. */
+  private dropSnapshot(content: VolumeSnapshotContent, personality: Personality, handle: string): void {
+    const { ledger, config } = this.deps;
+    const name = content.metadata.name;
+    const lookup = personality.resolveSnapshotHandle(handle);
+    const ctx = { cluster: this.cluster.name, object: ref(content) };
+    if (!lookup.ok) {
+      ledger.note('SnapshotDeleteNotFound', ctx, { snapshot: handle, message: lookup.reason });
+      return;
+    }
+    // By the source volume's claim even when that volume is gone: backups expire
+    // after the namespace they were taken in has been deleted.
+    const claim = ledger.snapshotSourceClaim(lookup.key);
+    if (claim && config.deleteFails(claim)) {
+      throw new StorageError(
+        'Internal',
+        `injected failure: deletes of snapshots of PVC ${claim.namespace}/${claim.name} fail (failDeletesFor)`,
+      );
+    }
+    const { deleted, split } = ledger.deleteSnapshot(lookup.key, ctx);
+    log(
+      this.cluster.name,
+      deleted
+        ? `deleted snapshot ${handle} for ${name}${split.length ? `; split clones ${split.join(', ')}` : ''}`
+        : `snapshot ${handle} of ${name} was already gone`,
+    );
   }
 
   /** Deletion secrets named by annotations must be readable, as for the real sidecar; their data is never used or logged. */
@@ -394,7 +430,12 @@ export class Snapshotter {
     return this.cluster.put<VolumeSnapshotContent>(contentPath(name, 'status'), { ...fresh, status });
   }
 
-  private note(name: string, type: 'SnapshotCreateFailed' | 'SnapshotNotFound' | 'SnapshotDeleteSkipped', message: string, target?: string): void {
+  private note(
+    name: string,
+    type: 'SnapshotCreateFailed' | 'SnapshotNotFound' | 'SnapshotDeleteSkipped' | 'SnapshotDeleteFailed',
+    message: string,
+    target?: string,
+  ): void {
     const key = `${type}|${message}`;
     if (this.noted.get(name) === key) return;
     this.noted.set(name, key);

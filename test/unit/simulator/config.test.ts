@@ -27,6 +27,39 @@ describe('config patches', () => {
     expect(store.current.failSnapshotsFor).toBeNull();
   });
 
+  it.each([
+    { input: { failDeletesFor: '^app/data$' }, patch: { failDeletesFor: '^app/data$' } },
+    { input: { failDeletesFor: null }, patch: { failDeletesFor: null } },
+    // An empty pattern would match every PVC: it clears instead.
+    { input: { failDeletesFor: '' }, patch: { failDeletesFor: null } },
+    { input: { failDeletesFor: 'x', failSnapshotsFor: 'y' }, patch: { failDeletesFor: 'x', failSnapshotsFor: 'y' } },
+  ])('accepts failDeletesFor $input.failDeletesFor', ({ input, patch }) => {
+    expect(parseConfigPatch(input)).toEqual({ ok: true, patch });
+  });
+
+  it.each([
+    { value: '(', issue: 'failDeletesFor: not a valid regular expression' },
+    { value: '[a-', issue: 'failDeletesFor: not a valid regular expression' },
+    { value: 42, issue: 'failDeletesFor: ' },
+    { value: ['x'], issue: 'failDeletesFor: ' },
+  ])('refuses failDeletesFor $value, naming the field', ({ value, issue }) => {
+    const result = parseConfigPatch({ failDeletesFor: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.join('\n')).toContain(issue);
+  });
+
+  it.each([
+    { start: { failDeletesFor: 'x' }, patch: { failDeletesFor: null }, expected: { failDeletesFor: null } },
+    { start: { failDeletesFor: 'x' }, patch: { failDeletesFor: 'y' }, expected: { failDeletesFor: 'y' } },
+    // The two patterns are separate knobs: setting one leaves the other.
+    { start: { failSnapshotsFor: 'x' }, patch: { failDeletesFor: 'y' }, expected: { failSnapshotsFor: 'x', failDeletesFor: 'y' } },
+    { start: {}, patch: { deleteDelayMs: 5 }, expected: { failDeletesFor: null } },
+  ])('updates failDeletesFor from $start with $patch', ({ start, patch, expected }) => {
+    const store = new ConfigStore({ ...defaultConfig, ...start });
+    store.update(patch);
+    expect(store.current).toMatchObject(expected);
+  });
+
   it('updates only the given knobs', () => {
     const store = new ConfigStore();
     store.update({ deleteDelayMs: 100 });
@@ -44,6 +77,40 @@ describe('failSnapshotsFor', () => {
     expect(store.snapshotFails({ namespace: 'prod', name: 'logs-0' })).toBe(true);
     expect(store.snapshotFails({ namespace: 'dev', name: 'logs-0' })).toBe(false);
     expect(store.snapshotFails(undefined)).toBe(false);
+  });
+});
+
+describe('failDeletesFor', () => {
+  const claim = (namespace: string, name: string) => ({ namespace, name });
+
+  it.each([
+    { pattern: '^data-', claim: claim('app', 'data-0'), fails: true },
+    { pattern: '^data-', claim: claim('app', 'logs-0'), fails: false },
+    { pattern: '^prod/', claim: claim('prod', 'logs-0'), fails: true },
+    { pattern: '^prod/', claim: claim('dev', 'logs-0'), fails: false },
+    { pattern: '^app/data$', claim: claim('app', 'data'), fails: true },
+    { pattern: '^app/data$', claim: claim('app', 'data-1'), fails: false },
+    { pattern: '^app/data$', claim: undefined, fails: false },
+    { pattern: null, claim: claim('app', 'data'), fails: false },
+  ])('$pattern on $claim: fails $fails', ({ pattern, claim, fails }) => {
+    const store = new ConfigStore({ ...defaultConfig, failDeletesFor: pattern });
+    expect(store.deleteFails(claim)).toBe(fails);
+  });
+
+  it.each([
+    { config: { failDeletesFor: '^app/' }, deleteFails: true, snapshotFails: false },
+    { config: { failSnapshotsFor: '^app/' }, deleteFails: false, snapshotFails: true },
+  ])('is separate from failSnapshotsFor ($config)', ({ config, deleteFails, snapshotFails }) => {
+    const store = new ConfigStore({ ...defaultConfig, ...config });
+    expect(store.deleteFails(claim('app', 'data'))).toBe(deleteFails);
+    expect(store.snapshotFails(claim('app', 'data'))).toBe(snapshotFails);
+  });
+
+  it('reads the pattern current at each call, not the one at start', () => {
+    const store = new ConfigStore({ ...defaultConfig, failDeletesFor: '^app/' });
+    expect(store.deleteFails(claim('app', 'data'))).toBe(true);
+    store.update({ failDeletesFor: null });
+    expect(store.deleteFails(claim('app', 'data'))).toBe(false);
   });
 });
 
@@ -69,8 +136,28 @@ describe('command line', () => {
       '--snapshot-delay-ms=20',
       '--delete-delay-ms=30',
       '--fail-snapshots-for=^bad',
+      '--fail-deletes-for=^stuck',
     ]);
-    expect(options.config).toEqual({ provisionDelayMs: 10, snapshotDelayMs: 20, deleteDelayMs: 30, failSnapshotsFor: '^bad' });
+    expect(options.config).toEqual({
+      provisionDelayMs: 10,
+      snapshotDelayMs: 20,
+      deleteDelayMs: 30,
+      failSnapshotsFor: '^bad',
+      failDeletesFor: '^stuck',
+    });
+  });
+
+  it.each([
+    { flag: '--fail-deletes-for=', expected: null },
+    { flag: '--fail-deletes-for=^app/data$', expected: '^app/data$' },
+  ])('reads $flag', ({ flag, expected }) => {
+    expect(parseOptions(['--port=1', '--cluster=a=/x', flag]).config.failDeletesFor).toBe(expected);
+  });
+
+  it('refuses a broken --fail-deletes-for, naming the field', () => {
+    expect(() => parseOptions(['--port=1', '--cluster=a=/x', '--fail-deletes-for=('])).toThrow(
+      /invalid flags: failDeletesFor: not a valid regular expression/,
+    );
   });
 
   it('refuses a missing port, no clusters, bad cluster specs and duplicates', () => {

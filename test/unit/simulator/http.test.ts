@@ -45,6 +45,26 @@ describe('simulator HTTP surface', () => {
     expect(config.current.snapshotDelayMs).toBe(0);
   });
 
+  it.each([
+    { body: { failDeletesFor: '^app/data$' }, shown: '^app/data$' },
+    { body: { failDeletesFor: '' }, shown: null },
+    { body: { failDeletesFor: '^app/' }, shown: '^app/' },
+    { body: { failDeletesFor: null }, shown: null },
+  ])('sets failDeletesFor with $body and shows it on GET', async ({ body, shown }) => {
+    const res = await fetch(`${base}/config`, { method: 'POST', body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ failDeletesFor: shown });
+    expect(await (await fetch(`${base}/config`)).json()).toMatchObject({ failDeletesFor: shown });
+  });
+
+  it('refuses a broken failDeletesFor, and keeps the pattern it had', async () => {
+    await fetch(`${base}/config`, { method: 'POST', body: JSON.stringify({ failDeletesFor: '^keep' }) });
+    const res = await fetch(`${base}/config`, { method: 'POST', body: JSON.stringify({ failDeletesFor: '(' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { issues: string[] }).issues).toEqual(['failDeletesFor: not a valid regular expression']);
+    expect(config.current.failDeletesFor).toBe('^keep');
+  });
+
   it('answers 405 and 404 for anything else', async () => {
     expect((await fetch(`${base}/ledger`, { method: 'DELETE' })).status).toBe(405);
     expect((await fetch(`${base}/nope`)).status).toBe(404);

@@ -92,6 +92,39 @@ describe('snapshots', () => {
     expect(ledger.snapshot(snap.handle)).toBeDefined();
   });
 
+  it.each([
+    { title: 'a live source volume', deleteSource: false },
+    { title: 'a source volume deleted since (its namespace went first)', deleteSource: true },
+  ])('names the PVC a snapshot was cut from, of $title', ({ deleteSource }) => {
+    const ledger = new Ledger(clock());
+    volume(ledger, 'pvc-a', ONTAP_DRIVER, { claim: { namespace: 'app', name: 'data', uid: 'u-1' } });
+    const snap = snapshot(ledger, 'pvc-a');
+    if (deleteSource) ledger.deleteVolume('pvc-a');
+    expect(ledger.snapshotSourceClaim(snap.handle)).toEqual({ namespace: 'app', name: 'data', uid: 'u-1' });
+  });
+
+  it.each([
+    { title: 'an unknown snapshot', setup: () => undefined, key: 'pvc-x/snapshot-1' },
+    { title: 'a deleted snapshot', setup: (l: Ledger) => void l.deleteSnapshot('pvc-a/snapshot-1'), key: 'pvc-a/snapshot-1' },
+    { title: 'a snapshot of a volume without claim', setup: () => undefined, key: 'pvc-b/snapshot-1' },
+  ])('names no PVC for $title', ({ setup, key }) => {
+    const ledger = new Ledger(clock());
+    volume(ledger, 'pvc-a', ONTAP_DRIVER, { claim: { namespace: 'app', name: 'data' } });
+    volume(ledger, 'pvc-b');
+    snapshot(ledger, 'pvc-a');
+    snapshot(ledger, 'pvc-b', 'pvc-b/snapshot-1', 'snapshot-b');
+    setup(ledger);
+    expect(ledger.snapshotSourceClaim(key)).toBeUndefined();
+  });
+
+  it('hands out a copy of the claim, so callers cannot change the books', () => {
+    const ledger = new Ledger(clock());
+    volume(ledger, 'pvc-a', ONTAP_DRIVER, { claim: { namespace: 'app', name: 'data' } });
+    snapshot(ledger, 'pvc-a');
+    ledger.snapshotSourceClaim('pvc-a/snapshot-1')!.name = 'other';
+    expect(ledger.snapshotSourceClaim('pvc-a/snapshot-1')?.name).toBe('data');
+  });
+
   it('treats deleting a missing snapshot as success but logs it', () => {
     const ledger = new Ledger(clock());
     expect(ledger.deleteSnapshot('bak://x/backup-1', { cluster: 'beta', object: 'VolumeSnapshotContent/c' })).toEqual({
