@@ -296,11 +296,22 @@ function freeThroughTemporaryContent(backup: string, cluster: string, driver: st
   ];
 }
 
+function failedBackupDataAction(backup: string, layout: ObjectStoreLayout): ExpiryAction {
+  return {
+    kind: 'deleteBackupData',
+    backup,
+    object: layout.backupDir(backup),
+    why: 'no snapshot of the failed backup is left; the objects it uploaded before failing go (it has no velero-backup.json)',
+  };
+}
+
 function dataActions(candidate: DeletionCandidate, layout: ObjectStoreLayout): ExpiryAction[] {
   const { backup } = candidate;
   if (candidate.progressRecord) {
     const { resourceListParts } = candidate.progressRecord;
+    // The record goes last: while it is there, the next run finds what is left.
     return [
+      ...(candidate.hasData ? [failedBackupDataAction(backup, layout)] : []),
       {
         kind: 'deleteProgressRecord',
         backup,

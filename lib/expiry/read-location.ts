@@ -11,7 +11,7 @@ import type { BackupSummary } from './select';
  * can: one LIST of backups/ (the truth of what exists), one GET of the catalog (what
  * each backup is, without reading its velero-backup.json), one LIST each of deletion
  * markers and of backups being written, a GET per marker (deletions under way are few),
- * a GET per progress record of a backup with nothing under backups/ (backups being
+ * a GET per progress record of a backup with no velero-backup.json (backups being
  * written, and failed ones until they expire: few), and a GET of velero-backup.json
  * only for backups the catalog does not know yet. The
  * catalog is kept by rediscovery; until it has run, every backup costs that one GET.
@@ -26,7 +26,10 @@ export interface LocationState {
   catalog: Map<string, CatalogEntry>;
   markers: Map<string, MarkerVersion>;
   inProgress: Set<string>;
-  /** The progress records of backups with nothing under backups/ (being written, or failed). */
+  /**
+   * The progress records of backups with no velero-backup.json (being written, or failed;
+   * a failed one may have objects under backups/, `folders` says).
+   */
   progressRecords: ProgressRecordView[];
   /** Backups that could not be read: kept this run, and said so. */
   unreadable: Map<string, string>;
@@ -82,19 +85,9 @@ export async function readLocation(store: BackupStore, only?: string): Promise<L
     progressRecords: [],
     unreadable: new Map(),
   };
-  // A record beside a stored backup is one being finalized: inProgress keeps that backup.
-  await Promise.all(
-    [...state.inProgress].map(async (name) => {
-      if (state.folders.has(name)) return;
-      try {
-        const view = await readProgressRecordView(store, name);
-        if (view) state.progressRecords.push(view);
-      } catch (error) {
-        state.unreadable.set(name, `its progress record could not be read: ${(error as Error).message}`);
-      }
-    }),
-  );
-  state.progressRecords.sort((a, b) => (a.name < b.name ? -1 : 1));
+  // A record beside a folder is read with the folder (below): one beside a stored backup
+  // is one being finalized, which inProgress keeps.
+  await Promise.all([...state.inProgress].filter((name) => !state.folders.has(name)).map((name) => readRecord(store, state, name)));
   await Promise.all(
     markerNames.filter(wanted).map(async (name) => {
       try {
@@ -115,7 +108,13 @@ export async function readLocation(store: BackupStore, only?: string): Promise<L
       }
       try {
         const backup = await store.getBackupMetadata(name);
-        if (!backup) return; // A folder without velero-backup.json is no backup (Velero's rule too).
+        if (!backup) {
+          // A folder without velero-backup.json is no backup (Velero's rule too); with a
+          // progress record beside it, it is one being finalized, or one that failed
+          // after uploading some objects (its velero-backup.json could not be written).
+          if (state.inProgress.has(name)) await readRecord(store, state, name);
+          return;
+        }
         state.read.set(name, backup);
         state.summaries.push(summaryOf(backup));
       } catch (error) {
@@ -124,5 +123,20 @@ export async function readLocation(store: BackupStore, only?: string): Promise<L
     }),
   );
   state.summaries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  state.progressRecords.sort((a, b) => (a.name < b.name ? -1 : 1));
   return state;
+}
+
+/**
+ * The progress record of a backup with no velero-backup.json: a failed one is selected
+ * like any failed backup (whatever it left goes once it expired); one still being
+ * written stays in `inProgress`, which keeps it.
+ */
+async function readRecord(store: BackupStore, state: LocationState, name: string): Promise<void> {
+  try {
+    const view = await readProgressRecordView(store, name);
+    if (view) state.progressRecords.push(view);
+  } catch (error) {
+    state.unreadable.set(name, `its progress record could not be read: ${(error as Error).message}`);
+  }
 }

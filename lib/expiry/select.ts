@@ -142,7 +142,7 @@ function reasonToKeep(backup: BackupSummary, input: SelectionInput, retention: s
 /** The words for a failed backup known only by its progress record. */
 function failedBackup(record: ProgressRecordView): string {
   const reason = record.failureReason ? ` (${record.failureReason})` : '';
-  return `the backup failed${reason} and left only its progress record under metadata/`;
+  return `the backup failed${reason} and has no velero-backup.json (its progress record under metadata/ keeps what it left)`;
 }
 
 /**

@@ -163,7 +163,7 @@ async function candidatesFor(store: BackupStore, state: LocationState, verdicts:
     wanted.map(async (verdict) => {
       const { backup } = verdict;
       if (verdict.cause === 'failedRecord') {
-        candidates.push(failedRecordCandidate(verdict, state));
+        candidates.push(await failedRecordCandidate(store, verdict, state));
         return;
       }
       const marker = state.markers.get(backup)?.marker;
@@ -187,19 +187,21 @@ async function candidatesFor(store: BackupStore, state: LocationState, verdicts:
 }
 
 /**
- * A failed backup known only by its progress record: nothing stored under backups/, no
- * catalog entry, no CSI list; its snapshots, if any are left, are found by their label.
+ * A failed backup known by its progress record: no velero-backup.json, no catalog entry.
+ * Its snapshots, if any are left, are found by their label, and by its CSI list when it
+ * failed after uploading that (then its objects under backups/ go too).
  */
-function failedRecordCandidate(verdict: Extract<Verdict, { verdict: 'delete' }>, state: LocationState): DeletionCandidate {
+async function failedRecordCandidate(store: BackupStore, verdict: Extract<Verdict, { verdict: 'delete' }>, state: LocationState): Promise<DeletionCandidate> {
   const record = state.progressRecords.find((r) => r.name === verdict.backup)!;
+  const hasData = state.folders.has(verdict.backup);
   return {
     backup: verdict.backup,
     cause: 'expired',
     why: verdict.why,
     marked: false,
-    hasData: false,
+    hasData,
     inCatalog: false,
-    storedContents: [],
+    storedContents: hasData ? await store.getCsiVolumeSnapshotContents(verdict.backup) : [],
     progressRecord: { resourceListParts: record.resourceListParts },
     ...(record.cluster ? { cluster: record.cluster } : {}),
   };

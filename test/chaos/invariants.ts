@@ -134,9 +134,10 @@ function lifecycleSnapshots(ledger: LedgerState, model: Model) {
 
 /**
  * Nothing orphaned: every VolumeSnapshot and VolumeSnapshotContent labelled for one of
- * this lifecycle's backups belongs to a backup the store still knows, and every storage
- * snapshot cut from its volumes is named by a known backup's stored list or by such a
- * content. With `settled` (everything deleted), nothing of it may be left at all.
+ * this lifecycle's backups belongs to a backup the store still knows (or is being
+ * deleted), and every storage snapshot cut from its volumes is named by a known backup's
+ * stored list or by such a content. With `settled` (everything deleted), nothing of it
+ * may be left at all, not even being deleted.
  */
 export async function nothingOrphaned(world: World, model: Model, settled = false): Promise<string[]> {
   const violations: string[] = [];
@@ -154,10 +155,14 @@ export async function nothingOrphaned(world: World, model: Model, settled = fals
     for (const object of [...contents, ...snapshots] as (KubeObject & { kind?: string })[]) {
       const backup = labels.get(object.metadata.labels?.[BACKUP_NAME_LABEL] ?? '');
       if (!backup) continue;
+      // One being deleted is on its way (its controller removes the finalizer when it gets
+      // to it, a minute late after an API server restart); once settled it must be gone.
+      if (!settled && object.metadata.deletionTimestamp) continue;
       if (!known.has(backup)) {
         const where = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
         const why = settled ? 'and is left after every backup was deleted' : 'which the store no longer knows';
-        violations.push(`${object.kind ?? 'object'} ${where}${object.metadata.name} in ${cluster} is labelled for backup ${backup}, ${why}`);
+        const state = object.metadata.deletionTimestamp ? ` (being deleted since ${object.metadata.deletionTimestamp})` : '';
+        violations.push(`${object.kind ?? 'object'} ${where}${object.metadata.name}${state} in ${cluster} is labelled for backup ${backup}, ${why}`);
       }
     }
     for (const c of contents) {

@@ -414,6 +414,8 @@ export class Lifecycle {
       const unfinished = (result.outcome as { unfinished?: string[] } | undefined)?.unfinished ?? [];
       if (!result.error && unfinished.length === 0) break;
     }
+    // Objects being deleted go when their controllers get to them: give them two minutes.
+    await waitFor(async () => (await inv.nothingOrphaned(this.world, this.model, true)).length === 0, { what: 'everything of the lifecycle gone', timeoutMs: 120_000 }).catch(() => undefined);
     await this.calm(async () => {
       this.check(await inv.deletionsInOrder(this.world, this.model));
       this.check(await inv.nothingOrphaned(this.world, this.model, true));
@@ -597,7 +599,7 @@ export class Lifecycle {
   }
 
   /** What the bucket held when a violation was found (keys and sizes), next to the job logs. */
-  private async dumpBucket(): Promise<void> {
+  private async dumpBucket(step: string): Promise<void> {
     const s3 = minioClient(this.env.state.minio);
     const keys: string[] = [];
     let token: string | undefined;
@@ -606,7 +608,7 @@ export class Lifecycle {
       for (const o of page.Contents ?? []) keys.push(`${o.LastModified?.toISOString()} ${o.Size} ${o.Key}`);
       token = page.NextContinuationToken;
     } while (token);
-    writeFileSync(join(this.logDir, `bucket-at-${this.step}.txt`), `${keys.join('\n')}\n`);
+    writeFileSync(join(this.logDir, `bucket-at-${step.replace(':', '-')}.txt`), `${keys.join('\n')}\n`);
   }
 
   /** Appends the time since `startedMs` to the last step's line: where a lifecycle's time goes. */
@@ -620,7 +622,7 @@ export class Lifecycle {
   }
 
   private check(violations: string[]): void {
-    if (violations.length > 0) void this.dumpBucket().catch(() => undefined);
+    if (violations.length > 0) void this.dumpBucket(this.step).catch(() => undefined);
     for (const detail of violations) {
       this.report.violations.push({ seed: this.rng.seed, step: this.step, detail });
       this.env.log(`VIOLATION seed ${this.rng.seed} at ${this.step}: ${detail}`);

@@ -318,7 +318,7 @@ describe('Expiry on the bed', () => {
       backup: name,
       progressRecord: true,
       verdict: 'delete',
-      why: expect.stringMatching(/^the backup failed \(.*\) and left only its progress record under metadata\/; expired at /),
+      why: expect.stringMatching(/^the backup failed \(.*\) and has no velero-backup.json \(its progress record under metadata\/ keeps what it left\); expired at /),
       finishes: true,
       waitingOn: [],
     });
