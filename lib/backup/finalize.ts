@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { ConflictError } from '../core/errors';
 import type { BackupStore } from '../store/backup-store';
 import { formatTime, serializeBackup, type Backup } from '../velero/backup';
 import type { BackupLog } from './backup-log';
@@ -37,6 +38,8 @@ export function completedBackup(record: BackupProgressRecord, now: Date): Backup
  * backup whose results or lists are missing would be misleading, so any failure
  * stops before the metadata is written and the run can be retried. `beforeMetadata`
  * runs alongside the other writes and must also succeed before the metadata is written.
+ * Run again after the metadata was written (see ownMetadata), it returns the stored
+ * Backup instead of failing. Throws ConflictError when another backup's metadata is there.
  */
 export async function writeBackupObjects(
   store: BackupStore,
@@ -65,9 +68,37 @@ export async function writeBackupObjects(
   ];
   // No Content-Encoding: Velero reads these as plain objects and gunzips them itself.
   await Promise.all([beforeMetadata(), ...objects.map(([key, body]) => store.putObject(key, body))]);
-  await store.putObject(keys.backupMetadataKey(name), serializeBackup(backup), {
-    ifNoneMatch: true,
-    contentType: 'application/json',
-  });
+  try {
+    await store.putObject(keys.backupMetadataKey(name), serializeBackup(backup), {
+      ifNoneMatch: true,
+      contentType: 'application/json',
+    });
+  } catch (error) {
+    const own = error instanceof ConflictError ? await ownMetadata(store, backup) : undefined;
+    if (!own) throw error;
+    log.info('velero-backup.json was written by an earlier attempt of this backup; it stays as written');
+    return own;
+  }
   return backup;
+}
+
+/**
+ * The stored velero-backup.json when an earlier attempt of this same backup wrote it:
+ * its answer was lost (a dropped connection, the SDK's retry then refused by
+ * If-None-Match) or the invocation stopped before removing the progress record.
+ * Undefined when it belongs to another backup of that name, or is gone.
+ */
+export async function ownMetadata(store: BackupStore, backup: Backup): Promise<Backup | undefined> {
+  const stored = await store.getBackupMetadata(backup.metadata.name);
+  return stored && sameBackup(stored, backup) ? stored : undefined;
+}
+
+/**
+ * The same Backup object: the uid when both have one (Velero's), else the creation
+ * time, which a new backup of the same name cannot share (it is refused while this
+ * one's velero-backup.json exists).
+ */
+function sameBackup(a: Backup, b: Backup): boolean {
+  if (a.metadata.uid !== undefined && b.metadata.uid !== undefined) return a.metadata.uid === b.metadata.uid;
+  return a.metadata.creationTimestamp !== undefined && a.metadata.creationTimestamp === b.metadata.creationTimestamp;
 }

@@ -13,7 +13,7 @@ import { addMessage } from '../velero/results';
 import { API_GROUP_VERSIONS_ANNOTATION } from '../velero/labels';
 import { planListTargets, itemKey } from './collect';
 import { createBackupFilters, type BackupFilters, type ResolvedResource } from '../velero/filters';
-import { writeBackupObjects } from './finalize';
+import { ownMetadata, writeBackupObjects } from './finalize';
 import { completeResourceList, saveResourceListPart } from './resource-list-parts';
 import { clusterNamespacesOf, missingNamedNamespaces, namedNamespaces, NamespaceListForbiddenError, readableNamespaceObjects, readNamespaces } from './namespaces';
 import type { BackupProgressRecord, SnapshotProgress, SnapshotStageResult } from './progress-record';
@@ -217,17 +217,42 @@ function wantsAllVersions(record: BackupProgressRecord, deps: BackupRunnerDeps):
  */
 async function finalizeStage(run: BackupRun): Promise<RunOutcome> {
   const { record, deps, name } = run;
-  const resources = await completeResourceList(deps.store, name, record.tarball);
-  const backup = await writeBackupObjects(deps.store, record, run.log, deps.now(), resources, () => run.checkpoint());
+  // Written by an earlier invocation that stopped before removing the record: only that is left.
+  const backup =
+    (await ownMetadata(deps.store, record.backup)) ??
+    (await writeBackupObjects(deps.store, record, run.log, deps.now(), await completeResourceList(deps.store, name, record.tarball), () => run.checkpoint()));
   record.stage = 'Done';
   record.backup = backup;
-  await deps.store.deleteProgress(name, record.tarball?.resourceListParts);
-  return { state: 'completed', phase: backup.status.phase ?? 'Completed' };
+  const phase = backup.status.phase ?? 'Completed';
+  try {
+    await deps.store.deleteProgress(name, record.tarball?.resourceListParts);
+  } catch (error) {
+    // The backup is complete and visible: never call it Failed now. The record stays at
+    // Finalizing; the next invocation writes nothing new and removes it.
+    logger.warn('backup completed, but its progress record could not be removed; the next invocation removes it', { backup: name, error });
+  }
+  return { state: 'completed', phase };
 }
 
-/** Records the failure with its reason; nothing of a failed backup may look like a backup. */
+/**
+ * Records the failure with its reason; nothing of a failed backup may look like a backup.
+ * A run that failed while finalizing may have written velero-backup.json already (its
+ * answer lost): then the backup is complete and is never called Failed; when the store
+ * cannot tell, nothing is recorded and the next invocation goes on.
+ */
 async function failRun(run: BackupRun, error: unknown): Promise<RunOutcome> {
   const { record, deps, name } = run;
+  if (record.stage === 'Finalizing') {
+    const written = await ownMetadata(deps.store, record.backup).then(
+      (own) => own ?? false,
+      () => undefined,
+    );
+    if (written) return { state: 'completed', phase: written.status.phase ?? 'Completed' };
+    if (written === undefined) {
+      logger.warn('finalizing failed and the store cannot say whether velero-backup.json was written; the next invocation goes on', { backup: name, error });
+      return { state: 'paused' };
+    }
+  }
   const reason = failureReason(error);
   run.log.error(`backup failed: ${reason}`);
   logger.error('backup failed', { backup: name, cluster: record.cluster, error });

@@ -16,7 +16,9 @@ export type ProxyFault =
   /** Hold each request `delayMs` before forwarding it (past a client's timeout when long enough). */
   | { kind: 'delay'; delayMs: number }
   /** Close the connection without an answer. */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Forward the request, then close the connection instead of passing the answer on: the write happened, the client cannot know. */
+  | { kind: 'lose-answer' };
 
 export interface FaultProxy {
   readonly url: string;
@@ -62,7 +64,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     return fault.fault;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, loseAnswer = false) => {
     forwarded += 1;
     const send = secure ? httpsRequest : httpRequest;
     const out = send(
@@ -75,6 +77,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         ...(options.tls ? { ca: options.tls.upstreamCa } : {}),
       },
       (answer) => {
+        if (loseAnswer) {
+          answer.resume();
+          answer.on('end', () => req.socket.destroy());
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -87,6 +94,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const f = current(req);
     if (!f) return forward(req, res);
     faulted += 1;
+    if (f.kind === 'lose-answer') return forward(req, res, true);
     if (f.kind === 'drop') {
       req.socket.destroy();
       return;
