@@ -259,6 +259,8 @@ export async function fingerprint(client: KubeClient, namespace: string): Promis
   for (const [kind, path] of kinds) {
     for (const item of await listAll(client, path)) {
       const { spec, data, metadata } = item as KubeObject & { spec?: unknown; data?: unknown };
+      // The controller manager publishes it into every namespace, late after an API server restart.
+      if (kind === 'ConfigMap' && metadata.name === 'kube-root-ca.crt') continue;
       // Controllers may add finalizers or annotations; a restore must not change what the owner wrote.
       const { volumeName: _v, ...claimSpec } = (spec ?? {}) as Record<string, unknown>;
       result.set(`${kind}/${metadata.name}`, JSON.stringify({ uid: metadata.uid, spec: kind === 'PersistentVolumeClaim' ? claimSpec : spec, data, labels: metadata.labels }));

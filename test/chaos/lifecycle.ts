@@ -13,7 +13,6 @@ import { createRestore, restoreServiceDeps } from '../../lib/restore/service';
 import type { BackupStore } from '../../lib/store/backup-store';
 import { storeResolver } from '../../lib/store/resolver';
 import { volumeSnapshotsPath } from '../../lib/csi/snapshot-api';
-import { backupLabelSelector } from '../../lib/velero/labels';
 import type { RestartableComponent } from '../bed/bed';
 import { minioClient } from '../bed/minio-client';
 import type { LedgerState } from '../bed/simulator/ledger';
@@ -22,7 +21,9 @@ import { skiffConfigForBed } from '../bed/skiff-config';
 import { waitFor } from '../bed/wait';
 import type { FaultProxy } from '../support/fault-proxy';
 import type { Gate } from './gate';
+import { underFault } from './faults';
 import * as inv from './invariants';
+import { KillPoints } from './kill-points';
 import { invoke, offsetPastLease, progressOf, type InvocationResult, type Job, type KillPoint } from './jobs';
 import type { Prng } from './prng';
 import type { SimulatorFaults } from './simulator-faults';
@@ -131,6 +132,7 @@ export class Lifecycle {
   private store!: BackupStore;
   private clients!: Record<string, KubeClient>;
   private world!: inv.World;
+  private kills!: KillPoints;
   private namespace = '';
   private readonly restored: { cluster: string; namespace: string }[] = [];
   private readonly logDir: string;
@@ -201,6 +203,7 @@ export class Lifecycle {
 
     const alpha = this.clients.alpha!;
     this.namespace = `chaos-${this.id}-${Date.now().toString(36)}`.slice(0, 63);
+    this.kills = new KillPoints({ store: this.store, clients: this.clients, rng: this.rng, ledger: () => this.ledger(), namespace: this.namespace, backupNames: () => [...this.model.backups.keys()] });
     this.model.sourceNamespaces.push(this.namespace);
     await alpha.create('/api/v1/namespaces', { metadata: { name: this.namespace } });
     const personality = this.rng.pick(['sim-longhorn', 'sim-ontap', 'mixed'] as const);
@@ -281,8 +284,8 @@ export class Lifecycle {
     const name = `b-${this.id}-${this.model.backups.size}-${Date.now().toString(36)}`;
     await this.calm(() => createBackup(backupServiceDeps(this.config), { cluster: 'alpha', name, includedNamespaces: [this.namespace], ttl, annotations: CLASS_ANNOTATIONS }));
     this.note(`backup ${name} ttl ${ttl}`, fault);
-    const kill = fault === 'kill-job' ? this.backupKillPoint(name) : undefined;
-    await this.underFault(fault, 'alpha', async () => {
+    const kill = fault === 'kill-job' ? this.kills.backup(name) : undefined;
+    await this.withFault(fault, 'alpha', async () => {
       let offset = 0;
       for (let attempt = 1; attempt <= 8; attempt++) {
         // Read while the fault may still go on (MinIO restarting): the harness waits it out.
@@ -315,8 +318,8 @@ export class Lifecycle {
     this.note(`sync ${cluster}`, fault);
     const before = inv.snapshotsCutInLifecycle(await this.ledger(), this.model);
     const request = JSON.stringify({ cluster });
-    await this.underFault(fault, cluster, async () => {
-      const kill = fault === 'kill-job' ? this.syncKillPoint(cluster) : undefined;
+    await this.withFault(fault, cluster, async () => {
+      const kill = fault === 'kill-job' ? this.kills.sync(cluster) : undefined;
       await this.invoke('sync', request, kill ? { kill } : {});
     });
     // The next scheduled sync, without a fault.
@@ -345,8 +348,8 @@ export class Lifecycle {
     this.restored.push({ cluster, namespace: target });
     this.note(`restore ${backup.name} → ${cluster}/${target}`, fault);
     const before = await this.calm(() => inv.fingerprint(this.clients.alpha!, this.namespace));
-    const kill = fault === 'kill-job' ? this.restoreKillPoint(name, cluster, target) : undefined;
-    await this.underFault(fault, cluster, async () => {
+    const kill = fault === 'kill-job' ? this.kills.restore(name, cluster, target) : undefined;
+    await this.withFault(fault, cluster, async () => {
       for (let attempt = 1; attempt <= 8; attempt++) {
         const result = await this.invoke('restore', name, attempt === 1 && kill ? { kill } : {});
         if ((result.outcome as { state?: string } | undefined)?.state === 'done') break;
@@ -369,8 +372,8 @@ export class Lifecycle {
     backup.deletionRequested = true;
     await this.calm(() => requestDeletion(expiryServiceDeps(this.config), backup.name));
     this.note(`delete ${backup.name} by hand`, fault);
-    const kill = fault === 'kill-job' ? this.expiryKillPoint(backup) : undefined;
-    await this.underFault(fault, 'alpha', () => this.invoke('expiry', JSON.stringify({ location: 'default', backup: backup.name }), kill ? { kill } : {}));
+    const kill = fault === 'kill-job' ? this.kills.expiry(backup) : undefined;
+    await this.withFault(fault, 'alpha', () => this.invoke('expiry', JSON.stringify({ location: 'default', backup: backup.name }), kill ? { kill } : {}));
     // The next scheduled run finishes what the first left.
     await this.invoke('expiry', JSON.stringify({ location: 'default' }), {});
     await this.checkAll();
@@ -381,8 +384,8 @@ export class Lifecycle {
     this.model.expiryNowMs = Math.max(this.model.expiryNowMs, Date.now() + offsetMs);
     const expiring = [...this.model.backups.values()].find((b) => b.expiresAtMs !== undefined && b.expiresAtMs <= this.model.expiryNowMs && b.handles.length > 0);
     this.note('expiry run, two days on', fault);
-    const kill = fault === 'kill-job' && expiring ? this.expiryKillPoint(expiring) : fault === 'kill-job' ? { name: 'expiry:random', afterMs: this.rng.int(200, 3_000) } : undefined;
-    await this.underFault(fault, 'alpha', () => this.invoke('expiry', JSON.stringify({ location: 'default' }), { offsetMs, ...(kill ? { kill } : {}) }));
+    const kill = fault === 'kill-job' && expiring ? this.kills.expiry(expiring) : fault === 'kill-job' ? { name: 'expiry:random', afterMs: this.rng.int(200, 3_000) } : undefined;
+    await this.withFault(fault, 'alpha', () => this.invoke('expiry', JSON.stringify({ location: 'default' }), { offsetMs, ...(kill ? { kill } : {}) }));
     await this.invoke('expiry', JSON.stringify({ location: 'default' }), { offsetMs });
     await this.checkAll();
   }
@@ -406,9 +409,9 @@ export class Lifecycle {
     const fault = this.rng.chance(this.env.faultRate) ? this.rng.pick<FaultKind>(['storage-fail-deletes', 'storage-fail-deletes', 'kill-job', 'storage-slow']) : undefined;
     this.note('teardown', fault);
     const withHandles = [...this.model.backups.values()].find((b) => b.handles.length > 0);
-    const kill = fault === 'kill-job' ? (withHandles ? this.expiryKillPoint(withHandles) : { name: 'expiry:random', afterMs: this.rng.int(200, 3_000) }) : undefined;
+    const kill = fault === 'kill-job' ? (withHandles ? this.kills.expiry(withHandles) : { name: 'expiry:random', afterMs: this.rng.int(200, 3_000) }) : undefined;
     const request = JSON.stringify({ location: 'default' });
-    await this.underFault(fault, 'alpha', () => this.invoke('expiry', request, { offsetMs, ...(kill ? { kill } : {}) }));
+    await this.withFault(fault, 'alpha', () => this.invoke('expiry', request, { offsetMs, ...(kill ? { kill } : {}) }));
     for (let run = 0; run < 6; run++) {
       const result = await this.invoke('expiry', request, { offsetMs });
       const unfinished = (result.outcome as { unfinished?: string[] } | undefined)?.unfinished ?? [];
@@ -422,157 +425,13 @@ export class Lifecycle {
     });
   }
 
-  // --- kill points ----------------------------------------------------------------------
-
-  private pickPoint(points: KillPoint[]): KillPoint {
-    const point = this.rng.pick(points);
-    return point;
-  }
-
-  private backupKillPoint(name: string): KillPoint {
-    const record = () => progressOf(this.store, name);
-    return this.pickPoint([
-      { name: 'backup:claimed', reached: async () => ((await record())?.attempts ?? 0) >= 1 },
-      {
-        name: 'backup:snapshot-created',
-        reached: async () => (await listAll(this.clients.alpha!, volumeSnapshotsPath(this.namespace), { labelSelector: backupLabelSelector(name) })).length > 0,
-      },
-      { name: 'backup:resources-stage', reached: async () => (await record())?.stage === 'Resources' },
-      { name: 'backup:part-uploaded', reached: async () => ((await record())?.tarball?.parts.length ?? 0) > 0 },
-      { name: 'backup:finalizing', reached: async () => (await record())?.stage === 'Finalizing' },
-      { name: 'backup:metadata-written', reached: async () => !!(await this.store.headObject(this.store.layout.backupMetadataKey(name))) },
-      { name: 'backup:random', afterMs: this.rng.int(100, 4_000) },
-    ]);
-  }
-
-  private syncKillPoint(cluster: string): KillPoint {
-    const labels = () => [...this.model.backups.keys()];
-    const client = this.clients[cluster]!;
-    return this.pickPoint([
-      { name: 'sync:catalog-written', reached: async () => !!(await this.store.headObject(this.store.layout.catalogKey())) },
-      {
-        name: 'sync:content-created',
-        reached: async () => {
-          for (const b of labels()) if ((await listAll(client, '/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents', { labelSelector: backupLabelSelector(b) })).some((c) => !c.metadata.labels?.['velero.io/restore-name'] && (c.spec as { source?: { snapshotHandle?: string } }).source?.snapshotHandle)) return true;
-          return false;
-        },
-      },
-      { name: 'sync:random', afterMs: this.rng.int(100, 3_000) },
-    ]);
-  }
-
-  private restoreKillPoint(name: string, cluster: string, target: string): KillPoint {
-    const client = this.clients[cluster]!;
-    const exists = async (path: string) => client.get(path).then(() => true, (e: unknown) => (isNotFound(e) ? false : Promise.reject(e)));
-    return this.pickPoint([
-      { name: 'restore:claimed', reached: async () => ((await readRestoreRecord(this.store, name))?.record.attempts ?? 0) >= 1 },
-      { name: 'restore:namespace-created', reached: () => exists(`/api/v1/namespaces/${target}`) },
-      { name: 'restore:volume-snapshot-created', reached: async () => (await listAll(client, volumeSnapshotsPath(target)).catch(() => [])).length > 0 },
-      { name: 'restore:pvc-created', reached: async () => (await listAll(client, `/api/v1/namespaces/${target}/persistentvolumeclaims`).catch(() => [])).length > 0 },
-      { name: 'restore:cursor-moved', reached: async () => ((await readRestoreRecord(this.store, name))?.record.cursor.step ?? 0) > 0 },
-      { name: 'restore:random', afterMs: this.rng.int(100, 4_000) },
-    ]);
-  }
-
-  private expiryKillPoint(backup: inv.BackupModel): KillPoint {
-    const label = backupLabelSelector(backup.name);
-    return this.pickPoint([
-      { name: 'expiry:marker-present', reached: async () => !!(await this.store.headObject(this.store.layout.deletionMarkerKey(backup.name))) },
-      {
-        name: 'expiry:policy-flipped',
-        reached: async () => {
-          for (const client of Object.values(this.clients)) {
-            const contents = await listAll(client, '/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents', { labelSelector: label });
-            if (contents.some((c) => (c.spec as { deletionPolicy?: string }).deletionPolicy === 'Delete')) return true;
-          }
-          return false;
-        },
-      },
-      { name: 'expiry:snapshot-deleted', reached: async () => (await this.ledger()).snapshots.some((s) => backup.handles.includes(s.handle) && s.deleted) },
-      { name: 'expiry:objects-deleting', reached: async () => !(await this.store.headObject(this.store.layout.backupContentsKey(backup.name))) },
-      { name: 'expiry:random', afterMs: this.rng.int(100, 3_000) },
-    ]);
-  }
-
-  // --- faults ---------------------------------------------------------------------------
-
-  /**
-   * Runs `work` (the step's job invocations) with the fault going on part of the time:
-   * proxy faults and restarts start after a short random delay and last a few seconds;
-   * storage slowness lasts for the whole step, storage failures for a window from its
-   * start. A job kill is the caller's kill point.
-   */
-  private async underFault(fault: FaultKind | undefined, cluster: string, work: () => Promise<unknown>): Promise<void> {
-    if (fault) this.report.faults[fault] = (this.report.faults[fault] ?? 0) + 1;
-    const startAfter = this.rng.int(0, 1_500);
-    const windowMs = this.rng.int(1_000, 4_000);
-    let side: Promise<unknown> = Promise.resolve();
-    let release: (() => Promise<void>) | undefined;
-    const sim = this.env.simulator;
-    // Storage failures end after their window; the release is then done and not repeated.
-    const releaseAfter = (ms: number) =>
-      new Promise((r) => setTimeout(r, ms)).then(async () => {
-        const done = release;
-        release = undefined;
-        await done?.();
-      });
-    const proxy = this.env.s3Proxy;
-    const later = (f: () => unknown) => new Promise((r) => setTimeout(r, startAfter)).then(f);
-    switch (fault) {
-      case 's3-500':
-      case 's3-503':
-        side = later(() => proxy.inject({ kind: 'status', status: fault === 's3-500' ? 500 : 503, retryAfterSeconds: 1 }, windowMs));
-        break;
-      case 's3-delay':
-        side = later(() => proxy.inject({ kind: 'delay', delayMs: this.rng.int(2_000, 8_000) }, windowMs));
-        break;
-      case 's3-drop':
-        side = later(() => proxy.inject({ kind: 'drop' }, windowMs));
-        break;
-      case 'kube-429':
-      case 'kube-500':
-      case 'kube-503': {
-        const status = Number(fault.slice(5));
-        const kube = this.env.kubeProxies[cluster]!;
-        side = later(() => kube.inject({ kind: 'status', status, ...(status === 500 ? {} : { retryAfterSeconds: 1 }) }, windowMs));
-        break;
-      }
-      case 'minio-restart': {
-        const downMs = this.rng.int(200, 3_000);
-        side = later(() => this.env.gate.withExclusive(() => this.env.restart!('minio', downMs)));
-        break;
-      }
-      case 'apiserver-restart': {
-        const downMs = this.rng.int(200, 3_000);
-        side = later(() => this.env.gate.withExclusive(() => this.env.restart!(`${cluster}/kube-apiserver`, downMs)));
-        break;
-      }
-      case 'storage-slow':
-        release = await sim.slowDown({ snapshotDelayMs: this.rng.int(1_000, 4_000), deleteDelayMs: this.rng.int(1_000, 4_000) });
-        break;
-      case 'storage-fail-snapshots':
-        release = await sim.failSnapshotsIn(this.namespace);
-        side = releaseAfter(windowMs);
-        break;
-      case 'storage-fail-deletes':
-        // Long enough that an expiry run sees a content's deletion fail, not only wait.
-        release = await sim.failDeletesIn(this.namespace);
-        side = releaseAfter(this.rng.int(2_000, 15_000));
-        break;
-      default:
-        break;
-    }
-    try {
-      await work();
-    } finally {
-      await side.catch((error: unknown) => this.env.log(`fault ${fault} could not be applied: ${(error as Error).message}`));
-      proxy.clear();
-      for (const kube of Object.values(this.env.kubeProxies)) kube.clear();
-      await release?.();
-    }
-  }
-
   // --- plumbing ----------------------------------------------------------------------------
+
+  /** Runs `work` under the fault (faults.ts), counted in the report. */
+  private async withFault(fault: FaultKind | undefined, cluster: string, work: () => Promise<unknown>): Promise<void> {
+    if (fault) this.report.faults[fault] = (this.report.faults[fault] ?? 0) + 1;
+    await underFault({ env: this.env, rng: this.rng, namespace: this.namespace }, fault, cluster, work);
+  }
 
   private async invoke(job: Job, arg: string, options: { offsetMs?: number; kill?: KillPoint }): Promise<InvocationResult> {
     this.report.invocations += 1;
