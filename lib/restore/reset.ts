@@ -93,14 +93,29 @@ export function resetPersistentVolume(pv: RestoreObject, namespaceMapping: Reado
 }
 
 /**
- * A PVC restored without a snapshot. Its binding annotations go; `volumeName` goes too
- * when its volume is not restored (a dynamically provisioned one is provisioned anew),
- * as Velero does for the volumes it re-provisions.
+ * Finalizers a controller holds on a claim only while an operation of the source cluster
+ * is under way: the snapshot-controller's while a snapshot of it is not ready yet
+ * (external-snapshotter pkg/utils/util.go), the external-provisioner's while a clone of
+ * it is pending. A claim backed up in that window carries them; restored, nothing in the
+ * target cluster would ever remove them, and the claim and its namespace could never be
+ * deleted. Velero keeps every finalizer; Skiff drops these two.
+ */
+const SOURCE_OPERATION_FINALIZERS = ['snapshot.storage.kubernetes.io/pvc-as-source-protection', 'provisioner.storage.kubernetes.io/cloning-protection'];
+
+/**
+ * A PVC as it is restored. Its binding annotations go; `volumeName` goes too when its
+ * volume is not restored (a dynamically provisioned one is provisioned anew), as Velero
+ * does for the volumes it re-provisions; so do the source operations' finalizers.
  */
 export function resetPersistentVolumeClaim(pvc: RestoreObject, keepVolumeName: boolean): void {
   removeAnnotations(pvc, [BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, SELECTED_NODE_ANNOTATION, ...PROVISIONER_ANNOTATIONS]);
   const spec = pvc.spec as { volumeName?: string } | undefined;
   if (spec && !keepVolumeName) delete spec.volumeName;
+  const metadata = pvc.metadata as { finalizers?: string[] } | undefined;
+  if (metadata?.finalizers) {
+    metadata.finalizers = metadata.finalizers.filter((f) => !SOURCE_OPERATION_FINALIZERS.includes(f));
+    if (metadata.finalizers.length === 0) delete metadata.finalizers;
+  }
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

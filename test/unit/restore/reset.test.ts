@@ -88,6 +88,16 @@ describe('Functions: resetPersistentVolume, resetPersistentVolumeClaim', () => {
   });
 
   it.each([
+    { finalizers: ['snapshot.storage.kubernetes.io/pvc-as-source-protection'], kept: undefined },
+    { finalizers: ['provisioner.storage.kubernetes.io/cloning-protection', 'kubernetes.io/pvc-protection'], kept: ['kubernetes.io/pvc-protection'] },
+    { finalizers: ['example.com/keep-me'], kept: ['example.com/keep-me'] },
+  ])('drops the finalizers of operations under way in the source cluster: $finalizers → $kept', ({ finalizers, kept }) => {
+    const pvc: RestoreObject = { metadata: { name: 'c', finalizers: [...finalizers] }, spec: {} };
+    resetPersistentVolumeClaim(pvc, false);
+    expect((pvc.metadata as { finalizers?: string[] }).finalizers).toEqual(kept);
+  });
+
+  it.each([
     [true, { volumeName: 'pv-1' }],
     [false, {}],
   ])('keeps volumeName only when its volume is restored (%s)', (keep, expected) => {
