@@ -2,10 +2,11 @@ import type { Clock } from '../core/clock';
 import { logger } from '../core/logger';
 import { staticContentFor, staticVolumeSnapshotFor } from '../csi/builders';
 import { deleteContentPatch } from '../csi/deletion-policy';
-import { CONTENT_FINALIZER, volumeSnapshotContentPath, volumeSnapshotPath, SNAPSHOT_API_VERSION, type VolumeSnapshotContent } from '../csi/snapshot-api';
+import { volumeSnapshotContentPath, volumeSnapshotPath, volumeSnapshotsPath, SNAPSHOT_API_VERSION, type VolumeSnapshot, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import { watchByList } from '../csi/watch';
 import type { KubeClient } from '../kube/client';
 import { isAlreadyExists, isNotFound } from '../kube/errors';
+import { listAll } from '../kube/list-all';
 import type { BackupStore } from '../store/backup-store';
 import { updateCatalog } from '../store/catalog';
 import { createDeletionMarker, type DeletionMarker } from '../store/deletion-marker';
@@ -13,6 +14,7 @@ import { backupLabelValue, BACKUP_NAME_LABEL, TEMPORARY_CONTENT_LABEL } from '..
 import { listContents } from './inventory';
 import type { ExpiryAction } from './plan';
 import { TEMPORARY_SNAPSHOT_NAMESPACE } from './plan-deletion';
+import { readyToDelete } from './ready-to-delete';
 
 /**
  * Carries out a plan's actions in their order (plan.ts ACTION_PHASES), one by one, and
@@ -261,12 +263,23 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
 async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
   const results = new Map<ExpiryAction, Result>();
   for (const [cluster, waiting] of byCluster(actions)) {
+    const kube = client(deps, cluster);
     const names = [...new Set(waiting.map((a) => (a as { content: string }).content))];
+    // The VolumeSnapshot each content is freed through, looked at with the contents.
+    const claimedBy = new Map(waiting.flatMap((a) => (a.kind === 'deleteVolumeSnapshot' ? [[a.content, `${a.namespace}/${a.name}`] as const] : [])));
+    let snapshots = new Map<string, VolumeSnapshot>();
     const { settled } = await watchByList<VolumeSnapshotContent, true>({
-      list: () => listContents(client(deps, cluster)),
+      list: async () => {
+        const [contents, listed] = await Promise.all([listContents(kube), claimedBy.size > 0 ? listAll<VolumeSnapshot>(kube, volumeSnapshotsPath()) : []]);
+        snapshots = new Map(listed.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+        return contents;
+      },
       keys: names,
       keyOf: (c) => c.metadata.name,
-      settle: (_, c) => (readyToDelete(c) ? true : undefined),
+      settle: (name, c) => {
+        const claim = claimedBy.get(name);
+        return readyToDelete(c, claim ? { snapshot: snapshots.get(claim) } : undefined) ? true : undefined;
+      },
       clock: deps.clock,
       timeoutMs: deps.waitTimeoutMs,
       what: `the snapshot-controller's finalizer on VolumeSnapshotContents in cluster ${cluster}`,
@@ -280,25 +293,13 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
           : {
               ok: false,
               detail:
-                `VolumeSnapshotContent ${content} was not confirmed by its driver and held by the snapshot-controller's finalizer within ${Math.round(deps.waitTimeoutMs / 1000)}s ` +
+                `VolumeSnapshotContent ${content} was not confirmed by its driver, held by the snapshot-controller's finalizer and bound to its VolumeSnapshot within ${Math.round(deps.waitTimeoutMs / 1000)}s ` +
                 '(is its VolumeSnapshot bound to it?); deleted now, it would go without the driver deleting the snapshot; the next run tries again',
             },
       );
     }
   }
   return actions.map((action) => [action, results.get(action)!]);
-}
-
-/**
- * Whether deleting what frees a content now makes the driver delete its snapshot: the
- * driver confirmed the snapshot (status.snapshotHandle) and the snapshot-controller
- * holds the content. A content already gone, or with nothing to free (a failed cut,
- * a handle the driver does not have), may go as it is.
- */
-function readyToDelete(c: VolumeSnapshotContent | undefined): boolean {
-  if (!c) return true;
-  if (!c.status?.snapshotHandle) return c.status?.error !== undefined || !c.spec.source?.snapshotHandle;
-  return ((c.metadata.finalizers as string[] | undefined) ?? []).includes(CONTENT_FINALIZER);
 }
 
 /** Waits, per cluster with one LIST per look, until the contents are gone; names what holds those that stay. */
