@@ -63,6 +63,13 @@ export function dynamicContentName(volumeSnapshotUid: string): string {
  */
 export const CONTENT_FINALIZER = 'snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection';
 
+/**
+ * The finalizer the snapshot-controller puts on a PVC while a VolumeSnapshot of it is
+ * not ready yet (external-snapshotter utils.PVCFinalizer), so the claim stays while a
+ * snapshot is cut from it.
+ */
+export const PVC_SOURCE_FINALIZER = 'snapshot.storage.kubernetes.io/pvc-as-source-protection';
+
 /** What happens to the storage snapshot when its content is deleted. */
 export type DeletionPolicy = 'Delete' | 'Retain';
 

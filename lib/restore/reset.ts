@@ -1,3 +1,4 @@
+import { PVC_SOURCE_FINALIZER } from '../csi/snapshot-api';
 import { BACKUP_NAME_LABEL, RESTORE_NAME_LABEL, backupLabelValue, restoreLabelValue } from '../velero/labels';
 
 /**
@@ -100,7 +101,7 @@ export function resetPersistentVolume(pv: RestoreObject, namespaceMapping: Reado
  * target cluster would ever remove them, and the claim and its namespace could never be
  * deleted. Velero keeps every finalizer; Skiff drops these two.
  */
-const SOURCE_OPERATION_FINALIZERS = ['snapshot.storage.kubernetes.io/pvc-as-source-protection', 'provisioner.storage.kubernetes.io/cloning-protection'];
+const SOURCE_OPERATION_FINALIZERS = [PVC_SOURCE_FINALIZER, 'provisioner.storage.kubernetes.io/cloning-protection'];
 
 /**
  * A PVC as it is restored. Its binding annotations go; `volumeName` goes too when its

@@ -21,6 +21,8 @@ export interface ChaosReport {
   faults: Record<FaultKind, number>;
   killPoints: Record<string, number>;
   missedKills: number;
+  /** What the harness did by hand for faults of the bed's own components (LifecycleReport.interventions). */
+  interventions?: number;
   violations: Violation[];
   durationMs: number;
   /** Each lifecycle, by its index in the run (the n-th seed drawn from `seed`). */
@@ -50,6 +52,7 @@ export function emptyReport(seed: number, lanes: number, commit?: string): Chaos
     faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     killPoints: {},
     missedKills: 0,
+    interventions: 0,
     violations: [],
     durationMs: 0,
     runs: [],
@@ -65,6 +68,7 @@ function add(report: ChaosReport, run: LifecycleReport & { index: number }): voi
   for (const [kind, n] of Object.entries(run.faults)) report.faults[kind as FaultKind] = (report.faults[kind as FaultKind] ?? 0) + n;
   for (const [point, n] of Object.entries(run.killPoints)) report.killPoints[point] = (report.killPoints[point] ?? 0) + n;
   report.missedKills += run.missedKills;
+  report.interventions = (report.interventions ?? 0) + (run.interventions?.length ?? 0);
   report.violations.push(...run.violations);
 }
 
@@ -98,7 +102,7 @@ export async function runChaos(options: ChaosOptions, seed: number, runs: number
       const rng = seeds[index]!;
       options.log(`lifecycle ${index + 1}/${runs} (seed ${rng.seed}) started`);
       const run = await new Lifecycle(env, rng, index).run();
-      options.log(`lifecycle ${index + 1}/${runs} (seed ${rng.seed}):\n  ${run.steps.join('\n  ')}\n  ${run.violations.length} violation(s), ${(run.durationMs / 1000).toFixed(0)} s`);
+      options.log(`lifecycle ${index + 1}/${runs} (seed ${rng.seed}):\n  ${run.steps.join('\n  ')}\n  ${(run.interventions ?? []).map((i) => `by hand: ${i}\n  `).join('')}${run.violations.length} violation(s), ${(run.durationMs / 1000).toFixed(0)} s`);
       add(report, { ...run, index });
       report.durationMs = priorMs + Date.now() - started;
       onProgress?.(report);

@@ -12,7 +12,7 @@ import { readRestoreRecord } from '../../lib/restore/record';
 import { createRestore, restoreServiceDeps } from '../../lib/restore/service';
 import type { BackupStore } from '../../lib/store/backup-store';
 import { storeResolver } from '../../lib/store/resolver';
-import { volumeSnapshotsPath } from '../../lib/csi/snapshot-api';
+import { PVC_SOURCE_FINALIZER, volumeSnapshotsPath, type VolumeSnapshot } from '../../lib/csi/snapshot-api';
 import type { RestartableComponent } from '../bed/bed';
 import { minioClient } from '../bed/minio-client';
 import type { LedgerState } from '../bed/simulator/ledger';
@@ -27,6 +27,7 @@ import { KillPoints } from './kill-points';
 import { invoke, offsetPastLease, progressOf, type InvocationResult, type Job, type KillPoint } from './jobs';
 import type { Prng } from './prng';
 import type { SimulatorFaults } from './simulator-faults';
+import { removeFinalizerPatch, staleSourceFinalizers } from './stale-finalizers';
 
 /**
  * One randomized lifecycle on the bed: a namespace in alpha with volumes of one or both
@@ -108,6 +109,11 @@ export interface LifecycleReport {
   invocations: number;
   violations: Violation[];
   durationMs: number;
+  /**
+   * What the harness did by hand, as an operator would, for a fault of the bed's own
+   * components that no Skiff invocation can mend (stale-finalizers.ts).
+   */
+  interventions?: string[];
   error?: string;
 }
 
@@ -529,6 +535,22 @@ export class Lifecycle {
     return `namespace ${ns?.status?.phase ?? 'unreadable'}; conditions: ${conditions.join('; ') || 'none'}; left: ${left.join(', ') || 'nothing'}`;
   }
 
+  /**
+   * Removes the pvc-as-source-protection finalizers the snapshot-controller left on
+   * claims no VolumeSnapshot is cut from (stale-finalizers.ts), as an operator would,
+   * and records each in the report; answers whether there were any.
+   */
+  private async removeStaleSourceFinalizers(cluster: string, namespace: string): Promise<boolean> {
+    const client = this.clients[cluster]!;
+    const claims = await listAll(client, `/api/v1/namespaces/${namespace}/persistentvolumeclaims`);
+    const stale = staleSourceFinalizers(claims, await listAll<VolumeSnapshot>(client, volumeSnapshotsPath(namespace)));
+    for (const name of stale) {
+      await client.patch(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`, removeFinalizerPatch(claims.find((c) => c.metadata.name === name)!, PVC_SOURCE_FINALIZER), 'json');
+      (this.report.interventions ??= []).push(`${this.step}: removed the snapshot-controller's stale ${PVC_SOURCE_FINALIZER} from PVC ${cluster}/${namespace}/${name}`);
+    }
+    return stale.length > 0;
+  }
+
   private async deleteNamespace(cluster: string, namespace: string): Promise<void> {
     const client = this.clients[cluster]!;
     const path = `/api/v1/namespaces/${namespace}`;
@@ -537,8 +559,13 @@ export class Lifecycle {
     // off for up to a minute each time (client-go's reflector: 0.8–30 s, doubled by
     // jitter), and the namespace controller sees nothing meanwhile.
     const gone = () => client.get(path).then(() => false, (e: unknown) => (isNotFound(e) ? true : Promise.reject(e)));
-    await waitFor(gone, { what: `namespace ${cluster}/${namespace} gone`, timeoutMs: 240_000 }).catch(async (error: unknown) => {
-      throw new Error(`${(error as Error).message}; ${await this.whatHoldsNamespace(client, namespace)}`);
+    const wait = (timeoutMs: number) =>
+      waitFor(gone, { what: `namespace ${cluster}/${namespace} gone`, timeoutMs }).catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}; ${await this.whatHoldsNamespace(client, namespace)}`);
+      });
+    await wait(240_000).catch(async (error: unknown) => {
+      if (!(await this.calm(() => this.removeStaleSourceFinalizers(cluster, namespace)))) throw error;
+      await wait(120_000);
     });
     // Its volumes go after the namespace (reclaim Delete); wait for the PVs too.
     await waitFor(

@@ -74,6 +74,8 @@ async function main(): Promise<number> {
     console.log(`\nlifecycles: ${report.lifecycles} of ${runs} (${report.failedLifecycles} stopped by an error), steps: ${report.steps}, job invocations: ${report.invocations}`);
     console.log(`faults injected: ${JSON.stringify(report.faults)}`);
     console.log(`kill points hit: ${JSON.stringify(report.killPoints)} (missed: ${report.missedKills})`);
+    console.log(`done by hand (faults of the bed's own components): ${report.interventions ?? 0}`);
+    for (const run of report.runs) for (const i of run.interventions ?? []) console.log(`  seed ${run.seed} ${i}`);
     console.log(`violations: ${report.violations.length}`);
     for (const v of report.violations) console.log(`  seed ${v.seed} ${v.step}: ${v.detail}`);
     console.log(`duration: ${(report.durationMs / 1000).toFixed(0)} s; report: ${reportPath}; job output: ${logDir}`);
