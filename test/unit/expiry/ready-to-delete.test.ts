@@ -40,9 +40,9 @@ describe('Function: readyToDelete', () => {
     { case: 'a failed cut (no handle to free)', content: content({ handle: '', source: 'volume' }), claim: undefined, ready: true },
     { case: 'claim bound both ways', content: content(), claim: { snapshot: snapshot('skiff-expiry-1') }, ready: true },
     { case: 'claim whose status does not name the content yet', content: content(), claim: { snapshot: snapshot(undefined) }, ready: false },
-    { case: 'claim whose status names another content', content: content(), claim: { snapshot: snapshot('other') }, ready: false },
+    { case: 'claim bound to another content (never binds it)', content: content(), claim: { snapshot: snapshot('other') }, ready: true },
     { case: 'content whose ref has no uid yet', content: content({ refUid: '' }), claim: { snapshot: snapshot('skiff-expiry-1') }, ready: false },
-    { case: 'content whose ref has a gone claim\'s uid', content: content({ refUid: 'gone' }), claim: { snapshot: snapshot('skiff-expiry-1') }, ready: false },
+    { case: 'content whose ref has a gone claim\'s uid (never binds)', content: content({ refUid: 'gone' }), claim: { snapshot: snapshot(undefined) }, ready: true },
     { case: 'claim already gone', content: content(), claim: { snapshot: undefined }, ready: true },
   ])('$case: $ready', ({ content, claim, ready }) => {
     expect(readyToDelete(content, claim)).toBe(ready);
