@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock';
 import { logger } from '../core/logger';
 import { staticContentFor, staticVolumeSnapshotFor } from '../csi/builders';
 import { deleteContentPatch } from '../csi/deletion-policy';
+import { beingDeletedPatch } from '../csi/stalled-deletion';
 import { volumeSnapshotContentPath, volumeSnapshotPath, volumeSnapshotsPath, SNAPSHOT_API_VERSION, type VolumeSnapshot, type VolumeSnapshotContent } from '../csi/snapshot-api';
 import { watchByList } from '../csi/watch';
 import type { KubeClient } from '../kube/client';
@@ -124,6 +125,8 @@ async function runOne(deps: ExecuteDeps, action: ExpiryAction): Promise<string |
       return gone404(() => client(deps, action.cluster).delete(volumeSnapshotPath(action.namespace, action.name)));
     case 'deleteContent':
       return gone404(() => client(deps, action.cluster).delete(volumeSnapshotContentPath(action.content)));
+    case 'setBeingDeletedAnnotation':
+      return gone404(() => client(deps, action.cluster).patch(volumeSnapshotContentPath(action.content), beingDeletedPatch(), 'merge'));
     case 'claimContent': {
       if (action.repointFrom) {
         // The ref's uid names a VolumeSnapshot that is gone (or its namespace is gone); the

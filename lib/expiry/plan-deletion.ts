@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { VolumeSnapshotContent } from '../csi/snapshot-api';
+import { BEING_DELETED_ANNOTATION, deletionStalled } from '../csi/stalled-deletion';
 import type { ObjectStoreLayout } from '../store/layout';
 import { backupLabelValue, BACKUP_NAME_LABEL } from '../velero/labels';
 import { isReachable, type ClusterInventory, type ClusterView } from './inventory';
@@ -193,8 +194,8 @@ function releaseContent(backup: string, view: ClusterInventory, content: VolumeS
   if (content.spec.deletionPolicy !== 'Delete') {
     actions.push({ kind: 'setDeletionPolicyDelete', backup, cluster, object, content: name, why: `deleting it then ${frees}` });
   }
+  const bound = boundSnapshot(view, content);
   if (content.metadata.deletionTimestamp === undefined) {
-    const bound = boundSnapshot(view, content);
     const ref = content.spec.volumeSnapshotRef ?? {};
     if (bound) {
       actions.push(deleteSnapshotAction(backup, cluster, bound, name, `bound to ${object}: the snapshot-controller deletes the content with it (a bound content deleted alone stays stuck)`));
@@ -228,6 +229,12 @@ function releaseContent(backup: string, view: ClusterInventory, content: VolumeS
     } else {
       actions.push({ kind: 'deleteContent', backup, cluster, object, content: name, why: `no VolumeSnapshot is bound to it and it ${frees}` });
     }
+  } else if (bound) {
+    // Deleted while bound: the CSI sidecar acts only once the snapshot-controller marks it, which it does when the VolumeSnapshot goes.
+    actions.push(deleteSnapshotAction(backup, cluster, bound, name, `${object} is being deleted while bound to it; the snapshot-controller lets the driver delete the content only once it goes`));
+  } else if (deletionStalled(content, view.snapshots)) {
+    const why = `being deleted, but without the snapshot-controller's ${BEING_DELETED_ANNOTATION} annotation and with its VolumeSnapshot gone, so the CSI sidecar would never act on it; set as the controller meant to, deleting it then ${frees}`;
+    actions.push({ kind: 'setBeingDeletedAnnotation', backup, cluster, object, content: name, why });
   }
   actions.push({ kind: 'waitUntilContentGone', backup, cluster, object, content: name, why: `gone means the driver ${handle ? 'deleted the storage snapshot' : 'let it go'}` });
   return actions;

@@ -32,6 +32,8 @@ export type ExpiryAction =
    * other VolumeSnapshot to it then).
    */
   | (ActionBase & { kind: 'claimContent'; cluster: string; namespace: string; name: string; content: string; repointFrom?: string })
+  /** A content being deleted that the CSI sidecar waits on forever without the annotation (csi/stalled-deletion.ts). */
+  | (ActionBase & { kind: 'setBeingDeletedAnnotation'; cluster: string; content: string })
   | (ActionBase & { kind: 'waitUntilContentGone'; cluster: string; content: string })
   | (ActionBase & { kind: 'deleteBackupData' })
   | (ActionBase & { kind: 'deleteProgressRecord'; resourceListParts: number })
@@ -53,6 +55,7 @@ export const ACTION_PHASES: readonly ExpiryActionKind[] = [
   'claimContent',
   'deleteVolumeSnapshot',
   'deleteContent',
+  'setBeingDeletedAnnotation',
   'waitUntilContentGone',
   'deleteBackupData',
   'deleteProgressRecord',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { VolumeSnapshotContent } from '../../../lib/csi/snapshot-api';
+import { BEING_DELETED_ANNOTATION } from '../../../lib/csi/stalled-deletion';
+import { CONTENT_FINALIZER, type VolumeSnapshotContent } from '../../../lib/csi/snapshot-api';
 import type { ClaimObject, ClusterInventory, ClusterView, VolumeObject } from '../../../lib/expiry/inventory';
 import type { DeletionCandidate, ExpiryAction } from '../../../lib/expiry/plan';
 import { inPhaseOrder } from '../../../lib/expiry/plan';
@@ -95,10 +96,22 @@ describe('Function: planDeletion', () => {
       steps: ['claimContent alpha VolumeSnapshot/app/vs-c1', 'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
     },
     {
-      case: 'being deleted while Retain: flipped, then waited for, not deleted again',
-      content: backupContent('c1', 'h1').deleting('snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection'),
+      case: 'being deleted while Retain, as the snapshot-controller deletes it: flipped, then waited for, not deleted again',
+      content: backupContent('c1', 'h1').annotations({ [BEING_DELETED_ANNOTATION]: 'yes' }).deleting(CONTENT_FINALIZER),
       snapshots: [],
       steps: ['setDeletionPolicyDelete alpha VolumeSnapshotContent/c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
+    },
+    {
+      case: 'being deleted while its VolumeSnapshot is still there (deleted directly): the VolumeSnapshot goes, so the snapshot-controller lets the driver act',
+      content: backupContent('c1', 'h1').deleting(CONTENT_FINALIZER),
+      snapshots: [forVolumeSnapshot('app', 'vs-c1').boundTo('c1').ready().result()],
+      steps: ['setDeletionPolicyDelete alpha VolumeSnapshotContent/c1', 'deleteVolumeSnapshot alpha VolumeSnapshot/app/vs-c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
+    },
+    {
+      case: 'being deleted without the being-deleted annotation, its VolumeSnapshot gone (the sidecar would wait forever): flipped, annotated, waited for',
+      content: backupContent('c1', 'h1').deleting(CONTENT_FINALIZER),
+      snapshots: [],
+      steps: ['setDeletionPolicyDelete alpha VolumeSnapshotContent/c1', 'setBeingDeletedAnnotation alpha VolumeSnapshotContent/c1', 'waitUntilContentGone alpha VolumeSnapshotContent/c1'],
     },
   ])('$case', ({ content, snapshots, steps }) => {
     const c = content.result();
