@@ -223,9 +223,11 @@ export class Lifecycle {
         spec: { storageClassName, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       });
     }
+    // Four minutes, as for a namespace's deletion: the controller manager binds the claims,
+    // and after an API server restart its informers may see nothing for a minute or more.
     await waitFor(
       async () => (await listAll(alpha, `/api/v1/namespaces/${this.namespace}/persistentvolumeclaims`)).every((c) => (c.status as { phase?: string })?.phase === 'Bound'),
-      { what: `PVCs of ${this.namespace} bound`, timeoutMs: 60_000 },
+      { what: `PVCs of ${this.namespace} bound`, timeoutMs: 240_000 },
     );
   }
 
