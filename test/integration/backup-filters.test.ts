@@ -4,7 +4,7 @@ import type { SkiffConfig } from '../../lib/config';
 import type { KubeClient } from '../../lib/kube/client';
 import { collectionPath, discoverResources, groupResource } from '../../lib/kube/discovery';
 import { listAll } from '../../lib/kube/list-all';
-import { uniqueName } from '../bed/context';
+import { uniqueName, waitFor } from '../bed/context';
 import { bedConfig, clusterClient, getBytes, observedDeps, pathsOf, requestBackup, tarEntries } from './backup-helpers';
 
 /**
@@ -43,6 +43,11 @@ beforeAll(async () => {
     await client.create(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'cm-db', labels: { app: 'db', suite: base } }, data: { k: 'v' } });
     await client.create(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'cm-plain' }, data: { k: 'v' } });
     await client.create(`/api/v1/namespaces/${ns}/secrets`, { metadata: { name: 's-web', labels: { app: 'web', suite: base } }, stringData: { k: 'v' } });
+  }
+  // The controller manager publishes kube-root-ca.crt into each new namespace a moment
+  // later; the inventory must hold it, as the backups will.
+  for (const ns of [a, b, c, outside]) {
+    await waitFor(() => client.get(`/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`).then(() => true, () => false), { what: `kube-root-ca.crt in ${ns}`, timeoutMs: 60_000 });
   }
   // The glob reaches this namespace only if it matches `<base>-*`; keep it in the inventory to prove it stays out.
   const resources = (await discoverResources(client)).filter(
