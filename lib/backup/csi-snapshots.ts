@@ -115,6 +115,15 @@ export interface TakeCsiSnapshotsOptions {
   volumePolicies?: ResourcePolicies;
   /** How long a failed snapshot's cleanup waits for its VolumeSnapshot to be gone. Default 60 s. */
   cleanupTimeoutMs?: number;
+  /**
+   * Whether the function must stop soon (asked before each look): then no more
+   * VolumeSnapshots are created, the ones still being cut are left as they are, and
+   * takeCsiSnapshots answers 'paused'. The next invocation takes them over
+   * (csi-resume.ts), their csiSnapshotTimeout counted from their creation, so a
+   * snapshot may take longer than one invocation lasts. One that failed before the
+   * pause was taken back and is tried again then, as after an interruption.
+   */
+  shouldPause?: () => boolean;
 }
 
 /** Everything a backup needs from its snapshots. */
@@ -144,14 +153,25 @@ export interface CsiSnapshotsResult {
 const DEFAULT_CONCURRENCY = 50;
 const DEFAULT_CLEANUP_TIMEOUT_MS = 60_000;
 
-/** Takes the CSI snapshots of a backup's PVCs; never throws for one PVC's trouble, only for the lists it needs. */
-export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promise<CsiSnapshotsResult> {
+/**
+ * Takes the CSI snapshots of a backup's PVCs; never throws for one PVC's trouble, only
+ * for the lists it needs. Answers 'paused' when options.shouldPause said to stop first.
+ */
+export async function takeCsiSnapshots(options: TakeCsiSnapshotsOptions): Promise<CsiSnapshotsResult | 'paused'> {
   const requestsBefore = options.client.requestCount;
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now().getTime();
   const plans = options.pvcs.length === 0 ? [] : planCsiSnapshots(await planInput(options));
   const run = new SnapshotRun(options, plans);
   const outcomes = await run.execute();
+  if (outcomes === 'paused') {
+    logger.info('CSI snapshots still being cut: the next invocation takes them over', {
+      cluster: options.client.cluster,
+      backup: options.backup.name,
+      ms: clock.now().getTime() - startedAt,
+    });
+    return 'paused';
+  }
   const counts = countCsiSnapshots(outcomes);
   const result: CsiSnapshotsResult = {
     outcomes,
@@ -265,9 +285,15 @@ class SnapshotRun {
     return this.clock.now().getTime();
   }
 
-  async execute(): Promise<CsiSnapshotOutcome[]> {
+  /** The outcomes, one per plan; 'paused' when the function must stop first (options.shouldPause). */
+  async execute(): Promise<CsiSnapshotOutcome[] | 'paused'> {
     await this.adoptEarlierSnapshots();
+    let paused = false;
     while (this.queue.length > 0 || this.pending.length > 0) {
+      if (this.options.shouldPause?.()) {
+        paused = true;
+        break;
+      }
       await this.startSnapshots();
       if (this.pending.length === 0) continue;
       const now = this.ms();
@@ -285,7 +311,7 @@ class SnapshotRun {
     }
     await Promise.all(this.cleanups);
     await this.progressChain;
-    return this.outcomes.map((outcome) => outcome!);
+    return paused ? 'paused' : this.outcomes.map((outcome) => outcome!);
   }
 
   /**

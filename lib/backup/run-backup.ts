@@ -26,7 +26,9 @@ export type SnapshotTaker = (input: {
   pvcs: KubeObject[];
   log: BackupLog;
   onProgress: (progress: SnapshotProgress) => Promise<void>;
-}) => Promise<SnapshotStageResult>;
+  /** Whether the function must stop soon: then the snapshots still being cut are left to the next invocation. */
+  shouldPause: () => boolean;
+}) => Promise<SnapshotStageResult | 'paused'>;
 
 export interface BackupRunnerDeps {
   store: BackupStore;
@@ -80,7 +82,10 @@ export async function runBackup(deps: BackupRunnerDeps, name: string): Promise<R
     if (run.record.stage === 'Snapshots') {
       warnUndiscoverable(run.record, problems, run.log);
       warnMissingNamespaces(run.record, missingNamespaces, run.log);
-      await snapshotStage(run, client, filters, resources);
+      if ((await snapshotStage(run, client, filters, resources)) === 'paused') {
+        await run.release();
+        return { state: 'paused' };
+      }
     }
     if (run.record.stage === 'Resources' && (await resourcesStage(run, client, filters, resources)) === 'paused') {
       await run.release();
@@ -127,14 +132,18 @@ class BackupRun {
   readonly shouldPause = (): boolean => this.deps.remainingMs() < (this.deps.safetyMarginMs ?? 60_000);
 }
 
-/** Takes the CSI snapshots (or records that there are none) and moves on to the resources. */
-async function snapshotStage(run: BackupRun, client: KubeClient, filters: BackupFilters, resources: readonly ApiResource[]): Promise<void> {
+/**
+ * Takes the CSI snapshots (or records that there are none) and moves on to the
+ * resources; 'paused' when the function's time runs out while snapshots are still
+ * being cut (the stage stays Snapshots, and the next invocation takes them over).
+ */
+async function snapshotStage(run: BackupRun, client: KubeClient, filters: BackupFilters, resources: readonly ApiResource[]): Promise<'done' | 'paused'> {
   const { record, log } = run;
   warnTerminatingNamespaces(record, filters, log);
   if (record.attempts > 1) log.info('backup continued', { cluster: record.cluster, attempt: record.attempts });
   const pvcs = await includedPvcs(client, record, filters, resources);
   // A volume policy's snapshot action applies even with snapshotVolumes false, as in Velero.
-  record.snapshots =
+  const snapshots =
     record.backup.spec.snapshotVolumes === false && !record.backup.spec.resourcePolicy
       ? emptySnapshots(pvcs)
       : await run.deps.takeSnapshots({
@@ -149,13 +158,20 @@ async function snapshotStage(run: BackupRun, client: KubeClient, filters: Backup
             // Shown by GET /backups/{name} while the snapshots are being cut.
             await run.checkpoint();
           },
+          shouldPause: run.shouldPause,
         });
+  if (snapshots === 'paused') {
+    log.info('snapshots still being cut as the function time runs out; the next invocation takes them over');
+    return 'paused';
+  }
+  record.snapshots = snapshots;
   record.backup.status.csiVolumeSnapshotsAttempted = record.snapshots.attempted;
   record.backup.status.csiVolumeSnapshotsCompleted = record.snapshots.completed;
   record.stage = 'Resources';
   // Snapshots taken must never be taken again; with none, the tarball stage's first
   // checkpoint records this stage's end as well, one write less.
   if (record.snapshots.attempted > 0) await run.checkpoint();
+  return 'done';
 }
 
 /** Streams the resources into the tarball; 'paused' when the function's time runs out first. */

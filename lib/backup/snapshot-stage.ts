@@ -12,7 +12,7 @@ import { readVolumePolicies } from './volume-policies';
  * their warnings and errors merged into the backup's results, and the objects the
  * tarball and the CSI lists need.
  */
-export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pvcs, log, onProgress }) => {
+export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pvcs, log, onProgress, shouldPause }) => {
   const { metadata, spec } = record.backup;
   const volumePolicies = await readVolumePolicies(client, record.backup);
   log.info('taking CSI snapshots', { pvcs: pvcs.length, ...(volumePolicies ? { volumePolicies: volumePolicies.source } : {}) });
@@ -22,7 +22,9 @@ export const takeSnapshotsForBackup: SnapshotTaker = async ({ client, record, pv
     backup: { name: metadata.name, ...(metadata.annotations ? { annotations: metadata.annotations } : {}), spec },
     pvcs: pvcs as Parameters<typeof takeCsiSnapshots>[0]['pvcs'],
     onProgress: (progress) => onProgress({ ...progress }),
+    shouldPause,
   });
+  if (result === 'paused') return 'paused';
   mergeResult(record.results.errors, result.results.errors);
   mergeResult(record.results.warnings, result.results.warnings);
   const pvcAdditions: SnapshotStageResult['pvcAdditions'] = {};

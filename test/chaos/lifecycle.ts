@@ -223,8 +223,10 @@ export class Lifecycle {
         spec: { storageClassName, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       });
     }
-    // Four minutes, as for a namespace's deletion: the controller manager binds the claims,
-    // and after an API server restart its informers may see nothing for a minute or more.
+    // Four minutes, as for a namespace's deletion: the storage simulator provisions the
+    // volumes and the controller manager binds them, and after an API server restart
+    // either one's informers may see nothing for a minute or more (chaos seed 20261207:
+    // lifecycle 413 bound after about 3 min, 674 provisioned after 60 s).
     await waitFor(
       async () => (await listAll(alpha, `/api/v1/namespaces/${this.namespace}/persistentvolumeclaims`)).every((c) => (c.status as { phase?: string })?.phase === 'Bound'),
       { what: `PVCs of ${this.namespace} bound`, timeoutMs: 240_000 },

@@ -122,6 +122,7 @@ async function snapshotsOf(
     pvcs,
     onProgress,
   });
+  if (result === 'paused') throw new Error('takeCsiSnapshots paused, though nothing asked it to');
   const endedAt = Date.now();
   return { result, ms: performance.now() - started, endedAt };
 }
