@@ -108,8 +108,10 @@ async function start(location: string, backup: string): Promise<void> {
  * DELETE, or `serverless invoke -f expiry --data '{"location":"default","dryRun":true}'`),
  * which answers the plan, the action log and what was deleted, or `{ error, message, issues }`.
  */
-export const handler = httpOrInvocation(http, async (event) => {
+export const handler = httpOrInvocation(http, async (event, context) => {
   const parsed = runRequest.safeParse(event ?? {});
   if (!parsed.success) throw new ValidationError('expiry request', fieldIssuesFromZod(parsed.error));
-  return await runExpiry(deps, parsed.data);
+  // Waits end a minute before the function's timeout, so the run records what it waits on.
+  const deadline = context?.getRemainingTimeInMillis ? { remainingMs: () => context.getRemainingTimeInMillis(), stopMarginMs: 60_000 } : undefined;
+  return await runExpiry({ ...deps, ...(deadline ? { deadline } : {}) }, parsed.data);
 });

@@ -37,6 +37,11 @@ export interface ExecuteDeps {
   clock: Clock;
   /** How long to wait, per wait, for the driver (a temporary content looked up, contents gone), in ms. */
   waitTimeoutMs: number;
+  /**
+   * Milliseconds left before the function is stopped, and how long before that the
+   * waits end (ms), so the run still records what it waits on; no limit when absent.
+   */
+  deadline?: { remainingMs: () => number; stopMarginMs: number };
   /** The marker a writeDeletionMarker action writes for a backup. */
   markerFor: (backup: string, cause: DeletionMarker['cause']) => DeletionMarker;
   /**
@@ -88,6 +93,16 @@ function groups(actions: readonly ExpiryAction[]): Group[] {
 }
 
 type Result = { ok: boolean; detail?: string };
+
+/**
+ * How long the next wait may last, in ms: waitTimeoutMs, or less when the function's
+ * time runs out first (stopMarginMs before it); 0 leaves one look. What a shortened wait
+ * leaves is left for the next run, as after any wait that ran out.
+ */
+export function waitBudgetMs(deps: Pick<ExecuteDeps, 'waitTimeoutMs' | 'deadline'>): number {
+  if (!deps.deadline) return deps.waitTimeoutMs;
+  return Math.max(0, Math.min(deps.waitTimeoutMs, deps.deadline.remainingMs() - deps.deadline.stopMarginMs));
+}
 
 async function runGroup(deps: ExecuteDeps, kind: ExpiryAction['kind'], actions: ExpiryAction[]): Promise<[ExpiryAction, Result][]> {
   switch (kind) {
@@ -227,7 +242,8 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
     if (result.ok) created.push(action);
   }
   for (const [cluster, waiting] of byCluster(created)) {
-    const { settled, pending } = await watchByList<VolumeSnapshotContent, string>({
+    const timeoutMs = waitBudgetMs(deps);
+    const { settled } = await watchByList<VolumeSnapshotContent, string>({
       list: () => listContents(client(deps, cluster)),
       keys: waiting.map((a) => a.content),
       keyOf: (c) => c.metadata.name,
@@ -238,7 +254,7 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
         return undefined;
       },
       clock: deps.clock,
-      timeoutMs: deps.waitTimeoutMs,
+      timeoutMs,
       what: `temporary VolumeSnapshotContents in cluster ${cluster}`,
     });
     for (const action of waiting) {
@@ -247,7 +263,7 @@ async function createTemporaryContents(deps: ExecuteDeps, actions: ExpiryAction[
         action,
         verdict
           ? { ok: true, detail: verdict }
-          : { ok: false, detail: `driver ${action.driver} did not look it up within ${Math.round(deps.waitTimeoutMs / 1000)}s; it is left for the next run` },
+          : { ok: false, detail: `driver ${action.driver} did not look it up within ${Math.round(timeoutMs / 1000)}s; it is left for the next run` },
       );
     }
   }
@@ -271,6 +287,7 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
     // The VolumeSnapshot each content is freed through, looked at with the contents.
     const claimedBy = new Map(waiting.flatMap((a) => (a.kind === 'deleteVolumeSnapshot' ? [[a.content, `${a.namespace}/${a.name}`] as const] : [])));
     let snapshots = new Map<string, VolumeSnapshot>();
+    const timeoutMs = waitBudgetMs(deps);
     const { settled } = await watchByList<VolumeSnapshotContent, true>({
       list: async () => {
         const [contents, listed] = await Promise.all([listContents(kube), claimedBy.size > 0 ? listAll<VolumeSnapshot>(kube, volumeSnapshotsPath()) : []]);
@@ -284,7 +301,7 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
         return readyToDelete(c, claim ? { snapshot: snapshots.get(claim) } : undefined) ? true : undefined;
       },
       clock: deps.clock,
-      timeoutMs: deps.waitTimeoutMs,
+      timeoutMs,
       what: `the snapshot-controller's finalizer on VolumeSnapshotContents in cluster ${cluster}`,
     });
     for (const action of waiting) {
@@ -296,7 +313,7 @@ async function deleteHeldContents(deps: ExecuteDeps, actions: ExpiryAction[]): P
           : {
               ok: false,
               detail:
-                `VolumeSnapshotContent ${content} was not confirmed by its driver, held by the snapshot-controller's finalizer and bound to its VolumeSnapshot within ${Math.round(deps.waitTimeoutMs / 1000)}s ` +
+                `VolumeSnapshotContent ${content} was not confirmed by its driver, held by the snapshot-controller's finalizer and bound to its VolumeSnapshot within ${Math.round(timeoutMs / 1000)}s ` +
                 '(is its VolumeSnapshot bound to it?); deleted now, it would go without the driver deleting the snapshot; the next run tries again',
             },
       );
@@ -311,6 +328,7 @@ async function waitUntilGone(deps: ExecuteDeps, actions: ExpiryAction[]): Promis
   for (const [cluster, waiting] of byCluster(actions)) {
     const names = [...new Set(waiting.map((a) => (a as { content: string }).content))];
     let outcome: Awaited<ReturnType<typeof watchByList<VolumeSnapshotContent, true>>>;
+    const timeoutMs = waitBudgetMs(deps);
     try {
       outcome = await watchByList<VolumeSnapshotContent, true>({
         list: () => listContents(client(deps, cluster)),
@@ -318,7 +336,7 @@ async function waitUntilGone(deps: ExecuteDeps, actions: ExpiryAction[]): Promis
         keyOf: (c) => c.metadata.name,
         settle: (_, c) => (c ? undefined : true),
         clock: deps.clock,
-        timeoutMs: deps.waitTimeoutMs,
+        timeoutMs,
         what: `VolumeSnapshotContents being deleted in cluster ${cluster}`,
       });
     } catch (error) {
@@ -327,7 +345,7 @@ async function waitUntilGone(deps: ExecuteDeps, actions: ExpiryAction[]): Promis
     }
     for (const action of waiting) {
       const name = (action as { content: string }).content;
-      results.set(action, outcome.settled.has(name) ? { ok: true } : { ok: false, detail: stillThere(outcome.pending.get(name), deps.waitTimeoutMs) });
+      results.set(action, outcome.settled.has(name) ? { ok: true } : { ok: false, detail: stillThere(outcome.pending.get(name), timeoutMs) });
     }
   }
   return actions.map((action) => [action, results.get(action)!]);

@@ -32,6 +32,8 @@ export interface ExpiryDeps {
   clock: Clock;
   /** Longest wait for the drivers (temporary contents looked up, contents gone), per wait, in ms. */
   waitTimeoutMs: number;
+  /** The invocation's time left; waits end stopMarginMs before it (see execute.ts waitBudgetMs). */
+  deadline?: ExecuteDeps['deadline'];
   /** Called after each executed action; what it throws stops the run there (tests stop runs part way with it). */
   afterAction?: ExecuteDeps['afterAction'];
 }
@@ -84,6 +86,7 @@ export async function runExpiry(deps: ExpiryDeps, request: ExpiryRequest): Promi
         clients,
         clock: deps.clock,
         waitTimeoutMs: deps.waitTimeoutMs,
+        ...(deps.deadline ? { deadline: deps.deadline } : {}),
         markerFor: (backup) => markers.get(backup)!.marker,
         ...(deps.afterAction ? { afterAction: deps.afterAction } : {}),
       },

@@ -13,12 +13,12 @@ import { lambdaLogContext } from './log-context';
  */
 export function httpOrInvocation(
   http: (event: HttpApiEvent, context: Context) => Promise<unknown>,
-  invoke: (event: unknown) => Promise<unknown>,
+  invoke: (event: unknown, context?: Context) => Promise<unknown>,
 ) {
   return middy(async (event: unknown, context: Context) => {
     if (isHttpEvent(event)) return http(event, context);
     try {
-      return await invoke(event);
+      return await invoke(event, context);
     } catch (error) {
       return errorAnswer(error, context?.awsRequestId ?? 'local').body;
     }

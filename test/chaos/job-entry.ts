@@ -46,7 +46,8 @@ async function main(): Promise<unknown> {
     case 'sync':
       return runSync({ config, storeFor: storeResolver(config), connect: clusterConnector(config), clock, waitTimeoutMs: 30_000 }, JSON.parse(arg!));
     case 'expiry': {
-      const result = await runExpiry({ ...expiryServiceDeps(config), clock, waitTimeoutMs: 30_000 }, JSON.parse(arg!));
+      const deadline = { remainingMs, stopMarginMs: Math.min(5_000, budgetMs / 4) };
+      const result = await runExpiry({ ...expiryServiceDeps(config), clock, waitTimeoutMs: 30_000, deadline }, JSON.parse(arg!));
       return {
         deleted: result.deleted,
         unfinished: result.unfinished,
