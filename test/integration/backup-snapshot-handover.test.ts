@@ -23,6 +23,9 @@ import { bedConfig, clusterClient, observedDeps, requestBackup, simulatorConfig 
 const SNAPSHOT_DELAY_MS = 8_000;
 const BUDGET_MS = 4_000;
 
+/** The bed's Longhorn-like driver has two classes: the backup names one, as Velero's annotation does. */
+const CLASS = { 'velero.io/csi-volumesnapshot-class_driver.longhorn.io': 'sim-longhorn-delete' };
+
 let config: SkiffConfig;
 let client: KubeClient;
 let namespace: string;
@@ -44,7 +47,7 @@ beforeAll(async () => {
 afterAll(() => client?.close());
 
 it('stops before its time limit while a snapshot is still being cut, and the next invocation completes the backup with that one snapshot', async () => {
-  const name = await requestBackup(config, { cluster: 'alpha', includedNamespaces: [namespace], ttl: '24h' });
+  const name = await requestBackup(config, { cluster: 'alpha', includedNamespaces: [namespace], ttl: '24h', annotations: CLASS });
   const store = storeResolver(config)('default');
   const previous = await simulatorConfig({ snapshotDelayMs: SNAPSHOT_DELAY_MS });
   let takenOver: string | undefined;

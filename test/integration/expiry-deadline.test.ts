@@ -20,6 +20,9 @@ import { bedConfig, clusterClient, objectKeys, observedDeps, simulatorConfig } f
 const DELETE_DELAY_MS = 15_000;
 const BUDGET_MS = 6_000;
 
+/** The bed's Longhorn-like driver has two classes: the backup names one, as Velero's annotation does. */
+const CLASS = { 'velero.io/csi-volumesnapshot-class_driver.longhorn.io': 'sim-longhorn-delete' };
+
 let config: SkiffConfig;
 let bucket: string;
 let alpha: KubeClient;
@@ -38,7 +41,7 @@ beforeAll(async () => {
     what: 'PVC bound',
     timeoutMs: 60_000,
   });
-  name = (await createBackup(backupServiceDeps(config), { cluster: 'alpha', includedNamespaces: [namespace], ttl: '1s' })).name;
+  name = (await createBackup(backupServiceDeps(config), { cluster: 'alpha', includedNamespaces: [namespace], ttl: '1s', annotations: CLASS })).name;
   const { deps } = await observedDeps(config, name, () => 600_000);
   expect(await runBackup(deps, name)).toEqual({ state: 'completed', phase: 'Completed' });
   const [content] = await storeResolver(config)('default').getCsiVolumeSnapshotContents(name);
