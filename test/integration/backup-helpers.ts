@@ -12,7 +12,7 @@ import { collectionPath, discoverResources, groupResource } from '../../lib/kube
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import { createBackupStore } from '../../lib/store/backup-store';
 import { createS3Client, type S3RequestCounter } from '../../lib/store/s3-client';
-import { bedState, freshBucket, s3Client, uniqueName, waitFor } from '../bed/context';
+import { bedState, freshBucket, freshNamespace, s3Client, uniqueName, waitFor } from '../bed/context';
 import { skiffConfigForBed } from '../bed/skiff-config';
 import { readTar } from '../support/tar';
 
@@ -273,4 +273,21 @@ export async function deleteCrd(client: KubeClient, name: string): Promise<void>
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
   await client.delete(path);
   await waitUntilGone(client, path, `CRD ${name} to be gone`);
+}
+
+/**
+ * A fresh namespace in `cluster` with one PVC `data` of `storageClassName` (1Gi),
+ * waited for until it is Bound; answers the namespace's name.
+ */
+export async function namespaceWithBoundPvc(client: KubeClient, cluster: string, prefix: string, storageClassName: string): Promise<string> {
+  const namespace = await freshNamespace(cluster, prefix);
+  await client.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+    metadata: { name: 'data' },
+    spec: { storageClassName, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  });
+  await waitFor(async () => (await client.get<KubeObject & { status?: { phase?: string } }>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data`)).status?.phase === 'Bound', {
+    what: `PVC ${namespace}/data bound`,
+    timeoutMs: 60_000,
+  });
+  return namespace;
 }

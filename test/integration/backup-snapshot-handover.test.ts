@@ -8,8 +8,8 @@ import type { KubeClient } from '../../lib/kube/client';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import { storeResolver } from '../../lib/store/resolver';
 import { backupLabelSelector } from '../../lib/velero/labels';
-import { freshNamespace, ledger, waitFor } from '../bed/context';
-import { bedConfig, clusterClient, observedDeps, requestBackup, simulatorConfig } from './backup-helpers';
+import { ledger } from '../bed/context';
+import { bedConfig, clusterClient, namespaceWithBoundPvc, observedDeps, requestBackup, simulatorConfig } from './backup-helpers';
 
 /**
  * A snapshot that takes longer than the function has left. The invocation must stop
@@ -33,15 +33,7 @@ let namespace: string;
 beforeAll(async () => {
   ({ config } = await bedConfig('backup-handover'));
   client = await clusterClient(config);
-  namespace = await freshNamespace('alpha', 'handover');
-  await client.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
-    metadata: { name: 'data' },
-    spec: { storageClassName: 'sim-longhorn', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-  });
-  await waitFor(async () => (await client.get<KubeObject & { status?: { phase?: string } }>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data`)).status?.phase === 'Bound', {
-    what: `PVC ${namespace}/data bound`,
-    timeoutMs: 60_000,
-  });
+  namespace = await namespaceWithBoundPvc(client, 'alpha', 'handover', 'sim-longhorn');
 }, 90_000);
 
 afterAll(() => client?.close());

@@ -6,8 +6,8 @@ import { systemClock } from '../../lib/core/clock';
 import { expiryServiceDeps, runExpiry } from '../../lib/expiry/service';
 import type { KubeClient } from '../../lib/kube/client';
 import { storeResolver } from '../../lib/store/resolver';
-import { freshNamespace, ledger, waitFor } from '../bed/context';
-import { bedConfig, clusterClient, objectKeys, observedDeps, simulatorConfig } from './backup-helpers';
+import { ledger } from '../bed/context';
+import { bedConfig, clusterClient, namespaceWithBoundPvc, objectKeys, observedDeps, simulatorConfig } from './backup-helpers';
 
 /**
  * An expiry run whose function's time runs out while the storage is still deleting a
@@ -32,15 +32,7 @@ let handle: string;
 beforeAll(async () => {
   ({ config, bucket } = await bedConfig('expiry-deadline'));
   alpha = await clusterClient(config, 'alpha');
-  const namespace = await freshNamespace('alpha', 'deadline');
-  await alpha.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
-    metadata: { name: 'data' },
-    spec: { storageClassName: 'sim-longhorn', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-  });
-  await waitFor(async () => (await alpha.get<{ status?: { phase?: string } }>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data`)).status?.phase === 'Bound', {
-    what: 'PVC bound',
-    timeoutMs: 60_000,
-  });
+  const namespace = await namespaceWithBoundPvc(alpha, 'alpha', 'deadline', 'sim-longhorn');
   name = (await createBackup(backupServiceDeps(config), { cluster: 'alpha', includedNamespaces: [namespace], ttl: '1s', annotations: CLASS })).name;
   const { deps } = await observedDeps(config, name, () => 600_000);
   expect(await runBackup(deps, name)).toEqual({ state: 'completed', phase: 'Completed' });

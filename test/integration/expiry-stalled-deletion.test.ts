@@ -9,8 +9,8 @@ import { expiryServiceDeps, runExpiry } from '../../lib/expiry/service';
 import type { KubeClient } from '../../lib/kube/client';
 import { listAll } from '../../lib/kube/list-all';
 import { storeResolver } from '../../lib/store/resolver';
-import { freshNamespace, ledger, waitFor } from '../bed/context';
-import { bedConfig, clusterClient, objectKeys, observedDeps, waitUntilGone } from './backup-helpers';
+import { ledger } from '../bed/context';
+import { bedConfig, clusterClient, namespaceWithBoundPvc, objectKeys, observedDeps, waitUntilGone } from './backup-helpers';
 
 /**
  * Expiry of a backup whose content was deleted without the snapshot-controller's
@@ -33,15 +33,7 @@ let content: VolumeSnapshotContent;
 beforeAll(async () => {
   ({ config, bucket } = await bedConfig('expiry-stalled'));
   alpha = await clusterClient(config, 'alpha');
-  const namespace = await freshNamespace('alpha', 'stalled');
-  await alpha.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
-    metadata: { name: 'data' },
-    spec: { storageClassName: 'sim-ontap', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-  });
-  await waitFor(async () => (await alpha.get<{ status?: { phase?: string } }>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data`)).status?.phase === 'Bound', {
-    what: 'PVC bound',
-    timeoutMs: 60_000,
-  });
+  const namespace = await namespaceWithBoundPvc(alpha, 'alpha', 'stalled', 'sim-ontap');
   const annotations = { 'velero.io/csi-volumesnapshot-class_csi.trident.netapp.io': 'sim-ontap-retain' };
   name = (await createBackup(backupServiceDeps(config), { cluster: 'alpha', includedNamespaces: [namespace], ttl: '1s', annotations })).name;
   const { deps } = await observedDeps(config, name, () => 600_000);
