@@ -31,6 +31,19 @@ export function deleteContentPatch(): MergePatch {
   return { spec: { deletionPolicy: 'Delete' satisfies DeletionPolicy } };
 }
 
+/**
+ * The patch a failed snapshot's content gets when its backup lets it go: deletionPolicy
+ * Delete, and the backup label its VolumeSnapshot carries (`backupLabel`, the label's
+ * value as is). The snapshot-controller normally deletes the content with its
+ * VolumeSnapshot; one that never does (external-snapshotter v8.7.0 stops acting on a
+ * content after a create whose answer was lost: it caches the object without a
+ * resourceVersion) would leave it, and its storage snapshot, to no backup. Labelled,
+ * the content stays the backup's, and the backup's expiry frees it.
+ */
+export function discardContentPatch(backupLabel: string | undefined): MergePatch {
+  return backupLabel === undefined ? deleteContentPatch() : { metadata: { labels: { [BACKUP_NAME_LABEL]: backupLabel } }, ...deleteContentPatch() };
+}
+
 /** The deletion policy a content had before Skiff retained it. */
 export function originalDeletionPolicy(content: Pick<VolumeSnapshotContent, 'metadata' | 'spec'>): DeletionPolicy {
   const recorded = content.metadata.annotations?.[ORIGINAL_DELETION_POLICY_ANNOTATION];

@@ -8,7 +8,8 @@ import {
   type VolumeSnapshot,
   type VolumeSnapshotContent,
 } from './snapshot-api';
-import { deleteContentPatch } from './deletion-policy';
+import { BACKUP_NAME_LABEL } from '../velero/labels';
+import { discardContentPatch } from './deletion-policy';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './polling';
 
 /**
@@ -24,6 +25,10 @@ import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, type PollSchedule } from './pol
  * content while its snapshot is being cut, deletes the storage snapshot once the cut
  * is done. A failed cut leaves a content without a handle, which goes without asking
  * the storage system anything.
+ *
+ * The content also takes the VolumeSnapshot's backup label: a content the
+ * snapshot-controller never deletes (see discardContentPatch) then stays the backup's,
+ * and the backup's expiry frees its storage snapshot instead of nobody.
  *
  * The content is found by its name even when the VolumeSnapshot's status does not name
  * it yet (the snapshot-controller names dynamic contents after the VolumeSnapshot's
@@ -48,10 +53,11 @@ export async function discardVolumeSnapshot(
   const { namespace, name, uid } = snapshot.metadata;
   const vsText = `VolumeSnapshot ${namespace}/${name}`;
   const contentName = snapshot.status?.boundVolumeSnapshotContentName ?? (uid ? dynamicContentName(uid) : undefined);
+  const backupLabel = snapshot.metadata.labels?.[BACKUP_NAME_LABEL];
   const problems: string[] = [];
 
   if (contentName) {
-    const problem = await releaseContent(client, contentName);
+    const problem = await releaseContent(client, contentName, backupLabel);
     if (problem) problems.push(problem);
   }
   try {
@@ -78,18 +84,22 @@ export async function discardVolumeSnapshot(
     );
   }
   if (contentName) {
-    const problem = await releaseContent(client, contentName);
+    const problem = await releaseContent(client, contentName, backupLabel);
     if (problem) problems.push(problem);
   }
   return problems;
 }
 
-/** Sets a content to Delete unless it is gone or already Delete; returns a problem, if any. */
-async function releaseContent(client: KubeClient, contentName: string): Promise<string | undefined> {
+/**
+ * Sets a content to Delete and labels it for the backup, unless it is gone or already
+ * so; returns a problem, if any. A label of another backup is left as it is.
+ */
+async function releaseContent(client: KubeClient, contentName: string, backupLabel: string | undefined): Promise<string | undefined> {
   const path = volumeSnapshotContentPath(contentName);
   try {
     const content = await client.get<VolumeSnapshotContent>(path);
-    if (content.spec.deletionPolicy !== 'Delete') await client.patch(path, deleteContentPatch(), 'merge');
+    const label = content.metadata.labels?.[BACKUP_NAME_LABEL] === undefined ? backupLabel : undefined;
+    if (content.spec.deletionPolicy !== 'Delete' || label !== undefined) await client.patch(path, discardContentPatch(label), 'merge');
     return undefined;
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -1,6 +1,8 @@
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 
 /**
  * A fault proxy in front of one upstream (MinIO over HTTP, or a kube-apiserver over
@@ -24,6 +26,10 @@ export interface FaultProxy {
   readonly url: string;
   /** Sets `fault` for `forMs` milliseconds (or until cleared); `onlyIf` limits it to matching requests. */
   inject(fault: ProxyFault, forMs: number, onlyIf?: (method: string, path: string) => boolean): void;
+  /** Sets `fault` beside those already set; a request meets the first set one that matches it. */
+  add(fault: ProxyFault, forMs: number, onlyIf?: (method: string, path: string) => boolean): void;
+  /** Closes the connections of requests in flight that match (a watch being streamed, say); returns how many. */
+  cut(onlyIf: (method: string, path: string) => boolean): number;
   clear(): void;
   /** Requests that met a fault since the start. */
   readonly faulted: number;
@@ -52,16 +58,17 @@ function errorBody(status: number, path: string): { type: string; body: string }
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const upstream = new URL(options.upstream);
   const secure = upstream.protocol === 'https:';
-  let fault: { fault: ProxyFault; until: number; onlyIf?: (method: string, path: string) => boolean } | undefined;
+  type Matcher = (method: string, path: string) => boolean;
+  let faults: { fault: ProxyFault; until: number; onlyIf?: Matcher }[] = [];
+  const inFlight = new Map<IncomingMessage, Socket>();
   let faulted = 0;
   let forwarded = 0;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
   const current = (req: IncomingMessage): ProxyFault | undefined => {
-    if (!fault || Date.now() >= fault.until) return undefined;
-    if (fault.onlyIf && !fault.onlyIf(req.method ?? 'GET', req.url ?? '/')) return undefined;
-    return fault.fault;
+    const now = Date.now();
+    return faults.find((f) => now < f.until && (!f.onlyIf || f.onlyIf(req.method ?? 'GET', req.url ?? '/')))?.fault;
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, loseAnswer = false) => {
@@ -91,6 +98,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight.set(req, req.socket);
+    res.on('close', () => inFlight.delete(req));
     const f = current(req);
     if (!f) return forward(req, res);
     faulted += 1;
@@ -120,17 +129,31 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  const add = (f: ProxyFault, forMs: number, onlyIf?: Matcher) => {
+    faults.push({ fault: f, until: Date.now() + forMs, ...(onlyIf ? { onlyIf } : {}) });
+    // Connections kept alive from before the fault would otherwise slip past a drop.
+    if (f.kind === 'drop') for (const socket of sockets) socket.destroy();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `${secure ? 'https' : 'http'}://127.0.0.1:${port}`,
     inject(f, forMs, onlyIf) {
-      fault = { fault: f, until: Date.now() + forMs, ...(onlyIf ? { onlyIf } : {}) };
-      // Connections kept alive from before the fault would otherwise slip past a drop.
-      if (f.kind === 'drop') for (const socket of sockets) socket.destroy();
+      faults = [];
+      add(f, forMs, onlyIf);
+    },
+    add,
+    cut(onlyIf) {
+      let cut = 0;
+      for (const [req, socket] of inFlight) {
+        if (!onlyIf(req.method ?? 'GET', req.url ?? '/')) continue;
+        socket.destroy();
+        cut += 1;
+      }
+      return cut;
     },
     clear() {
-      fault = undefined;
+      faults = [];
     },
     get faulted() {
       return faulted;
@@ -144,4 +167,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A fault proxy in front of a bed cluster's API server. Its serving certificate is for
+ * 127.0.0.1, where the proxy listens too, so the proxy serves with it and clients keep
+ * the cluster's CA. The proxy ends TLS: clients must authenticate with a token (the
+ * admin token, say), which it forwards; a client certificate does not pass it.
+ */
+export function startApiServerProxy(workDir: string, cluster: { name: string; server: string; caFile: string }): Promise<FaultProxy> {
+  const pki = join(workDir, cluster.name, 'pki');
+  return startFaultProxy({
+    upstream: cluster.server,
+    tls: { cert: readFileSync(join(pki, 'apiserver.crt'), 'utf8'), key: readFileSync(join(pki, 'apiserver.key'), 'utf8'), upstreamCa: readFileSync(cluster.caFile, 'utf8') },
+  });
 }

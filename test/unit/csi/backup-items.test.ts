@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deletionSecretOf, pvcBackupAdditions, volumeSnapshotAnnotations, volumeSnapshotBackupItem, volumeSnapshotContentBackupItem } from '../../../lib/csi/backup-items';
-import { deleteContentPatch, originalDeletionPolicy, retainContentPatch } from '../../../lib/csi/deletion-policy';
+import { deleteContentPatch, discardContentPatch, originalDeletionPolicy, retainContentPatch } from '../../../lib/csi/deletion-policy';
 import { backupLabelSelector } from '../../../lib/velero/labels';
 import { volumeSnapshotFor, volumeSnapshotLabels } from '../../../lib/csi/builders';
 import { ORIGINAL_DELETION_POLICY_ANNOTATION } from '../../../lib/velero/labels';
@@ -41,6 +41,13 @@ describe('Module: backup/csi-objects', () => {
 
   it('hands a content back to the driver for deletion', () => {
     expect(deleteContentPatch()).toEqual({ spec: { deletionPolicy: 'Delete' } });
+  });
+
+  it.each([
+    ['its backup label when the VolumeSnapshot has one', 'b1', { metadata: { labels: { 'velero.io/backup-name': 'b1' } }, spec: { deletionPolicy: 'Delete' } }],
+    ['no label when it has none', undefined, { spec: { deletionPolicy: 'Delete' } }],
+  ])('lets a failed snapshot\'s content go with %s', (_, label, expected) => {
+    expect(discardContentPatch(label)).toEqual(expected);
   });
 
   it.each([
