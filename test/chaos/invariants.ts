@@ -4,7 +4,7 @@ import { volumeSnapshotContentsPath, volumeSnapshotsPath, type VolumeSnapshot, t
 import type { KubeClient } from '../../lib/kube/client';
 import { listAll, type KubeObject } from '../../lib/kube/list-all';
 import type { BackupStore } from '../../lib/store/backup-store';
-import { BACKUP_NAME_LABEL, RESTORE_NAME_LABEL, backupLabelValue, restoreLabelValue } from '../../lib/velero/labels';
+import { BACKUP_NAME_LABEL, RESTORE_NAME_LABEL, TEMPORARY_CONTENT_LABEL, backupLabelValue, restoreLabelValue } from '../../lib/velero/labels';
 import type { LedgerState } from '../bed/simulator/ledger';
 
 /**
@@ -233,16 +233,29 @@ export async function syncSafe(world: World, model: Model, snapshotsBefore: numb
   const after = snapshotsCutInLifecycle(await world.ledger(), model);
   if (after !== snapshotsBefore) violations.push(`sync: the storage cut ${after - snapshotsBefore} snapshot(s) during a sync run`);
   const labels = new Set([...model.backups.keys()].map(backupLabelValue));
-  for (const { cluster, contents } of await snapshotObjects(world)) {
-    const seen = new Map<string, string>();
-    for (const c of contents) {
-      if (!labels.has(c.metadata.labels?.[BACKUP_NAME_LABEL] ?? '') || c.metadata.labels?.[RESTORE_NAME_LABEL]) continue;
-      const h = handleOf(c);
-      if (!h) continue;
-      const other = seen.get(h);
-      if (other) violations.push(`cluster ${cluster} has two contents for snapshot ${h}: ${other} and ${c.metadata.name}`);
-      seen.set(h, c.metadata.name);
-    }
+  for (const { cluster, contents } of await snapshotObjects(world)) violations.push(...contentsTwice(cluster, contents, labels));
+  return violations;
+}
+
+/**
+ * One sentence per storage snapshot that two of the backups' contents in a cluster stand
+ * for (`backupLabels`: the label values of this lifecycle's backups). Restores' contents
+ * and expiry's temporary ones are not counted: a restore makes its own, and expiry frees
+ * a dynamically provisioned content's snapshot through a temporary content beside it (one
+ * per backup and snapshot, by its name), which an expiry run that ran out of time leaves
+ * until the next run.
+ */
+export function contentsTwice(cluster: string, contents: readonly VolumeSnapshotContent[], backupLabels: ReadonlySet<string>): string[] {
+  const violations: string[] = [];
+  const seen = new Map<string, string>();
+  for (const c of contents) {
+    const labels = c.metadata.labels ?? {};
+    if (!backupLabels.has(labels[BACKUP_NAME_LABEL] ?? '') || labels[RESTORE_NAME_LABEL] || labels[TEMPORARY_CONTENT_LABEL]) continue;
+    const h = handleOf(c);
+    if (!h) continue;
+    const other = seen.get(h);
+    if (other) violations.push(`cluster ${cluster} has two contents for snapshot ${h}: ${other} and ${c.metadata.name}`);
+    seen.set(h, c.metadata.name);
   }
   return violations;
 }
